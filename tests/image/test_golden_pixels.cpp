@@ -14,12 +14,15 @@ using namespace test_image;
 namespace {
 
 void check_fixture(const std::string& name) {
-  const auto dir = fixture("golden/" + name);
-  const auto expected = read_json(dir / "expected_pixel_values.json");
-  const double tolerance = expected.at("tolerance_max_abs");
+  // The model fixtures (transformers 4.40.2 output), shared with the other layers' tests.
+  const auto dir = std::filesystem::path(VKCAP_FIXTURES_DIR) / name;
+  const auto expected = read_json(dir / "expected.json");
+  const double tolerance = expected.at("tolerances").at("pixel_values").at("max_abs");
   const PreprocessConfig config = load_preprocess_config(dir / "preprocessor_config.json");
 
+  int index = 0;
   for (const auto& record : expected.at("images")) {
+    const std::string tensor = "img" + std::to_string(index++) + ".pixel_values";
     const std::string file = record.at("file");
     CAPTURE(name);
     CAPTURE(file);
@@ -46,7 +49,7 @@ void check_fixture(const std::string& name) {
     CHECK(*std::max_element(pixels.begin(), pixels.end()) == doctest::Approx(double(summary.at("max"))).epsilon(1e-6));
 
     // The whole tensor: bit-exact resize makes every element equal (not merely close).
-    const Tensor full = read_safetensors_f32(dir / "pixel_values.safetensors", record.at("tensor"));
+    const Tensor full = read_safetensors_f32(dir / "expected_tensors.safetensors", tensor);
     CHECK(full.shape == std::vector<int64_t>{3, height, width});
     REQUIRE(full.values.size() == pixels.size());
     double max_abs = 0;

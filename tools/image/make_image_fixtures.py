@@ -2,66 +2,22 @@
 """Generates tests/fixtures/image/ (run once; the output is committed).
 
 Needs Debian's python3-pil (9.4) and python3-numpy; run with /usr/bin/python3:
-    /usr/bin/python3 tools/image/make_image_fixtures.py [--golden /work/shared/golden]
+    /usr/bin/python3 tools/image/make_image_fixtures.py
+
+(The golden pixel_values tests read the model fixtures in tests/fixtures/<fixture>/ directly.)
 
 Writes:
-  golden/<fixture>/        the fixture PNGs, preprocessor_config.json, expected.json's
-                           pixel_values records and a small safetensors with imgN.pixel_values
   formats/                 one small file per supported format/variant, plus formats.json and
                            <name>.rgb: the RGB bytes Pillow gives for it after
                            ImageOps.exif_transpose(...).convert("RGB")
   resize/cases.json+.bin   source images and Image.resize results for awkward sizes, all filters
 """
-import argparse, io, json, os, shutil, struct, zlib
+import json, os, struct, zlib
 import numpy as np
 from PIL import Image, ImageOps
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "tests", "fixtures", "image")
-FIXTURES = ["blip_tiny_a", "blip_tiny_b", "vitgpt2_tiny_a", "vitgpt2_tiny_b"]
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    return header, data
-
-
-def write_safetensors(path, tensors):  # name -> (shape, float32 bytes)
-    header, blobs, at = {}, [], 0
-    for name, (shape, raw) in sorted(tensors.items()):
-        header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [at, at + len(raw)]}
-        blobs.append(raw)
-        at += len(raw)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
-def golden(src_root):
-    for fx in FIXTURES:
-        src, dst = os.path.join(src_root, fx), os.path.join(OUT, "golden", fx)
-        os.makedirs(dst, exist_ok=True)
-        expected = json.load(open(os.path.join(src, "expected.json")))
-        records = []
-        for i, im in enumerate(expected["images"]):
-            shutil.copy(os.path.join(src, im["file"]), dst)
-            records.append({"file": im["file"], "tensor": f"img{i}.pixel_values",
-                            "pixel_values": im["pixel_values"]})
-        shutil.copy(os.path.join(src, "preprocessor_config.json"), dst)
-        json.dump({"source": f"shared/golden/{fx}/expected.json (transformers 4.40.2)",
-                   "tolerance_max_abs": expected["tolerances"]["pixel_values"]["max_abs"],
-                   "images": records}, open(os.path.join(dst, "expected_pixel_values.json"), "w"), indent=1)
-        header, data = read_safetensors(os.path.join(src, "expected_tensors.safetensors"))
-        tensors = {}
-        for r in records:
-            h = header[r["tensor"]]
-            assert h["dtype"] == "F32"
-            tensors[r["tensor"]] = (h["shape"], data[h["data_offsets"][0]:h["data_offsets"][1]])
-        write_safetensors(os.path.join(dst, "pixel_values.safetensors"), tensors)
 
 
 def scene(w, h, seed=0):
@@ -171,9 +127,5 @@ def resize_cases():
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--golden", default="/work/shared/golden")
-    args = p.parse_args()
-    golden(args.golden)
     formats()
     resize_cases()
