@@ -1,0 +1,21 @@
+#pragma once
+// The vkcap subcommands. Each registers its options on a CLI11 subcommand and returns the
+// function that runs it (exit code: 0 ok, 1 some inputs failed, 2 usage error).
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace vkcap::cli {
+
+using Run = std::function<int()>;
+
+// Options every GPU command takes.
+struct DeviceOptions {
+  std::string device;
+  bool profile = false;
+};
+void add_device_options(CLI::App& command, DeviceOptions& options);
+
+Run add_devices_command(CLI::App& app);
+
+}  // namespace vkcap::cli

@@ -1,0 +1,99 @@
+#include "vk/context.h"
+
+#include <cstring>
+
+#include "util/error.h"
+#include "vk/check.h"
+
+namespace vkcap::vk {
+
+Context::Context(const ContextOptions& options) {
+  InstanceOptions instance_options;
+  instance_options.validation = options.validation;
+  instance_options.sync_validation = options.sync_validation;
+  instance_options.on_message = options.on_validation_message;
+  instance_ = std::make_unique<Instance>(instance_options);
+  const auto& devices = instance_->devices();
+  const uint32_t index = choose_device(devices, options.device);
+  info_ = devices[index];
+  physical_ = instance_->physical_devices()[index];
+  if (info_.compute_queue_family == UINT32_MAX)
+    throw Error("Vulkan device '" + info_.name + "' has no compute queue");
+  if (info_.is_cpu() && devices.size() == 1 && options.notice)
+    options.notice("no GPU found; running on " + info_.name + " (CPU Vulkan), which is much slower");
+
+  float priority = 1.0f;
+  VkDeviceQueueCreateInfo queue{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
+  queue.queueFamilyIndex = info_.compute_queue_family;
+  queue.queueCount = 1;
+  queue.pQueuePriorities = &priority;
+
+  // Enable exactly the optional features the probe found and the kernels may use.
+  VkPhysicalDevice16BitStorageFeatures storage16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+  storage16.storageBuffer16BitAccess = info_.storage_16bit;
+  VkPhysicalDeviceShaderFloat16Int8Features float16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
+  float16.shaderFloat16 = info_.float16_arithmetic;
+  VkPhysicalDeviceBufferDeviceAddressFeatures bda{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_BUFFER_DEVICE_ADDRESS_FEATURES};
+  bda.bufferDeviceAddress = info_.buffer_device_address;
+  storage16.pNext = &float16;
+  if (info_.buffer_device_address) float16.pNext = &bda;
+  VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+  features.features.shaderInt64 = info_.int64;
+  features.pNext = &storage16;
+
+  VkDeviceCreateInfo create{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+  create.pNext = &features;
+  create.queueCreateInfoCount = 1;
+  create.pQueueCreateInfos = &queue;
+  check(vkCreateDevice(physical_, &create, nullptr, &device_), "vkCreateDevice(" + info_.name + ")");
+  vkGetDeviceQueue(device_, info_.compute_queue_family, 0, &queue_);
+
+  allocator_ = std::make_unique<Allocator>(device_, physical_, info_, 256ull << 20, options.memory_budget);
+  pipeline_cache_ = std::make_unique<PipelineCache>(device_, info_);
+  profile_enabled_ = options.profile && info_.timestamps;
+}
+
+Context::~Context() {
+  if (device_) vkDeviceWaitIdle(device_);
+  kernels_.clear();
+  pipeline_cache_.reset();
+  allocator_.reset();
+  if (device_) vkDestroyDevice(device_, nullptr);
+}
+
+const Kernel& Context::kernel(const KernelSpec& spec) {
+  std::lock_guard lock(kernels_mutex_);
+  auto& slot = kernels_[spec.key()];
+  if (!slot) slot = std::make_unique<Kernel>(device_, pipeline_cache_->handle(), spec);
+  return *slot;
+}
+
+void Context::upload(const Buffer& dst, const void* data, uint64_t bytes, uint64_t dst_offset) {
+  if (bytes == 0) return;
+  if (dst_offset + bytes > dst.size()) throw Error("upload of " + std::to_string(bytes) + " bytes overruns a buffer");
+  if (dst.mapped()) {
+    std::memcpy(static_cast<uint8_t*>(dst.mapped()) + dst_offset, data, bytes);
+    return;
+  }
+  Buffer staging = allocator_->create_buffer(bytes, MemoryKind::Staging);
+  std::memcpy(staging.mapped(), data, bytes);
+  Recorder recorder(*this);
+  recorder.copy(staging, dst, bytes, 0, dst_offset);
+  recorder.submit();
+}
+
+void Context::download(const Buffer& src, void* data, uint64_t bytes, uint64_t src_offset) {
+  if (bytes == 0) return;
+  if (src_offset + bytes > src.size()) throw Error("download of " + std::to_string(bytes) + " bytes overruns a buffer");
+  if (src.mapped()) {
+    std::memcpy(data, static_cast<const uint8_t*>(src.mapped()) + src_offset, bytes);
+    return;
+  }
+  Buffer staging = allocator_->create_buffer(bytes, MemoryKind::Staging);
+  Recorder recorder(*this);
+  recorder.copy(src, staging, bytes, src_offset, 0);
+  recorder.submit();
+  std::memcpy(data, staging.mapped(), bytes);
+}
+
+}  // namespace vkcap::vk

@@ -1,0 +1,79 @@
+#pragma once
+// A Vulkan device ready for compute: the chosen physical device, one compute queue, the memory
+// allocator, the pipeline cache and the kernels built so far. Everything above src/vk talks to
+// the GPU through a Context.
+#include <vulkan/vulkan.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+
+#include "vk/device_info.h"
+#include "vk/instance.h"
+#include "vk/kernel.h"
+#include "vk/memory.h"
+#include "vk/pipeline_cache.h"
+#include "vk/recorder.h"
+
+namespace vkcap::vk {
+
+struct ContextOptions {
+  std::string device;           // index or name substring; empty = VKCAP_DEVICE or the best
+  bool validation = false;      // also VKCAP_VALIDATE=1
+  bool sync_validation = true;  // with validation
+  bool profile = false;         // timestamp every dispatch
+  MessageSink on_validation_message;  // default: stderr
+  uint64_t memory_budget = 0;   // bytes; 0 = VKCAP_MAX_DEVICE_MEMORY or unlimited
+  // One-line notices for people (e.g. "running on lavapipe"); the CLI prints them.
+  std::function<void(const std::string&)> notice;
+};
+
+class Context {
+ public:
+  explicit Context(const ContextOptions& options = {});
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  const DeviceInfo& info() const { return info_; }
+  Instance& instance() { return *instance_; }
+  VkDevice device() const { return device_; }
+  VkQueue queue() const { return queue_; }
+  Allocator& allocator() { return *allocator_; }
+  PipelineCache& pipeline_cache() { return *pipeline_cache_; }
+  bool profiling() const { return profile_enabled_; }
+  Profile& profile() { return profile_; }
+
+  Buffer create_buffer(uint64_t bytes) { return allocator_->create_buffer(bytes, MemoryKind::Device); }
+  // Copies host data into / out of a device buffer: directly when it is mapped, through a
+  // staging buffer otherwise.
+  void upload(const Buffer& dst, const void* data, uint64_t bytes, uint64_t dst_offset = 0);
+  void download(const Buffer& src, void* data, uint64_t bytes, uint64_t src_offset = 0);
+  template <typename T>
+  Buffer upload_vector(std::span<const T> values) {
+    Buffer b = create_buffer(values.size_bytes());
+    upload(b, values.data(), values.size_bytes());
+    return b;
+  }
+
+  // Builds (or returns the already built) pipeline for a spec.
+  const Kernel& kernel(const KernelSpec& spec);
+
+ private:
+  std::unique_ptr<Instance> instance_;
+  DeviceInfo info_;
+  VkPhysicalDevice physical_ = VK_NULL_HANDLE;
+  VkDevice device_ = VK_NULL_HANDLE;
+  VkQueue queue_ = VK_NULL_HANDLE;
+  std::unique_ptr<Allocator> allocator_;
+  std::unique_ptr<PipelineCache> pipeline_cache_;
+  std::mutex kernels_mutex_;
+  std::unordered_map<std::string, std::unique_ptr<Kernel>> kernels_;
+  bool profile_enabled_ = false;
+  Profile profile_;
+};
+
+}  // namespace vkcap::vk

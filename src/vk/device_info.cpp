@@ -1,0 +1,162 @@
+#include "vk/device_info.h"
+
+#include <cstring>
+
+#include "vk/check.h"
+
+namespace vkcap::vk {
+
+namespace {
+
+bool has_extension(VkPhysicalDevice device, const char* name) {
+  uint32_t count = 0;
+  vkEnumerateDeviceExtensionProperties(device, nullptr, &count, nullptr);
+  std::vector<VkExtensionProperties> extensions(count);
+  vkEnumerateDeviceExtensionProperties(device, nullptr, &count, extensions.data());
+  for (const auto& e : extensions)
+    if (std::strcmp(e.extensionName, name) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+DeviceInfo probe(VkPhysicalDevice device, uint32_t index) {
+  DeviceInfo info;
+  info.index = index;
+
+  VkPhysicalDeviceProperties base{};
+  vkGetPhysicalDeviceProperties(device, &base);
+  info.api_version = base.apiVersion;
+  const bool v12 = VK_API_VERSION_MINOR(base.apiVersion) >= 2 || VK_API_VERSION_MAJOR(base.apiVersion) > 1;
+
+  VkPhysicalDeviceSubgroupProperties subgroup{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+  VkPhysicalDeviceMaintenance3Properties maintenance3{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
+  VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+  subgroup.pNext = &maintenance3;
+  if (v12) maintenance3.pNext = &driver;
+  VkPhysicalDeviceProperties2 props{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+  props.pNext = &subgroup;
+  vkGetPhysicalDeviceProperties2(device, &props);
+  const VkPhysicalDeviceLimits& limits = props.properties.limits;
+
+  info.name = props.properties.deviceName;
+  info.type = props.properties.deviceType;
+  info.driver_version = props.properties.driverVersion;
+  info.vendor_id = props.properties.vendorID;
+  info.device_id = props.properties.deviceID;
+  std::memcpy(info.pipeline_cache_uuid.data(), props.properties.pipelineCacheUUID, VK_UUID_SIZE);
+  if (v12) {
+    info.driver_name = driver.driverName;
+    info.driver_info = driver.driverInfo;
+  }
+  info.max_storage_buffer_range = limits.maxStorageBufferRange;
+  info.max_memory_allocation_size = maintenance3.maxMemoryAllocationSize;
+  info.min_storage_buffer_offset_alignment = limits.minStorageBufferOffsetAlignment;
+  info.max_shared_memory = limits.maxComputeSharedMemorySize;
+  info.max_workgroup_invocations = limits.maxComputeWorkGroupInvocations;
+  for (int i = 0; i < 3; ++i) {
+    info.max_workgroup_size[i] = limits.maxComputeWorkGroupSize[i];
+    info.max_workgroup_count[i] = limits.maxComputeWorkGroupCount[i];
+  }
+  info.max_push_constants = limits.maxPushConstantsSize;
+  info.subgroup_size = subgroup.subgroupSize;
+  info.subgroup_operations = subgroup.supportedOperations;
+  info.subgroup_stages = subgroup.supportedStages;
+  info.timestamp_period_ns = limits.timestampPeriod;
+
+  VkPhysicalDevice16BitStorageFeatures storage16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+  VkPhysicalDeviceShaderFloat16Int8Features float16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
+  VkPhysicalDeviceBufferDeviceAddressFeatures bda{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_BUFFER_DEVICE_ADDRESS_FEATURES};
+  storage16.pNext = &float16;
+  if (v12) float16.pNext = &bda;
+  VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+  features.pNext = &storage16;
+  vkGetPhysicalDeviceFeatures2(device, &features);
+  info.storage_16bit = storage16.storageBuffer16BitAccess;
+  info.float16_arithmetic = float16.shaderFloat16;
+  info.int64 = features.features.shaderInt64;
+  info.buffer_device_address = v12 && bda.bufferDeviceAddress;
+  info.push_descriptors = has_extension(device, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
+
+  uint32_t family_count = 0;
+  vkGetPhysicalDeviceQueueFamilyProperties(device, &family_count, nullptr);
+  std::vector<VkQueueFamilyProperties> families(family_count);
+  vkGetPhysicalDeviceQueueFamilyProperties(device, &family_count, families.data());
+  for (uint32_t f = 0; f < family_count; ++f) {
+    if (families[f].queueFlags & VK_QUEUE_COMPUTE_BIT) {
+      info.compute_queue_family = f;
+      info.timestamps = limits.timestampComputeAndGraphics || families[f].timestampValidBits > 0;
+      break;
+    }
+  }
+
+  VkPhysicalDeviceMemoryProperties memory{};
+  vkGetPhysicalDeviceMemoryProperties(device, &memory);
+  uint64_t largest_device_local = 0;
+  for (uint32_t h = 0; h < memory.memoryHeapCount; ++h) {
+    bool local = memory.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT;
+    info.heaps.push_back({memory.memoryHeaps[h].size, local});
+    if (local) largest_device_local = std::max(largest_device_local, memory.memoryHeaps[h].size);
+  }
+  const VkMemoryPropertyFlags unified = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT |
+                                        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+  for (uint32_t t = 0; t < memory.memoryTypeCount; ++t) {
+    // Unified only when the host-visible device-local type sits on the main device heap (not
+    // a discrete GPU's small resizable-BAR window).
+    if ((memory.memoryTypes[t].propertyFlags & unified) == unified &&
+        memory.memoryHeaps[memory.memoryTypes[t].heapIndex].size == largest_device_local)
+      info.device_local_host_visible = true;
+  }
+  return info;
+}
+
+uint64_t DeviceInfo::device_local_bytes() const {
+  uint64_t total = 0;
+  for (const auto& h : heaps)
+    if (h.device_local) total += h.size;
+  return total;
+}
+
+const char* DeviceInfo::type_name() const {
+  switch (type) {
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "discrete GPU";
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return "integrated GPU";
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return "virtual GPU";
+    case VK_PHYSICAL_DEVICE_TYPE_CPU: return "CPU";
+    default: return "other";
+  }
+}
+
+std::string DeviceInfo::api_version_string() const {
+  return std::to_string(VK_API_VERSION_MAJOR(api_version)) + "." +
+         std::to_string(VK_API_VERSION_MINOR(api_version)) + "." +
+         std::to_string(VK_API_VERSION_PATCH(api_version));
+}
+
+std::string DeviceInfo::driver_version_string() const {
+  // Mesa (and most drivers) encode the version like VK_MAKE_VERSION; NVIDIA uses 10.8.8.6 bits.
+  if (vendor_id == 0x10DE)
+    return std::to_string(driver_version >> 22) + "." + std::to_string((driver_version >> 14) & 0xff);
+  return std::to_string(VK_VERSION_MAJOR(driver_version)) + "." +
+         std::to_string(VK_VERSION_MINOR(driver_version)) + "." +
+         std::to_string(VK_VERSION_PATCH(driver_version));
+}
+
+bool DeviceInfo::supports_cpu_variant() const {
+  return buffer_device_address && int64 &&
+         has_subgroup_ops(VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_BALLOT_BIT |
+                          VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
+         (subgroup_size == 4 || subgroup_size == 8 || subgroup_size == 16 || subgroup_size == 32 ||
+          subgroup_size == 64);
+}
+
+KernelVariant DeviceInfo::preferred_variant() const {
+  // The one driver special case: CPU Vulkan implementations (lavapipe/llvmpipe, SwiftShader)
+  // turn descriptor-indexed loads into per-lane scalar loops and shared memory into the same
+  // slow path; buffer-device-address gathers and subgroup broadcasts are what they do well.
+  if (is_cpu() && supports_cpu_variant()) return KernelVariant::Cpu;
+  return KernelVariant::Gpu;
+}
+
+}  // namespace vkcap::vk

@@ -1,0 +1,82 @@
+#pragma once
+// What a physical device can do, read once by probe(): the single place where vkcap looks at
+// device properties, and where driver-specific choices (kernel variants) are made.
+#include <vulkan/vulkan.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vkcap::vk {
+
+struct MemoryHeapInfo {
+  uint64_t size = 0;
+  bool device_local = false;
+};
+
+// Which family of kernels suits the device. Both compute the same results (both are tested on
+// every machine); they differ in how they move data (LAVAPIPE.md, DESIGN.md "Choices").
+enum class KernelVariant {
+  Gpu,  // shared-memory tiles, coalesced loads through descriptors
+  Cpu,  // buffer-device-address loads, panel-packed weights, subgroup broadcasts (lavapipe)
+};
+
+struct DeviceInfo {
+  uint32_t index = 0;
+  std::string name;
+  VkPhysicalDeviceType type = VK_PHYSICAL_DEVICE_TYPE_OTHER;
+  std::string driver_name;  // e.g. "llvmpipe"
+  std::string driver_info;  // e.g. "Mesa 25.0.7 (LLVM 15.0.6)"
+  uint32_t api_version = 0;
+  uint32_t driver_version = 0;
+  uint32_t vendor_id = 0;
+  uint32_t device_id = 0;
+  std::array<uint8_t, VK_UUID_SIZE> pipeline_cache_uuid{};
+
+  // Limits.
+  uint64_t max_storage_buffer_range = 0;
+  uint64_t max_memory_allocation_size = 0;
+  uint64_t min_storage_buffer_offset_alignment = 0;
+  uint32_t max_shared_memory = 0;
+  uint32_t max_workgroup_invocations = 0;
+  std::array<uint32_t, 3> max_workgroup_size{};
+  std::array<uint32_t, 3> max_workgroup_count{};
+  uint32_t max_push_constants = 0;
+
+  // Subgroups.
+  uint32_t subgroup_size = 0;
+  VkSubgroupFeatureFlags subgroup_operations = 0;
+  VkShaderStageFlags subgroup_stages = 0;
+
+  // Features vkcap can use.
+  bool storage_16bit = false;
+  bool float16_arithmetic = false;
+  bool int64 = false;
+  bool buffer_device_address = false;
+  bool push_descriptors = false;
+  bool timestamps = false;
+  float timestamp_period_ns = 1.0f;
+  uint32_t compute_queue_family = UINT32_MAX;
+
+  // Memory.
+  std::vector<MemoryHeapInfo> heaps;
+  bool device_local_host_visible = false;  // unified memory: map device buffers directly
+
+  uint64_t device_local_bytes() const;
+  const char* type_name() const;
+  std::string api_version_string() const;
+  std::string driver_version_string() const;
+  bool is_cpu() const { return type == VK_PHYSICAL_DEVICE_TYPE_CPU; }
+  bool has_subgroup_ops(VkSubgroupFeatureFlags ops) const {
+    return (subgroup_operations & ops) == ops && (subgroup_stages & VK_SHADER_STAGE_COMPUTE_BIT);
+  }
+  // The kernel family chosen for this device (see KernelVariant).
+  KernelVariant preferred_variant() const;
+  // Whether the Cpu variant can run here at all (it needs these features).
+  bool supports_cpu_variant() const;
+};
+
+DeviceInfo probe(VkPhysicalDevice device, uint32_t index);
+
+}  // namespace vkcap::vk

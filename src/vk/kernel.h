@@ -1,0 +1,43 @@
+#pragma once
+// A compute pipeline built from an embedded SPIR-V module: its descriptor layout (N storage
+// buffers at bindings 0..N-1), its push-constant block and its specialization constants.
+#include <vulkan/vulkan.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vkcap::vk {
+
+struct KernelSpec {
+  std::string shader;                  // name of shaders/<name>.comp (or a variant)
+  uint32_t buffers = 0;                // storage buffers at set 0, bindings 0..buffers-1
+  uint32_t push_bytes = 0;             // size of the push-constant block
+  std::vector<uint32_t> specialization;  // values for constant_id 0, 1, 2, ...
+
+  std::string key() const;
+};
+
+class Kernel {
+ public:
+  Kernel(VkDevice device, VkPipelineCache cache, const KernelSpec& spec);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  const KernelSpec& spec() const { return spec_; }
+  const std::string& name() const { return spec_.shader; }
+  VkPipeline pipeline() const { return pipeline_; }
+  VkPipelineLayout layout() const { return layout_; }
+  VkDescriptorSetLayout set_layout() const { return set_layout_; }
+
+ private:
+  VkDevice device_;
+  KernelSpec spec_;
+  VkShaderModule module_ = VK_NULL_HANDLE;
+  VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
+  VkPipelineLayout layout_ = VK_NULL_HANDLE;
+  VkPipeline pipeline_ = VK_NULL_HANDLE;
+};
+
+}  // namespace vkcap::vk

@@ -1,0 +1,62 @@
+#include "common/gpu/harness.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+namespace vkcap::test {
+
+namespace {
+
+std::atomic<std::atomic<uint64_t>*> g_expected_counter{nullptr};
+std::atomic<uint64_t> g_unattributed{0};
+
+void on_validation_message(std::string_view message) {
+  if (auto* counter = g_expected_counter.load()) {
+    counter->fetch_add(1);
+    return;
+  }
+  if (doctest::is_running_in_test) {
+    const std::string text = "Vulkan validation: " + std::string(message);
+    ADD_FAIL_CHECK_AT(__FILE__, __LINE__, text);
+  } else {
+    std::fprintf(stderr, "Vulkan validation outside a test: %.*s\n", static_cast<int>(message.size()), message.data());
+    g_unattributed.fetch_add(1);
+  }
+}
+
+// Destroys the shared context after the last test; messages raised by the teardown itself
+// (leaked objects and the like) fail the run.
+struct Holder {
+  std::unique_ptr<vk::Context> context;
+  ~Holder() {
+    context.reset();
+    if (g_unattributed.load() > 0) {
+      std::fprintf(stderr, "FAILED: %llu Vulkan validation message(s) outside tests\n",
+                   static_cast<unsigned long long>(g_unattributed.load()));
+      std::_Exit(1);
+    }
+  }
+};
+
+Holder g_holder;
+
+}  // namespace
+
+vk::Context& gpu() {
+  if (!g_holder.context) {
+    vk::ContextOptions options;
+    options.validation = true;
+    options.sync_validation = true;
+    options.on_validation_message = on_validation_message;
+    g_holder.context = std::make_unique<vk::Context>(options);
+  }
+  return *g_holder.context;
+}
+
+ExpectValidationMessages::ExpectValidationMessages() { g_expected_counter.store(&count_); }
+ExpectValidationMessages::~ExpectValidationMessages() { g_expected_counter.store(nullptr); }
+
+}  // namespace vkcap::test
