@@ -12,6 +12,8 @@
 #include <stb/stb_image.h>
 
 #include <climits>
+#include <cstdlib>
+#include <utility>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -61,6 +63,42 @@ Format detect_format(std::span<const uint8_t> b, std::string_view name) {
               "; supported: PNG, JPEG, BMP, GIF)");
 }
 
+// Width and height as the header states them, read without stb_image: stb refuses headers
+// whose pixels would pass 1 GiB with a reason that its other format probes then overwrite, and
+// a decompression bomb deserves a message with its size. Zero when the header is too short.
+std::pair<int64_t, int64_t> header_size(std::span<const uint8_t> b, Format format) {
+  const auto be16 = [&](size_t at) { return int64_t(b[at]) << 8 | b[at + 1]; };
+  const auto le16 = [&](size_t at) { return int64_t(b[at + 1]) << 8 | b[at]; };
+  const auto be32 = [&](size_t at) { return be16(at) << 16 | be16(at + 2); };
+  const auto le32 = [&](size_t at) { return int64_t(int32_t(uint32_t(le16(at + 2) << 16 | le16(at)))); };
+  switch (format) {
+    case Format::png:  // IHDR is the first chunk
+      if (b.size() >= 24) return {be32(16), be32(20)};
+      break;
+    case Format::gif:  // logical screen descriptor
+      if (b.size() >= 10) return {le16(6), le16(8)};
+      break;
+    case Format::bmp:  // BITMAPINFOHEADER (negative height = top-down rows)
+      if (b.size() >= 26 && le32(14) >= 40) return {le32(18), std::abs(le32(22))};
+      break;
+    case Format::jpeg:  // the first start-of-frame segment
+      for (size_t at = 2; at + 9 <= b.size();) {
+        if (b[at] != 0xFF) break;
+        const uint8_t marker = b[at + 1];
+        if (marker == 0xFF || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7)) {
+          at += marker == 0xFF ? 1 : 2;
+          continue;
+        }
+        if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC)
+          return {be16(at + 7), be16(at + 5)};
+        if (marker == 0xDA || marker == 0xD9) break;
+        at += 2 + size_t(be16(at + 2));
+      }
+      break;
+  }
+  return {0, 0};
+}
+
 const char* format_name(Format f) {
   switch (f) {
     case Format::png: return "PNG";
@@ -82,19 +120,23 @@ Image decode_image_memory(std::span<const uint8_t> bytes, std::string_view name,
   const int length = static_cast<int>(bytes.size());
 
   // Dimensions from the header first, so a decompression bomb is refused before allocating.
+  const auto refuse_size = [&](int64_t w, int64_t h) {
+    if (w <= 0 || h <= 0 || w > kMaxImageSide || h > kMaxImageSide)
+      throw Error(prefix + "image size " + std::to_string(w) + "x" + std::to_string(h) +
+                  " is out of range (each side must be 1.." + std::to_string(kMaxImageSide) + ")");
+    if (w * h > kMaxImagePixels)
+      throw Error(prefix + "image is " + std::to_string(w) + "x" + std::to_string(h) + " = " +
+                  std::to_string(w * h) + " pixels, over the limit of " +
+                  std::to_string(kMaxImagePixels) + " (100 megapixels)");
+  };
+  if (const auto [w, h] = header_size(bytes, format); w != 0 || h != 0) refuse_size(w, h);
   int width = 0, height = 0, channels = 0;
   if (!stbi_info_from_memory(bytes.data(), length, &width, &height, &channels)) {
     const char* reason = stbi_failure_reason();
     throw Error(prefix + "corrupt or unsupported " + format_name(format) + " header (" +
                 (reason ? reason : "unreadable") + ")");
   }
-  if (width <= 0 || height <= 0 || width > kMaxImageSide || height > kMaxImageSide)
-    throw Error(prefix + "image size " + std::to_string(width) + "x" + std::to_string(height) +
-                " is out of range (each side must be 1.." + std::to_string(kMaxImageSide) + ")");
-  if (int64_t(width) * height > kMaxImagePixels)
-    throw Error(prefix + "image is " + std::to_string(width) + "x" + std::to_string(height) +
-                " = " + std::to_string(int64_t(width) * height) + " pixels, over the limit of " +
-                std::to_string(kMaxImagePixels) + " (100 megapixels)");
+  refuse_size(width, height);
 
   int decoded_w = 0, decoded_h = 0, file_channels = 0;
   // Asking for 3 channels makes stb_image do convert("RGB"): gray is replicated, palettes are
