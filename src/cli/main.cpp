@@ -23,9 +23,13 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string message = e.what();
-    if (argc >= 2 && argv[1][0] != '-' && !app.get_subcommand_no_throw(argv[1])) {
-      std::string names;
-      for (const CLI::App* sub : app.get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
+    std::string names;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+      if (argc >= 2 && sub->get_name() == argv[1]) known = true;
+    }
+    if (argc >= 2 && argv[1][0] != '-' && !known) {
       std::fprintf(stderr, "vkcap: unknown command '%s' (commands: %s)\n", argv[1], names.c_str());
       return 2;
     }
