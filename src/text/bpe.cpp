@@ -1,0 +1,118 @@
+#include "text/bpe.h"
+
+#include <limits>
+
+#include "text/byte_level.h"
+#include "text/gpt2_pretokenizer.h"
+#include "text/unicode.h"
+
+namespace vkcap::text {
+
+BpeTokenizer::BpeTokenizer(std::unordered_map<std::string, int32_t> vocab,
+                           std::vector<std::pair<std::string, std::string>> merges, BpeOptions options)
+    : vocab_(std::move(vocab)), options_(options) {
+  int32_t max_id = -1;
+  for (const auto& [token, id] : vocab_) max_id = std::max(max_id, id);
+  ids_to_tokens_.resize(static_cast<size_t>(max_id + 1));
+  for (const auto& [token, id] : vocab_) {
+    if (id >= 0) ids_to_tokens_[static_cast<size_t>(id)] = token;
+  }
+  // dict(zip(merges, range(len(merges)))): a repeated merge keeps its last rank.
+  for (size_t rank = 0; rank < merges.size(); ++rank) {
+    merge_ranks_[merges[rank].first + " " + merges[rank].second] = static_cast<int32_t>(rank);
+  }
+}
+
+int32_t BpeTokenizer::base_token_to_id(std::string_view token) const {
+  auto it = vocab_.find(std::string(token));
+  return it == vocab_.end() ? -1 : it->second;
+}
+
+std::string BpeTokenizer::base_id_to_token(int32_t id) const {
+  if (id < 0 || static_cast<size_t>(id) >= ids_to_tokens_.size()) return {};
+  return ids_to_tokens_[static_cast<size_t>(id)];
+}
+
+std::string BpeTokenizer::prepare_text(std::string_view text) const {
+  return options_.add_prefix_space ? " " + std::string(text) : std::string(text);
+}
+
+std::vector<std::string> BpeTokenizer::bpe(std::string_view word) const {
+  std::vector<std::string> symbols;
+  for (char32_t cp : decode_utf8_replace(word)) {
+    symbols.emplace_back();
+    append_utf8(cp, symbols.back());
+  }
+  // Quadratic in the word length, like the Python original; words are pre-tokens.
+  while (symbols.size() > 1) {
+    int32_t best_rank = std::numeric_limits<int32_t>::max();
+    size_t best = 0;
+    for (size_t k = 0; k + 1 < symbols.size(); ++k) {
+      auto it = merge_ranks_.find(symbols[k] + " " + symbols[k + 1]);
+      if (it != merge_ranks_.end() && it->second < best_rank) {
+        best_rank = it->second;
+        best = k;
+      }
+    }
+    if (best_rank == std::numeric_limits<int32_t>::max()) break;
+    const std::string first = symbols[best], second = symbols[best + 1];
+    std::vector<std::string> merged;
+    merged.reserve(symbols.size());
+    for (size_t k = 0; k < symbols.size();) {
+      if (k + 1 < symbols.size() && symbols[k] == first && symbols[k + 1] == second) {
+        merged.push_back(first + second);
+        k += 2;
+      } else {
+        merged.push_back(std::move(symbols[k]));
+        k += 1;
+      }
+    }
+    symbols = std::move(merged);
+  }
+  return symbols;
+}
+
+void BpeTokenizer::tokenize_piece(std::string_view piece, std::vector<int32_t>& ids) const {
+  const std::u32string text = decode_utf8_replace(piece);
+  const int32_t unk = unk_id();
+  for (std::u32string_view word : gpt2_pretokenize(text)) {
+    for (const std::string& token : bpe(bytes_to_unicode_string(encode_utf8(word)))) {
+      const int32_t id = token_to_id(token);  // encoder.get(token, encoder.get(unk_token))
+      if (id >= 0) {
+        ids.push_back(id);
+      } else if (unk >= 0) {
+        ids.push_back(unk);
+      }
+    }
+  }
+}
+
+void BpeTokenizer::wrap_with_special_tokens(std::vector<int32_t>& ids) const {
+  const int32_t bos = special_token_id(SpecialRole::kBos);
+  if (options_.add_bos_token && bos >= 0) ids.insert(ids.begin(), bos);
+}
+
+// bytearray(byte_decoder[c] for c in "".join(tokens)).decode("utf-8", errors="replace").
+// A character outside the byte map (only possible in hand-made added tokens; HF raises a
+// KeyError there) contributes its own UTF-8 bytes.
+std::string BpeTokenizer::tokens_to_string(const std::vector<std::string>& tokens) const {
+  std::string bytes;
+  for (const std::string& token : tokens) {
+    for (char32_t cp : decode_utf8_replace(token)) {
+      const int b = unicode_to_byte(cp);
+      if (b >= 0) {
+        bytes.push_back(static_cast<char>(b));
+      } else {
+        append_utf8(cp, bytes);
+      }
+    }
+  }
+  return encode_utf8(decode_utf8_replace(bytes));
+}
+
+bool BpeTokenizer::id_to_token_for_decode(int32_t id, std::string& token) const {
+  token = id_to_token(id);
+  return !token.empty();
+}
+
+}  // namespace vkcap::text
