@@ -99,6 +99,51 @@ std::pair<int64_t, int64_t> header_size(std::span<const uint8_t> b, Format forma
   return {0, 0};
 }
 
+// Debian's stb_image (git 2022-09-08) builds a Huffman table from a DHT segment without
+// checking that its 16 code counts add up to at most 256, and then writes past the 257-entry
+// table: a corrupt JPEG becomes a heap overflow. (Upstream added the check later.) So every DHT
+// segment stb could parse is checked here first, read the way stb reads it: tables one after
+// another until the segment length is used up, bytes past the end of the file read as 0.
+// Up to the first scan, segments are followed by their lengths with junk skipped byte by byte,
+// exactly as stb walks them. After it (entropy-coded data, where a real 0xFF is always
+// followed by 0x00 or a restart marker, and progressive files' later tables), every FF C4 pair
+// is checked: stb's resynchronisation on corrupt data could land on any of them.
+bool jpeg_huffman_tables_are_sane(std::span<const uint8_t> b) {
+  const auto at = [&](size_t i) -> uint32_t { return i < b.size() ? b[i] : 0; };
+  const auto dht_is_sane = [&](size_t marker_pos) {
+    const long length = long(at(marker_pos + 2) << 8 | at(marker_pos + 3));
+    size_t read = marker_pos + 4;
+    for (long remaining = length - 2; remaining > 0 && read < b.size();) {
+      ++read;  // table class and id
+      uint32_t codes = 0;
+      for (int i = 0; i < 16; ++i) codes += at(read++);
+      if (codes > 256) return false;
+      read += codes;
+      remaining -= 17 + long(codes);
+    }
+    return true;
+  };
+  size_t pos = 2;  // after SOI
+  while (pos + 1 < b.size()) {
+    if (b[pos] != 0xFF || b[pos + 1] == 0xFF) {  // junk or fill bytes
+      ++pos;
+      continue;
+    }
+    const uint8_t marker = b[pos + 1];
+    if (marker == 0xD9) return true;  // EOI
+    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+      pos += 2;
+      continue;
+    }
+    if (marker == 0xDA) break;  // first scan
+    if (marker == 0xC4 && !dht_is_sane(pos)) return false;
+    pos += 2 + (at(pos + 2) << 8 | at(pos + 3));
+  }
+  for (; pos + 1 < b.size(); ++pos)
+    if (b[pos] == 0xFF && b[pos + 1] == 0xC4 && !dht_is_sane(pos)) return false;
+  return true;
+}
+
 const char* format_name(Format f) {
   switch (f) {
     case Format::png: return "PNG";
@@ -130,6 +175,9 @@ Image decode_image_memory(std::span<const uint8_t> bytes, std::string_view name,
                   std::to_string(kMaxImagePixels) + " (100 megapixels)");
   };
   if (const auto [w, h] = header_size(bytes, format); w != 0 || h != 0) refuse_size(w, h);
+  // Before any stb_image call: stbi_info already parses the tables that precede the frame.
+  if (format == Format::jpeg && !jpeg_huffman_tables_are_sane(bytes))
+    throw Error(prefix + "corrupt JPEG (a Huffman table has more than 256 codes)");
   int width = 0, height = 0, channels = 0;
   if (!stbi_info_from_memory(bytes.data(), length, &width, &height, &channels)) {
     const char* reason = stbi_failure_reason();
