@@ -12,13 +12,12 @@
 #include <stb/stb_image.h>
 
 #include <climits>
-#include <cstdlib>
-#include <utility>
 #include <cstring>
 #include <memory>
 #include <string>
 
 #include "image/exif.h"
+#include "image/header_check.h"
 #include "image/image.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
@@ -28,20 +27,18 @@ static_assert(vkcap::kMaxImageSide == STBI_MAX_DIMENSIONS);
 namespace vkcap {
 namespace {
 
-enum class Format { png, jpeg, gif, bmp };
-
 bool starts_with(std::span<const uint8_t> b, std::string_view magic, size_t at = 0) {
   return b.size() >= at + magic.size() && std::memcmp(b.data() + at, magic.data(), magic.size()) == 0;
 }
 
 // What the first bytes say the file is. Formats people commonly have but we do not decode
 // are named in the error, so the message says what to convert from.
-Format detect_format(std::span<const uint8_t> b, std::string_view name) {
+ImageFormat detect_format(std::span<const uint8_t> b, std::string_view name) {
   using namespace std::string_view_literals;
-  if (starts_with(b, "\x89PNG\r\n\x1a\n"sv)) return Format::png;
-  if (starts_with(b, "\xFF\xD8\xFF"sv)) return Format::jpeg;
-  if (starts_with(b, "GIF87a"sv) || starts_with(b, "GIF89a"sv)) return Format::gif;
-  if (starts_with(b, "BM"sv)) return Format::bmp;
+  if (starts_with(b, "\x89PNG\r\n\x1a\n"sv)) return ImageFormat::png;
+  if (starts_with(b, "\xFF\xD8\xFF"sv)) return ImageFormat::jpeg;
+  if (starts_with(b, "GIF87a"sv) || starts_with(b, "GIF89a"sv)) return ImageFormat::gif;
+  if (starts_with(b, "BM"sv)) return ImageFormat::bmp;
 
   std::string what = "unknown format";
   if (b.empty()) {
@@ -63,93 +60,12 @@ Format detect_format(std::span<const uint8_t> b, std::string_view name) {
               "; supported: PNG, JPEG, BMP, GIF)");
 }
 
-// Width and height as the header states them, read without stb_image: stb refuses headers
-// whose pixels would pass 1 GiB with a reason that its other format probes then overwrite, and
-// a decompression bomb deserves a message with its size. Zero when the header is too short.
-std::pair<int64_t, int64_t> header_size(std::span<const uint8_t> b, Format format) {
-  const auto be16 = [&](size_t at) { return int64_t(b[at]) << 8 | b[at + 1]; };
-  const auto le16 = [&](size_t at) { return int64_t(b[at + 1]) << 8 | b[at]; };
-  const auto be32 = [&](size_t at) { return be16(at) << 16 | be16(at + 2); };
-  const auto le32 = [&](size_t at) { return int64_t(int32_t(uint32_t(le16(at + 2) << 16 | le16(at)))); };
-  switch (format) {
-    case Format::png:  // IHDR is the first chunk
-      if (b.size() >= 24) return {be32(16), be32(20)};
-      break;
-    case Format::gif:  // logical screen descriptor
-      if (b.size() >= 10) return {le16(6), le16(8)};
-      break;
-    case Format::bmp:  // BITMAPINFOHEADER (negative height = top-down rows)
-      if (b.size() >= 26 && le32(14) >= 40) return {le32(18), std::abs(le32(22))};
-      break;
-    case Format::jpeg:  // the first start-of-frame segment
-      for (size_t at = 2; at + 9 <= b.size();) {
-        if (b[at] != 0xFF) break;
-        const uint8_t marker = b[at + 1];
-        if (marker == 0xFF || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7)) {
-          at += marker == 0xFF ? 1 : 2;
-          continue;
-        }
-        if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC)
-          return {be16(at + 7), be16(at + 5)};
-        if (marker == 0xDA || marker == 0xD9) break;
-        at += 2 + size_t(be16(at + 2));
-      }
-      break;
-  }
-  return {0, 0};
-}
-
-// Debian's stb_image (git 2022-09-08) builds a Huffman table from a DHT segment without
-// checking that its 16 code counts add up to at most 256, and then writes past the 257-entry
-// table: a corrupt JPEG becomes a heap overflow. (Upstream added the check later.) So every DHT
-// segment stb could parse is checked here first, read the way stb reads it: tables one after
-// another until the segment length is used up, bytes past the end of the file read as 0.
-// Up to the first scan, segments are followed by their lengths with junk skipped byte by byte,
-// exactly as stb walks them. After it (entropy-coded data, where a real 0xFF is always
-// followed by 0x00 or a restart marker, and progressive files' later tables), every FF C4 pair
-// is checked: stb's resynchronisation on corrupt data could land on any of them.
-bool jpeg_huffman_tables_are_sane(std::span<const uint8_t> b) {
-  const auto at = [&](size_t i) -> uint32_t { return i < b.size() ? b[i] : 0; };
-  const auto dht_is_sane = [&](size_t marker_pos) {
-    const long length = long(at(marker_pos + 2) << 8 | at(marker_pos + 3));
-    size_t read = marker_pos + 4;
-    for (long remaining = length - 2; remaining > 0 && read < b.size();) {
-      ++read;  // table class and id
-      uint32_t codes = 0;
-      for (int i = 0; i < 16; ++i) codes += at(read++);
-      if (codes > 256) return false;
-      read += codes;
-      remaining -= 17 + long(codes);
-    }
-    return true;
-  };
-  size_t pos = 2;  // after SOI
-  while (pos + 1 < b.size()) {
-    if (b[pos] != 0xFF || b[pos + 1] == 0xFF) {  // junk or fill bytes
-      ++pos;
-      continue;
-    }
-    const uint8_t marker = b[pos + 1];
-    if (marker == 0xD9) return true;  // EOI
-    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
-      pos += 2;
-      continue;
-    }
-    if (marker == 0xDA) break;  // first scan
-    if (marker == 0xC4 && !dht_is_sane(pos)) return false;
-    pos += 2 + (at(pos + 2) << 8 | at(pos + 3));
-  }
-  for (; pos + 1 < b.size(); ++pos)
-    if (b[pos] == 0xFF && b[pos + 1] == 0xC4 && !dht_is_sane(pos)) return false;
-  return true;
-}
-
-const char* format_name(Format f) {
+const char* format_name(ImageFormat f) {
   switch (f) {
-    case Format::png: return "PNG";
-    case Format::jpeg: return "JPEG";
-    case Format::gif: return "GIF";
-    case Format::bmp: return "BMP";
+    case ImageFormat::png: return "PNG";
+    case ImageFormat::jpeg: return "JPEG";
+    case ImageFormat::gif: return "GIF";
+    case ImageFormat::bmp: return "BMP";
   }
   return "image";
 }
@@ -158,7 +74,7 @@ const char* format_name(Format f) {
 
 Image decode_image_memory(std::span<const uint8_t> bytes, std::string_view name,
                           const DecodeOptions& options) {
-  const Format format = detect_format(bytes, name);
+  const ImageFormat format = detect_format(bytes, name);
   const std::string prefix = std::string(name) + ": ";
   if (bytes.size() > size_t(INT_MAX))
     throw Error(prefix + "file too large to decode (" + std::to_string(bytes.size()) + " bytes)");
@@ -176,7 +92,7 @@ Image decode_image_memory(std::span<const uint8_t> bytes, std::string_view name,
   };
   if (const auto [w, h] = header_size(bytes, format); w != 0 || h != 0) refuse_size(w, h);
   // Before any stb_image call: stbi_info already parses the tables that precede the frame.
-  if (format == Format::jpeg && !jpeg_huffman_tables_are_sane(bytes))
+  if (format == ImageFormat::jpeg && !jpeg_huffman_tables_are_sane(bytes))
     throw Error(prefix + "corrupt JPEG (a Huffman table has more than 256 codes)");
   int width = 0, height = 0, channels = 0;
   if (!stbi_info_from_memory(bytes.data(), length, &width, &height, &channels)) {
@@ -207,7 +123,7 @@ Image decode_image_memory(std::span<const uint8_t> bytes, std::string_view name,
   image.height = height;
   image.rgb.assign(pixels.get(), pixels.get() + size_t(width) * height * 3);
 
-  if (options.apply_exif_orientation && (format == Format::jpeg || format == Format::png)) {
+  if (options.apply_exif_orientation && (format == ImageFormat::jpeg || format == ImageFormat::png)) {
     const int orientation = read_exif_orientation(bytes);
     if (orientation != 1) image = apply_exif_orientation(image, orientation);
   }
