@@ -53,10 +53,12 @@ void split_python_whitespace(std::u32string_view text, std::vector<std::u32strin
 // gen_unicode_data.py's Python), so the NFC step is folded away here.
 std::u32string lower_and_strip(std::u32string_view token, bool lower, bool strip) {
   std::u32string lowered;
-  if (lower) {
-    for (char32_t cp : token) append_lower(cp, lowered);
-  } else {
-    lowered = token;
+  for (char32_t cp : token) {
+    if (lower) {
+      append_lower(cp, lowered);
+    } else {
+      lowered.push_back(cp);
+    }
   }
   if (!strip) return lowered;
   std::u32string decomposed, out;

@@ -34,7 +34,11 @@ std::string BpeTokenizer::base_id_to_token(int32_t id) const {
 }
 
 std::string BpeTokenizer::prepare_text(std::string_view text) const {
-  return options_.add_prefix_space ? " " + std::string(text) : std::string(text);
+  std::string out;
+  out.reserve(text.size() + 1);
+  if (options_.add_prefix_space) out.push_back(' ');
+  out.append(text);
+  return out;
 }
 
 std::vector<std::string> BpeTokenizer::bpe(std::string_view word) const {

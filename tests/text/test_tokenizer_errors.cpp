@@ -146,3 +146,27 @@ TEST_CASE("arbitrary bytes never break encode or decode") {
     }
   }
 }
+
+TEST_CASE("a BPE tokenizer.json gives the same ids as vocab.json + merges.txt") {
+  const fs::path source = fixtures() / "vitgpt2_tiny_a";
+  auto from_files = load_tokenizer(source);
+  nlohmann::json model = {{"type", "BPE"}, {"vocab", read_json(source / "vocab.json")}, {"merges", nlohmann::json::array()}};
+  std::ifstream merges(source / "merges.txt");
+  std::string line;
+  std::getline(merges, line);  // header
+  while (std::getline(merges, line)) {
+    if (!line.empty()) model["merges"].push_back(line);
+  }
+  nlohmann::json root = {{"model", model},
+                         {"added_tokens", {{{"id", 279}, {"content", "<|endoftext|>"}, {"special", true}}}}};
+  ScratchDir dir("bpe_tokenizer_json");
+  dir.write("tokenizer.json", root.dump());
+  auto from_json = load_tokenizer(dir.path);
+  CHECK(from_json->kind() == "bpe");
+  for (const char* text : {"a picture of a cat", "Hello, World! 123", " leading space", "café ☃<|endoftext|>"}) {
+    CAPTURE(text);
+    CHECK(from_json->encode(text, true) == from_files->encode(text, true));
+  }
+  const std::vector<int32_t> ids = {279, 64, 261, 72, 279};
+  CHECK(from_json->decode(ids, true) == "a pi");  // <|endoftext|> is special, so skipped
+}
