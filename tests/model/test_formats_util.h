@@ -92,3 +92,51 @@ inline std::filesystem::path write_temp(const std::string& name, const std::vect
 }
 
 }  // namespace vkcap::test
+
+namespace vkcap::test {
+
+// A float32 safetensors file with the given tensors (values 0, 1, 2, ... plus `bias`).
+inline void write_safetensors(const std::filesystem::path& path,
+                              const std::vector<std::pair<std::string, std::vector<int64_t>>>& tensors,
+                              float bias = 0) {
+  std::string header = "{";
+  std::vector<uint8_t> data;
+  for (const auto& [name, shape] : tensors) {
+    int64_t n = 1;
+    std::string dims;
+    for (int64_t d : shape) {
+      n *= d;
+      dims += (dims.empty() ? "" : ",") + std::to_string(d);
+    }
+    const size_t begin = data.size();
+    for (int64_t i = 0; i < n; ++i) {
+      float v = float(i) + bias;
+      const auto* p = reinterpret_cast<const uint8_t*>(&v);
+      data.insert(data.end(), p, p + 4);
+    }
+    if (header.size() > 1) header += ",";
+    header += "\"" + name + "\":{\"dtype\":\"F32\",\"shape\":[" + dims + "],\"data_offsets\":[" +
+              std::to_string(begin) + "," + std::to_string(data.size()) + "]}";
+  }
+  header += "}";
+  std::ofstream out(path, std::ios::binary);
+  const uint64_t len = header.size();
+  out.write(reinterpret_cast<const char*>(&len), 8);
+  out << header;
+  out.write(reinterpret_cast<const char*>(data.data()), std::streamsize(data.size()));
+}
+
+// A fresh empty directory under the system temp dir.
+inline std::filesystem::path fresh_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / "vkcap_test_formats" / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+inline void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+}  // namespace vkcap::test
