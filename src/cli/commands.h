@@ -17,5 +17,7 @@ struct DeviceOptions {
 void add_device_options(CLI::App& command, DeviceOptions& options);
 
 Run add_devices_command(CLI::App& app);
+Run add_caption_command(CLI::App& app);
+Run add_tokenize_command(CLI::App& app);
 
 }  // namespace vkcap::cli

@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::map<const CLI::App*, vkcap::cli::Run> runs;
   auto add = [&](vkcap::cli::Run run) { runs[app.get_subcommands({}).back()] = std::move(run); };
+  add(vkcap::cli::add_caption_command(app));
+  add(vkcap::cli::add_tokenize_command(app));
   add(vkcap::cli::add_devices_command(app));
   try {
     app.parse(argc, argv);

@@ -1,0 +1,12 @@
+#pragma once
+// Where `--model` points: a directory, a Hugging Face model id found in the local cache, or,
+// without --model, the default model bundled in assets/.
+#include <filesystem>
+#include <string>
+
+namespace vkcap::cli {
+
+// Throws vkcap::Error saying how to get the model when it cannot be found.
+std::filesystem::path locate_model(const std::string& spec, bool* used_default = nullptr);
+
+}  // namespace vkcap::cli

@@ -1,0 +1,164 @@
+#include "model/caption_model.h"
+
+#include <variant>
+
+#include "model/blip_decoder.h"
+#include "model/gpt2_decoder.h"
+#include "model/safetensors.h"
+#include "model/torch_checkpoint.h"
+#include "util/error.h"
+
+namespace vkcap::model {
+
+namespace {
+
+kernels::Activation kernel_activation(Activation a) {
+  return a == Activation::Gelu ? kernels::Activation::GeluErf : kernels::Activation::GeluTanh;
+}
+
+// The checkpoint files of a model directory, kept open (mapped) while weights are uploaded.
+struct Checkpoint {
+  std::vector<std::unique_ptr<SafetensorsFile>> safetensors;
+  std::unique_ptr<TorchCheckpoint> torch;
+  std::string label;
+
+  explicit Checkpoint(const std::filesystem::path& dir) {
+    namespace fs = std::filesystem;
+    if (fs::exists(dir / "model.safetensors")) {
+      safetensors.push_back(std::make_unique<SafetensorsFile>(dir / "model.safetensors"));
+      label = (dir / "model.safetensors").string();
+    } else if (fs::exists(dir / "model.safetensors.index.json")) {
+      label = (dir / "model.safetensors.index.json").string();
+      std::vector<fs::path> shards;
+      for (const auto& entry : fs::directory_iterator(dir)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("model-", 0) == 0 && entry.path().extension() == ".safetensors") shards.push_back(entry.path());
+      }
+      if (shards.empty()) throw Error(label + ": no model-*.safetensors shards next to it");
+      std::sort(shards.begin(), shards.end());
+      for (const auto& s : shards) safetensors.push_back(std::make_unique<SafetensorsFile>(s));
+    } else if (fs::exists(dir / "pytorch_model.bin")) {
+      torch = std::make_unique<TorchCheckpoint>(dir / "pytorch_model.bin");
+      label = (dir / "pytorch_model.bin").string();
+    } else {
+      throw Error(dir.string() + ": no weights found (expected model.safetensors, model.safetensors.index.json "
+                                 "with shards, or pytorch_model.bin)");
+    }
+  }
+  const TensorView* find(std::string_view name) const {
+    for (const auto& f : safetensors)
+      if (const TensorView* v = f->find(name)) return v;
+    return torch ? torch->find(name) : nullptr;
+  }
+  uint64_t parameters() const {
+    uint64_t n = 0;
+    for (const auto& f : safetensors)
+      for (const auto& t : f->tensors()) n += uint64_t(t.element_count());
+    if (torch)
+      for (const auto& t : torch->tensors()) n += uint64_t(t.element_count());
+    return n;
+  }
+};
+
+}  // namespace
+
+CaptionModel::CaptionModel(vk::Context& ctx, const std::filesystem::path& dir, const ModelOptions& options)
+    : ctx_(ctx), dir_(dir) {
+  config_ = load_model_config(dir);
+  tokenizer_ = text::load_tokenizer(dir);
+  const auto preprocessor = dir / "preprocessor_config.json";
+  if (!std::filesystem::exists(preprocessor))
+    throw Error(preprocessor.string() + ": missing (the model directory needs its image processor config)");
+  preprocess_ = load_preprocess_config(preprocessor);
+
+  Checkpoint checkpoint(dir);
+  parameters_ = checkpoint.parameters();
+  WeightLoader weights(
+      ctx, [&](std::string_view name) { return checkpoint.find(name); }, checkpoint.label, options.weights);
+
+  const VisionConfig& v = config_.vision;
+  VisionSpec vision{v.hidden_size, v.num_attention_heads, v.num_hidden_layers, v.intermediate_size,
+                    v.image_size,  v.patch_size,          v.num_channels,     v.layer_norm_eps,
+                    kernel_activation(v.hidden_act)};
+  const bool blip = config_.arch == Architecture::Blip;
+  encoder_ = std::make_unique<VisionEncoder>(weights, vision, blip ? VisionNaming::Blip : VisionNaming::Vit);
+
+  DecoderSpec spec;
+  if (blip) {
+    const BlipTextConfig& t = config_.blip_text;
+    spec = {t.hidden_size, t.num_attention_heads, t.num_hidden_layers, t.intermediate_size, t.vocab_size,
+            t.max_position_embeddings, v.hidden_size, t.layer_norm_eps, kernel_activation(t.hidden_act)};
+    decoder_ = std::make_unique<BlipDecoder>(weights, spec);
+    add_blip_special_tokens(*tokenizer_);
+  } else {
+    const Gpt2Config& g = config_.gpt2;
+    spec = {g.n_embd, g.n_head, g.n_layer, g.n_inner, g.vocab_size, g.n_positions, g.n_embd, g.layer_norm_epsilon,
+            kernel_activation(g.activation_function)};
+    if (config_.has_enc_to_dec_proj) enc_to_dec_proj_ = weights.linear("enc_to_dec_proj", g.n_embd, v.hidden_size);
+    decoder_ = std::make_unique<Gpt2Decoder>(weights, spec);
+  }
+}
+
+CaptionModel::~CaptionModel() = default;
+
+std::string CaptionModel::architecture_name() const {
+  return config_.arch == Architecture::Blip ? "BlipForConditionalGeneration"
+                                            : "VisionEncoderDecoderModel (vit + gpt2)";
+}
+
+uint64_t CaptionModel::device_bytes() const { return ctx_.allocator().stats().allocated_bytes; }
+
+std::vector<float> CaptionModel::pixel_values(const Image& image) const {
+  std::vector<float> pixels = preprocess(image, preprocess_);
+  const int size = config_.vision.image_size;
+  const size_t expected = size_t(config_.vision.num_channels) * size * size;
+  if (pixels.size() != expected)
+    throw Error(dir_.string() + "/preprocessor_config.json: resizes to " + std::to_string(pixels.size() / 3) +
+                " pixels but the vision model takes " + std::to_string(size) + "x" + std::to_string(size));
+  return pixels;
+}
+
+void CaptionModel::encode(const std::vector<std::vector<float>>& pixels) {
+  const int n = int(pixels.size());
+  const VisionSpec& vs = encoder_->spec();
+  const uint64_t image_floats = uint64_t(vs.channels) * vs.image_size * vs.image_size;
+  const uint64_t token_floats = uint64_t(vs.tokens()) * vs.hidden;
+  if (n > images_ || !pixels_) {
+    pixels_ = ctx_.create_buffer(std::max(n, 1) * image_floats * 4);
+    encoded_ = ctx_.create_buffer(std::max(n, 1) * token_floats * 4);
+    if (config_.has_enc_to_dec_proj)
+      projected_ = ctx_.create_buffer(std::max(n, 1) * uint64_t(vs.tokens()) * decoder_->spec().hidden * 4);
+  }
+  images_ = std::max(images_, n);
+  vk::Recorder rec(ctx_);
+  for (int i = 0; i < n; ++i) {
+    if (pixels[i].size() != image_floats) throw Error("internal: pixel_values of the wrong size");
+    ctx_.upload(pixels_, pixels[i].data(), image_floats * 4, i * image_floats * 4);
+    encoder_->record(rec, kernels::BufferRef(pixels_, i * image_floats), kernels::BufferRef(encoded_, i * token_floats));
+  }
+  if (config_.has_enc_to_dec_proj)
+    kernels::record_linear(rec, {.w = &enc_to_dec_proj_, .x = encoded_, .m = n * vs.tokens(), .y = projected_});
+  rec.submit();
+  decoder_->set_images(config_.has_enc_to_dec_proj ? projected_ : encoded_, n, vs.tokens());
+}
+
+std::vector<float> CaptionModel::encoder_output(int image, bool raw) const {
+  const VisionSpec& vs = encoder_->spec();
+  const bool projected = config_.has_enc_to_dec_proj && !raw;
+  const uint64_t width = projected ? decoder_->spec().hidden : vs.hidden;
+  std::vector<float> out(uint64_t(vs.tokens()) * width);
+  ctx_.download(projected ? projected_ : encoded_, out.data(), out.size() * 4, image * out.size() * 4);
+  return out;
+}
+
+std::vector<int32_t> CaptionModel::decoder_prompt(const std::string& prompt) const {
+  std::vector<int32_t> ids{config_.decoder_start_token_id};
+  if (prompt.empty()) return ids;
+  std::vector<int32_t> text = tokenizer_->encode(prompt, /*add_special_tokens=*/false);
+  // GPT-2: a prompt that already begins with the start token does not get it twice.
+  if (config_.arch == Architecture::VitGpt2 && !text.empty() && text[0] == ids[0]) return text;
+  ids.insert(ids.end(), text.begin(), text.end());
+  return ids;
+}
+
+}  // namespace vkcap::model

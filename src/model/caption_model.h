@@ -1,0 +1,69 @@
+#pragma once
+// A captioning model loaded from a Hugging Face directory: its config, tokenizer, image
+// preprocessing, the ViT encoder and the text decoder, with weights on the GPU. A model is a
+// plan of kernel calls over named weights: vision_encoder.cpp and the decoders say which.
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "image/image.h"
+#include "image/preprocess.h"
+#include "kernels/linear.h"
+#include "model/config.h"
+#include "model/text_decoder.h"
+#include "model/vision_encoder.h"
+#include "text/tokenizer.h"
+#include "vk/context.h"
+
+namespace vkcap::model {
+
+struct ModelOptions {
+  kernels::WeightType weights = kernels::WeightType::F32;
+};
+
+class CaptionModel {
+ public:
+  CaptionModel(vk::Context& ctx, const std::filesystem::path& dir, const ModelOptions& options = {});
+  ~CaptionModel();
+
+  const std::filesystem::path& directory() const { return dir_; }
+  const ModelConfig& config() const { return config_; }
+  const text::Tokenizer& tokenizer() const { return *tokenizer_; }
+  const PreprocessConfig& preprocess_config() const { return preprocess_; }
+  std::string architecture_name() const;
+  uint64_t parameter_count() const { return parameters_; }
+  uint64_t device_bytes() const;
+
+  // pixel_values of one image, as the model's image processor makes them.
+  std::vector<float> pixel_values(const Image& image) const;
+  // Runs the encoder on each image's pixel_values (CHW) and computes every decoder layer's
+  // cross-attention K/V, making those images the decoder's images 0..n-1.
+  void encode(const std::vector<std::vector<float>>& pixels);
+  // Encoder output of image i of the last encode() ([tokens, hidden]; after enc_to_dec_proj when
+  // the model has one, before it when raw = true).
+  std::vector<float> encoder_output(int image, bool raw = false) const;
+  int image_tokens() const { return encoder_->spec().tokens(); }
+  int patch_grid() const { return encoder_->spec().grid(); }
+
+  TextDecoder& decoder() { return *decoder_; }
+  // The decoder's first input for an optional text prompt (BLIP: [DEC] + prompt tokens; ViT-GPT2:
+  // start token + prompt tokens), and the generation stop / pad tokens.
+  std::vector<int32_t> decoder_prompt(const std::string& prompt) const;
+  int32_t eos_token_id() const { return config_.eos_token_id; }
+  int32_t pad_token_id() const { return config_.pad_token_id; }
+
+ private:
+  vk::Context& ctx_;
+  std::filesystem::path dir_;
+  ModelConfig config_;
+  std::unique_ptr<text::Tokenizer> tokenizer_;
+  PreprocessConfig preprocess_;
+  std::unique_ptr<VisionEncoder> encoder_;
+  std::unique_ptr<TextDecoder> decoder_;
+  kernels::PackedWeight enc_to_dec_proj_;
+  vk::Buffer pixels_, encoded_, projected_;
+  int images_ = 0;
+  uint64_t parameters_ = 0;
+};
+
+}  // namespace vkcap::model

@@ -1,0 +1,73 @@
+#include "model/gpt2_decoder.h"
+
+#include <limits>
+
+namespace vkcap::model {
+
+using kernels::BufferRef;
+
+Gpt2Decoder::Gpt2Decoder(const WeightLoader& w, const DecoderSpec& spec)
+    : TextDecoder(const_cast<WeightLoader&>(w).context(), spec) {
+  const int c = spec.hidden;
+  const std::string root = "decoder.transformer.";
+  std::vector<float> wte = w.floats(root + "wte.weight", {spec.vocab, c});
+  wte_ = ctx_.upload_vector<float>(wte);
+  wpe_ = w.buffer(root + "wpe.weight", {spec.max_positions, c});
+  for (int i = 0; i < spec.layers; ++i) {
+    const std::string l = root + "h." + std::to_string(i) + ".";
+    Layer layer;
+    layer.ln_1 = w.layer_norm(l + "ln_1", c, spec.eps);
+    layer.ln_cross = w.layer_norm(l + "ln_cross_attn", c, spec.eps);
+    layer.ln_2 = w.layer_norm(l + "ln_2", c, spec.eps);
+    layer.query = w.conv1d_columns(l + "attn.c_attn", c, 3 * c, 0, c);
+    layer.key = w.conv1d_columns(l + "attn.c_attn", c, 3 * c, c, c);
+    layer.value = w.conv1d_columns(l + "attn.c_attn", c, 3 * c, 2 * c, c);
+    layer.proj = w.conv1d_columns(l + "attn.c_proj", c, c, 0, c);
+    layer.cross_query = w.conv1d_columns(l + "crossattention.q_attn", c, c, 0, c);
+    layer.cross_key = w.conv1d_columns(l + "crossattention.c_attn", c, 2 * c, 0, c);
+    layer.cross_value = w.conv1d_columns(l + "crossattention.c_attn", c, 2 * c, c, c);
+    layer.cross_proj = w.conv1d_columns(l + "crossattention.c_proj", c, c, 0, c);
+    layer.fc = w.conv1d_columns(l + "mlp.c_fc", c, spec.mlp, 0, spec.mlp);
+    layer.fc_proj = w.conv1d_columns(l + "mlp.c_proj", spec.mlp, c, 0, c);
+    layers_.push_back(std::move(layer));
+  }
+  ln_f_ = w.layer_norm(root + "ln_f", c, spec.eps);
+  // Tied head: logits = h · wteᵀ, i.e. a linear layer whose [out, in] weight is wte itself.
+  lm_head_ = kernels::pack_linear(ctx_, wte.data(), nullptr, spec.vocab, c, kernels::WeightLayout::OutIn,
+                                  w.weight_type());
+}
+
+void Gpt2Decoder::record_cross_kv(vk::Recorder& rec, const vk::Buffer& image_tokens, int rows, int layer) {
+  kernels::record_linear(rec, {.w = &layers_[layer].cross_key, .x = image_tokens, .m = rows, .y = cross_k_[layer]});
+  kernels::record_linear(rec, {.w = &layers_[layer].cross_value, .x = image_tokens, .m = rows, .y = cross_v_[layer]});
+}
+
+void Gpt2Decoder::record_step(vk::Recorder& rec) {
+  const int c = spec_.hidden, rows = rows_;
+  kernels::record_embedding(rec, wte_, spec_.vocab, ids_, wpe_, spec_.max_positions, positions_, x_, rows, c);
+  auto pre_ln = [&](const LayerNormWeights& ln) {  // tmp = LN(x)
+    kernels::record_layer_norm(rec, {.x = x_, .gamma = ln.gamma, .beta = ln.beta, .y = tmp_, .rows = rows, .d = c,
+                                     .eps = ln.eps});
+  };
+  for (int l = 0; l < spec_.layers; ++l) {
+    Layer& layer = layers_[l];
+    pre_ln(layer.ln_1);
+    kernels::record_linear(rec, {.w = &layer.query, .x = tmp_, .m = rows, .y = q_});
+    kernels::record_linear(rec, {.w = &layer.key, .x = tmp_, .m = rows, .y = cache_key_slot(l), .y_stride = cache_row_stride()});
+    kernels::record_linear(rec, {.w = &layer.value, .x = tmp_, .m = rows, .y = cache_value_slot(l), .y_stride = cache_row_stride()});
+    // GPT-2 replaces masked scores with the fp32 minimum (torch.where).
+    record_self_attention(rec, l, q_, attended_, kernels::MaskMode::Replace, std::numeric_limits<float>::lowest());
+    kernels::record_linear(rec, {.w = &layer.proj, .x = attended_, .m = rows, .y = x_, .residual = x_});
+    pre_ln(layer.ln_cross);
+    kernels::record_linear(rec, {.w = &layer.cross_query, .x = tmp_, .m = rows, .y = q_});
+    record_cross_attention(rec, l, q_, attended_);
+    kernels::record_linear(rec, {.w = &layer.cross_proj, .x = attended_, .m = rows, .y = x_, .residual = x_});
+    pre_ln(layer.ln_2);
+    kernels::record_linear(rec, {.w = &layer.fc, .x = tmp_, .m = rows, .y = mlp_, .activation = spec_.activation});
+    kernels::record_linear(rec, {.w = &layer.fc_proj, .x = mlp_, .m = rows, .y = x_, .residual = x_});
+  }
+  pre_ln(ln_f_);
+  kernels::record_linear(rec, {.w = &lm_head_, .x = tmp_, .m = rows, .y = logits_});
+}
+
+}  // namespace vkcap::model

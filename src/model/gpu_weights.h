@@ -1,0 +1,51 @@
+#pragma once
+// Checkpoint tensors on their way to the GPU: looked up by name, shape-checked, converted to
+// f32 (or packed for the linear kernels) and uploaded once. Errors name the model file and the
+// weight ("<file>: weight '<name>' has shape [..], expected [..]").
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernels/linear.h"
+#include "model/weights.h"
+#include "vk/context.h"
+
+namespace vkcap::model {
+
+// Finds a tensor by its checkpoint name; nullptr when absent.
+using TensorLookup = std::function<const TensorView*(std::string_view name)>;
+
+struct LayerNormWeights {
+  vk::Buffer gamma, beta;
+  float eps = 1e-5f;
+};
+
+class WeightLoader {
+ public:
+  WeightLoader(vk::Context& ctx, TensorLookup lookup, std::string source_label, kernels::WeightType type);
+
+  vk::Context& context() { return ctx_; }
+  kernels::WeightType weight_type() const { return type_; }
+
+  const TensorView& require(const std::string& name, std::vector<int64_t> shape) const;
+  bool has(const std::string& name) const { return lookup_(name) != nullptr; }
+  std::vector<float> floats(const std::string& name, std::vector<int64_t> shape) const;
+  // An f32 device buffer holding the tensor as stored.
+  vk::Buffer buffer(const std::string& name, std::vector<int64_t> shape) const;
+  LayerNormWeights layer_norm(const std::string& prefix, int d, float eps) const;
+  // nn.Linear: weight [n,k] (OutIn) + bias [n].
+  kernels::PackedWeight linear(const std::string& prefix, int n, int k, bool bias = true) const;
+  // GPT-2 Conv1D: weight [k, n_total] (InOut) + bias [n_total]; takes columns [col0, col0+n).
+  kernels::PackedWeight conv1d_columns(const std::string& prefix, int k, int n_total, int col0, int n) const;
+  // Several nn.Linear layers stacked along the output dimension (e.g. ViT's q, k, v into qkv).
+  kernels::PackedWeight stacked_linear(const std::vector<std::string>& prefixes, int n_each, int k) const;
+
+ private:
+  vk::Context& ctx_;
+  TensorLookup lookup_;
+  std::string label_;
+  kernels::WeightType type_;
+};
+
+}  // namespace vkcap::model

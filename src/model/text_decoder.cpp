@@ -1,0 +1,162 @@
+#include "model/text_decoder.h"
+
+#include <cmath>
+
+#include "util/error.h"
+
+namespace vkcap::model {
+
+using kernels::BufferRef;
+
+TextDecoder::TextDecoder(vk::Context& ctx, const DecoderSpec& spec)
+    : ctx_(ctx), spec_(spec), cache_(ctx, spec.layers, spec.hidden) {}
+
+void TextDecoder::ensure_row_buffers(int rows) {
+  if (rows <= row_capacity_) return;
+  row_capacity_ = rows;
+  const uint64_t f = sizeof(float), d = spec_.hidden;
+  ids_ = ctx_.create_buffer(rows * sizeof(int32_t));
+  positions_ = ctx_.create_buffer(rows * sizeof(int32_t));
+  x_ = ctx_.create_buffer(rows * d * f);
+  tmp_ = ctx_.create_buffer(rows * d * f);
+  q_ = ctx_.create_buffer(rows * d * f);
+  attended_ = ctx_.create_buffer(rows * d * f);
+  mlp_ = ctx_.create_buffer(rows * uint64_t(std::max(spec_.mlp, spec_.hidden)) * f);
+  logits_ = ctx_.create_buffer(rows * uint64_t(spec_.vocab) * f);
+}
+
+void TextDecoder::set_images(const vk::Buffer& image_tokens, int images, int tokens) {
+  images_ = images;
+  image_tokens_ = tokens;
+  cross_k_.clear();
+  cross_v_.clear();
+  const uint64_t bytes = uint64_t(images) * tokens * spec_.hidden * sizeof(float);
+  vk::Recorder rec(ctx_);
+  for (int l = 0; l < spec_.layers; ++l) {
+    cross_k_.push_back(ctx_.create_buffer(bytes));
+    cross_v_.push_back(ctx_.create_buffer(bytes));
+    record_cross_kv(rec, image_tokens, images * tokens, l);
+  }
+  rec.submit();
+}
+
+BufferRef TextDecoder::cache_key_slot(int layer) const {
+  return BufferRef(cache_.keys(layer), uint64_t(position_) * spec_.hidden);
+}
+BufferRef TextDecoder::cache_value_slot(int layer) const {
+  return BufferRef(cache_.values(layer), uint64_t(position_) * spec_.hidden);
+}
+
+void TextDecoder::record_self_attention(vk::Recorder& rec, int layer, const vk::Buffer& q, const vk::Buffer& out,
+                                        kernels::MaskMode mode, float masked_value) {
+  kernels::AttentionArgs a;
+  a.q = q;
+  a.k = cache_.keys(layer);
+  a.v = cache_.values(layer);
+  a.out = out;
+  a.batch = rows_;
+  a.lq = 1;
+  a.lk = position_ + 1;
+  a.heads = spec_.heads;
+  a.head_dim = spec_.hidden / spec_.heads;
+  a.q_batch_stride = a.out_batch_stride = spec_.hidden;
+  a.k_batch_stride = a.v_batch_stride = cache_.row_stride();
+  a.scale = 1.0f / std::sqrt(float(a.head_dim));
+  // One query at position p sees keys 0..p: exactly the causal mask's visible set.
+  a.mask = kernels::MaskKind::Causal;
+  a.causal_offset = position_;
+  a.mask_mode = mode;
+  a.masked_value = masked_value;
+  kernels::record_attention(rec, a);
+}
+
+void TextDecoder::record_cross_attention(vk::Recorder& rec, int layer, const vk::Buffer& q, const vk::Buffer& out) {
+  // Rows of one image are contiguous (images × beams, in order): one dispatch per run of rows
+  // sharing an image, each reading that image's K/V.
+  const int d = spec_.hidden;
+  int begin = 0;
+  while (begin < rows_) {
+    int end = begin + 1;
+    while (end < rows_ && row_image_[end] == row_image_[begin]) ++end;
+    const uint64_t image_offset = uint64_t(row_image_[begin]) * image_tokens_ * d;
+    kernels::AttentionArgs a;
+    a.q = BufferRef(q, uint64_t(begin) * d);
+    a.k = BufferRef(cross_k_[layer], image_offset);
+    a.v = BufferRef(cross_v_[layer], image_offset);
+    a.out = BufferRef(out, uint64_t(begin) * d);
+    a.batch = end - begin;
+    a.kv_batch_divisor = end - begin;
+    a.lq = 1;
+    a.lk = image_tokens_;
+    a.heads = spec_.heads;
+    a.head_dim = d / spec_.heads;
+    a.q_batch_stride = a.out_batch_stride = d;
+    a.k_batch_stride = a.v_batch_stride = int64_t(image_tokens_) * d;
+    a.scale = 1.0f / std::sqrt(float(a.head_dim));
+    if (keep_cross_attention_) a.probs = BufferRef(cross_probs_[layer], uint64_t(begin) * spec_.heads * image_tokens_);
+    kernels::record_attention(rec, a);
+    begin = end;
+  }
+}
+
+std::vector<float> TextDecoder::cross_attention(int layer) const {
+  std::vector<float> out(size_t(rows_) * spec_.heads * image_tokens_);
+  if (!keep_cross_attention_ || layer >= int(cross_probs_.size())) return {};
+  const_cast<vk::Context&>(ctx_).download(cross_probs_[layer], out.data(), out.size() * sizeof(float));
+  return out;
+}
+
+void TextDecoder::run_step(const std::vector<int32_t>& token, std::vector<float>& logits,
+                           const std::vector<int>* parent) {
+  if (position_ >= spec_.max_positions)
+    throw Error("the caption reached the decoder's position limit (" + std::to_string(spec_.max_positions) + ")");
+  cache_.ensure_capacity(position_ + 1, rows_);
+  if (keep_cross_attention_) {
+    cross_probs_.resize(spec_.layers);
+    for (auto& p : cross_probs_)
+      if (!p || p.size() < uint64_t(rows_) * spec_.heads * image_tokens_ * 4)
+        p = ctx_.create_buffer(uint64_t(rows_) * spec_.heads * image_tokens_ * 4);
+  }
+  vk::Recorder rec(ctx_);
+  if (parent) cache_.reorder(rec, *parent);
+  std::vector<int32_t> pos(rows_, position_);
+  ctx_.upload(ids_, token.data(), token.size() * sizeof(int32_t));
+  ctx_.upload(positions_, pos.data(), pos.size() * sizeof(int32_t));
+  record_step(rec);
+  rec.submit();
+  logits.resize(size_t(rows_) * spec_.vocab);
+  ctx_.download(logits_, logits.data(), logits.size() * sizeof(float));
+  ++position_;
+}
+
+void TextDecoder::start(const std::vector<int>& row_image, const std::vector<int32_t>& prompt,
+                        std::vector<float>& logits) {
+  if (prompt.empty()) throw Error("internal: empty decoder prompt");
+  for (int image : row_image)
+    if (image < 0 || image >= images_) throw Error("internal: row refers to image " + std::to_string(image));
+  rows_ = int(row_image.size());
+  row_image_ = row_image;
+  position_ = 0;
+  ensure_row_buffers(rows_);
+  cache_.reset(rows_, 32);
+  // The prompt is fed one position at a time: causal attention makes that identical to one
+  // pass over the whole prompt, and prompts are a handful of tokens.
+  for (int32_t id : prompt) run_step(std::vector<int32_t>(rows_, id), logits, nullptr);
+}
+
+void TextDecoder::step(const std::vector<int>& parent, const std::vector<int32_t>& token, std::vector<float>& logits) {
+  if (parent.size() != token.size()) throw Error("internal: parent and token counts differ");
+  std::vector<int> row_image(parent.size());
+  for (size_t r = 0; r < parent.size(); ++r) {
+    if (parent[r] < 0 || parent[r] >= rows_) throw Error("internal: bad parent row");
+    row_image[r] = row_image_[parent[r]];
+  }
+  const int old_rows = rows_;
+  rows_ = int(parent.size());
+  ensure_row_buffers(std::max(rows_, old_rows));
+  cache_.ensure_capacity(position_ + 1, std::max(rows_, old_rows));
+  row_image_ = row_image;
+  run_step(token, logits, &parent);
+}
+
+}  // namespace vkcap::model

@@ -1,0 +1,77 @@
+#pragma once
+// The text decoder on the GPU, one step at a time, for every architecture: token + position
+// embedding, masked self-attention over the KV cache, cross-attention to the image tokens,
+// feed-forward, LM head -> logits. BLIP's decoder is a post-LayerNorm BERT (blip_decoder.cpp),
+// ViT-GPT2's a pre-LayerNorm GPT-2 (gpt2_decoder.cpp); this base class holds what they share:
+// the rows (images × beams), their KV caches, the per-image cross-attention K/V computed once
+// per image, and the step's buffers.
+#include <memory>
+#include <vector>
+
+#include "kernels/attention.h"
+#include "kernels/linear.h"
+#include "kernels/ops.h"
+#include "model/gpu_weights.h"
+#include "model/kv_cache.h"
+
+namespace vkcap::model {
+
+struct DecoderSpec {
+  int hidden = 768, heads = 12, layers = 12, mlp = 3072, vocab = 30524, max_positions = 512;
+  int encoder_hidden = 768;  // width of the image tokens the cross-attention K/V read
+  float eps = 1e-12f;
+  kernels::Activation activation = kernels::Activation::GeluErf;
+};
+
+class TextDecoder {
+ public:
+  TextDecoder(vk::Context& ctx, const DecoderSpec& spec);
+  virtual ~TextDecoder() = default;
+
+  const DecoderSpec& spec() const { return spec_; }
+  // Computes every layer's cross-attention K and V for `images` images whose encoder outputs
+  // [images, tokens, encoder_hidden] are in `image_tokens` (once per image, kept on the GPU).
+  void set_images(const vk::Buffer& image_tokens, int images, int tokens);
+  // Starts rows (row r attends to image row_image[r]) and feeds `prompt`; logits of the last
+  // prompt position for every row, [rows, vocab].
+  void start(const std::vector<int>& row_image, const std::vector<int32_t>& prompt, std::vector<float>& logits);
+  // New row r continues old row parent[r] and is fed token[r]; logits [rows, vocab].
+  void step(const std::vector<int>& parent, const std::vector<int32_t>& token, std::vector<float>& logits);
+
+  int position() const { return position_; }
+  // Optional cross-attention probabilities of the last step, [rows, heads, tokens] per layer.
+  void keep_cross_attention(bool keep) { keep_cross_attention_ = keep; }
+  std::vector<float> cross_attention(int layer) const;
+
+ protected:
+  // Records one step for all rows at position_ reading ids_/positions_, writing logits_.
+  virtual void record_step(vk::Recorder& rec) = 0;
+  // Projects image tokens to one layer's cross K and V ([images*tokens, hidden] each).
+  virtual void record_cross_kv(vk::Recorder& rec, const vk::Buffer& image_tokens, int rows, int layer) = 0;
+
+  // Self-attention of the current token of every row over the cache (positions 0..position_).
+  void record_self_attention(vk::Recorder& rec, int layer, const vk::Buffer& q, const vk::Buffer& out,
+                             kernels::MaskMode mode, float masked_value);
+  void record_cross_attention(vk::Recorder& rec, int layer, const vk::Buffer& q, const vk::Buffer& out);
+  // Where the K/V projections of the current token are written (in-place into the cache).
+  kernels::BufferRef cache_key_slot(int layer) const;
+  kernels::BufferRef cache_value_slot(int layer) const;
+  int cache_row_stride() const { return int(cache_.row_stride()); }
+
+  vk::Context& ctx_;
+  DecoderSpec spec_;
+  int rows_ = 0, position_ = 0, images_ = 0, image_tokens_ = 0;
+  std::vector<int> row_image_;
+  KvCache cache_;
+  std::vector<vk::Buffer> cross_k_, cross_v_;  // per layer [images, tokens, hidden]
+  vk::Buffer ids_, positions_, x_, tmp_, q_, attended_, mlp_, logits_, probs_;
+  bool keep_cross_attention_ = false;
+  std::vector<vk::Buffer> cross_probs_;
+
+ private:
+  void ensure_row_buffers(int rows);
+  void run_step(const std::vector<int32_t>& token, std::vector<float>& logits, const std::vector<int>* parent);
+  int row_capacity_ = 0;
+};
+
+}  // namespace vkcap::model
