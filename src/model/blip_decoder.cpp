@@ -51,11 +51,9 @@ void BlipDecoder::record_step(vk::Recorder& rec) {
   const int d = spec_.hidden, rows = rows_;
   kernels::record_embedding(rec, word_embeddings_, spec_.vocab, ids_, position_embeddings_, spec_.max_positions,
                             positions_, tmp_, rows, d);
-  kernels::record_layer_norm(rec, {.x = tmp_, .gamma = embeddings_ln_.gamma, .beta = embeddings_ln_.beta, .y = x_,
-                                   .rows = rows, .d = d, .eps = embeddings_ln_.eps});
+  kernels::record_layer_norm(rec, layer_norm_args(embeddings_ln_, tmp_, x_, rows, d));
   auto post_ln = [&](const LayerNormWeights& ln) {  // x = LN(tmp + x)
-    kernels::record_layer_norm(rec, {.x = tmp_, .residual = x_, .gamma = ln.gamma, .beta = ln.beta, .y = x_,
-                                     .rows = rows, .d = d, .eps = ln.eps});
+    kernels::record_layer_norm(rec, layer_norm_args(ln, tmp_, x_, rows, d, x_));
   };
   for (int l = 0; l < spec_.layers; ++l) {
     Layer& layer = layers_[l];
@@ -75,8 +73,7 @@ void BlipDecoder::record_step(vk::Recorder& rec) {
     post_ln(layer.output_ln);
   }
   kernels::record_linear(rec, {.w = &transform_, .x = x_, .m = rows, .y = tmp_, .activation = spec_.activation});
-  kernels::record_layer_norm(rec, {.x = tmp_, .gamma = transform_ln_.gamma, .beta = transform_ln_.beta, .y = q_,
-                                   .rows = rows, .d = d, .eps = transform_ln_.eps});
+  kernels::record_layer_norm(rec, layer_norm_args(transform_ln_, tmp_, q_, rows, d));
   kernels::record_linear(rec, {.w = &lm_head_, .x = q_, .m = rows, .y = logits_});
 }
 

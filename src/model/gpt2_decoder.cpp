@@ -46,8 +46,7 @@ void Gpt2Decoder::record_step(vk::Recorder& rec) {
   const int c = spec_.hidden, rows = rows_;
   kernels::record_embedding(rec, wte_, spec_.vocab, ids_, wpe_, spec_.max_positions, positions_, x_, rows, c);
   auto pre_ln = [&](const LayerNormWeights& ln) {  // tmp = LN(x)
-    kernels::record_layer_norm(rec, {.x = x_, .gamma = ln.gamma, .beta = ln.beta, .y = tmp_, .rows = rows, .d = c,
-                                     .eps = ln.eps});
+    kernels::record_layer_norm(rec, layer_norm_args(ln, x_, tmp_, rows, c));
   };
   for (int l = 0; l < spec_.layers; ++l) {
     Layer& layer = layers_[l];

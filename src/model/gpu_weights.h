@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/linear.h"
+#include "kernels/ops.h"
 #include "model/weights.h"
 #include "vk/context.h"
 
@@ -20,6 +21,24 @@ struct LayerNormWeights {
   vk::Buffer gamma, beta;
   float eps = 1e-5f;
 };
+
+// LayerNorm arguments for contiguous rows of d floats: y = LN(x (+ residual)).
+inline kernels::LayerNormArgs layer_norm_args(const LayerNormWeights& ln, kernels::BufferRef x, kernels::BufferRef y,
+                                              int rows, int d, kernels::BufferRef residual = {}) {
+  kernels::LayerNormArgs a;
+  a.x = x;
+  a.x_stride = d;
+  a.residual = residual;
+  a.residual_stride = residual.buffer ? d : 0;
+  a.gamma = ln.gamma;
+  a.beta = ln.beta;
+  a.y = y;
+  a.y_stride = d;
+  a.rows = rows;
+  a.d = d;
+  a.eps = ln.eps;
+  return a;
+}
 
 class WeightLoader {
  public:

@@ -74,8 +74,7 @@ void VisionEncoder::record(vk::Recorder& rec, BufferRef pixels, BufferRef out) {
 
   const int heads = spec_.heads, head_dim = d / heads;
   for (Layer& layer : layers_) {
-    kernels::record_layer_norm(rec, {.x = h_, .gamma = layer.ln1.gamma, .beta = layer.ln1.beta, .y = normed_,
-                                     .rows = s, .d = d, .eps = layer.ln1.eps});
+    kernels::record_layer_norm(rec, layer_norm_args(layer.ln1, h_, normed_, s, d));
     kernels::record_linear(rec, {.w = &layer.qkv, .x = normed_, .m = s, .y = qkv_});
     kernels::AttentionArgs attn;
     attn.q = BufferRef(qkv_, 0);
@@ -89,13 +88,11 @@ void VisionEncoder::record(vk::Recorder& rec, BufferRef pixels, BufferRef out) {
     attn.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
     kernels::record_attention(rec, attn);
     kernels::record_linear(rec, {.w = &layer.proj, .x = attended_, .m = s, .y = h_, .residual = h_});
-    kernels::record_layer_norm(rec, {.x = h_, .gamma = layer.ln2.gamma, .beta = layer.ln2.beta, .y = normed_,
-                                     .rows = s, .d = d, .eps = layer.ln2.eps});
+    kernels::record_layer_norm(rec, layer_norm_args(layer.ln2, h_, normed_, s, d));
     kernels::record_linear(rec, {.w = &layer.fc1, .x = normed_, .m = s, .y = mlp_, .activation = spec_.activation});
     kernels::record_linear(rec, {.w = &layer.fc2, .x = mlp_, .m = s, .y = h_, .residual = h_});
   }
-  kernels::record_layer_norm(rec, {.x = h_, .gamma = final_ln_.gamma, .beta = final_ln_.beta, .y = out, .rows = s,
-                                   .d = d, .eps = final_ln_.eps});
+  kernels::record_layer_norm(rec, layer_norm_args(final_ln_, h_, out, s, d));
 }
 
 double VisionEncoder::flops() const {
