@@ -1,0 +1,29 @@
+// src/kernels/ops.h  (element-wise and row-wise operations; split into several .cpp/.comp files by family)
+#pragma once
+#include "kernels/buffer_ref.h"
+#include "vk/recorder.h"
+namespace vkcap::kernels {
+// y[r] = LayerNorm(x[r] (+ residual[r])) * gamma + beta, statistics in fp32 (two-pass or Welford; biased variance, eps inside sqrt like torch).
+// rows of d floats with strides; residual optional (BLIP post-LN adds it before the norm). y may alias x.
+struct LayerNormArgs { BufferRef x; int x_stride = 0; BufferRef residual; int residual_stride = 0;
+                       BufferRef gamma, beta; BufferRef y; int y_stride = 0; int rows = 0, d = 0; float eps = 1e-5f; };
+void record_layer_norm(vk::Recorder& rec, const LayerNormArgs& args);
+// Row softmax / log-softmax over n floats per row (in place allowed).
+void record_softmax(vk::Recorder& rec, BufferRef x, BufferRef y, int rows, int n, bool log);
+enum class Gelu { Erf, Tanh };
+void record_gelu(vk::Recorder& rec, BufferRef x, BufferRef y, int64_t count, Gelu kind);
+// y = a + b, count floats (y may alias a or b).
+void record_add(vk::Recorder& rec, BufferRef a, BufferRef b, BufferRef y, int64_t count);
+// y[r, :] = table[ids[r], :] + positions[pos[r], :]   (ids, pos: int32 buffers; d floats per row; positions optional)
+// Out-of-range ids/pos must not read out of bounds (clamp and write NaN? -> write zeros and document).
+void record_embedding(vk::Recorder& rec, BufferRef table, int vocab, BufferRef ids_i32, BufferRef positions,
+                      int max_positions, BufferRef pos_i32, BufferRef y, int rows, int d);
+// Patches of an image for a Conv2d with kernel = stride = p, no padding: pixels [3,H,W] (CHW floats)
+// -> patches [(H/p)*(W/p), 3*p*p] in row-major patch order (y outer, x inner), each row ordered
+// (c, ky, kx) like the flattened conv weight [D,3,p,p]. Then a linear layer gives the embeddings.
+void record_im2col(vk::Recorder& rec, BufferRef pixels, int channels, int height, int width, int patch, BufferRef patches);
+// Per row of n floats: index of the maximum (first on ties) -> int32 out[r]; NaN-safe.
+void record_argmax(vk::Recorder& rec, BufferRef x, int rows, int n, BufferRef out_i32);
+// Per row: the k largest values, sorted descending (ties: lower index first), k <= 64 -> values[r,k], indices[r,k] (int32).
+void record_topk(vk::Recorder& rec, BufferRef x, int rows, int n, int k, BufferRef values, BufferRef indices_i32);
+}  // namespace vkcap::kernels
