@@ -75,7 +75,8 @@ TEST_CASE("golden fixtures: pixels, encoder, first-step logits and every generat
       for (size_t i = 0; i < expected["images"].size(); ++i) {
         const json& record = expected["images"][i];
         const std::string img = "img" + std::to_string(i) + ".";
-        INFO(name << " " << record["file"].get<std::string>());
+        const std::string file_name = record.at("file").get<std::string>();
+        INFO(name << " " << file_name);
         Image image = decode_image(dir / record["file"].get<std::string>());
         std::vector<float> pixels = m.pixel_values(image);
         CHECK(max_abs_diff(pixels, tensor(tensors, img + "pixel_values")) <= 1e-5);
@@ -90,7 +91,7 @@ TEST_CASE("golden fixtures: pixels, encoder, first-step logits and every generat
         m.decoder().start({0}, start, logits);
         std::vector<float> want = tensor(tensors, img + "first_step_logits");
         CHECK(max_abs_diff(logits, want) <= 1e-3);
-        CHECK(std::max_element(logits.begin(), logits.end()) - logits.begin() == record["first_step"]["argmax"].get<int>());
+        CHECK(std::max_element(logits.begin(), logits.end()) - logits.begin() == record.at("first_step").at("logits").at("argmax").get<int>());
 
         for (const char* kind : {"greedy", "greedy_forced_length", "beam", "default_generate"})
           check_generation(m, record[kind], start, std::string(name) + " " + kind);
