@@ -1,6 +1,7 @@
 #include "model/pickle_reader.h"
 
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <optional>
@@ -139,7 +140,7 @@ class Machine {
   }
 
   Value* make(Value::Kind kind) {
-    if (arena_.size() >= kPickleMaxStack * 4) fail("creates too many objects");
+    if (arena_.size() >= kPickleMaxObjects) fail("creates more than " + std::to_string(kPickleMaxObjects) + " objects");
     arena_.emplace_back();
     arena_.back().kind = kind;
     return &arena_.back();

@@ -20,6 +20,7 @@ namespace vkcap {
 // Limits far above anything a state dict needs (a 1000-tensor checkpoint uses ~10k memo slots
 // and nesting depth 4).
 inline constexpr size_t kPickleMaxStack = 1u << 20;
+inline constexpr size_t kPickleMaxObjects = 1u << 20;  // ~20 per tensor in a real file
 inline constexpr size_t kPickleMaxMemo = 1u << 22;
 inline constexpr int kPickleMaxDepth = 64;
 

@@ -21,9 +21,10 @@ const std::filesystem::path kFixtures = VKCAP_FIXTURES_DIR;
 // header JSON + data bytes -> a whole file, as a writer would lay it out.
 std::vector<uint8_t> make_file(const std::string& header, size_t data_bytes, uint64_t claimed_len = 0) {
   uint64_t len = claimed_len ? claimed_len : header.size();
-  std::vector<uint8_t> out(8);
-  for (int i = 0; i < 8; ++i) out[size_t(i)] = uint8_t(len >> (8 * i));
-  out.insert(out.end(), header.begin(), header.end());
+  std::vector<uint8_t> out;
+  out.reserve(8 + header.size() + data_bytes);
+  for (int i = 0; i < 8; ++i) out.push_back(uint8_t(len >> (8 * i)));
+  for (char c : header) out.push_back(uint8_t(c));
   for (size_t i = 0; i < data_bytes; ++i) out.push_back(uint8_t(i));
   return out;
 }

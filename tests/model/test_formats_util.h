@@ -106,7 +106,8 @@ inline void write_safetensors(const std::filesystem::path& path,
     std::string dims;
     for (int64_t d : shape) {
       n *= d;
-      dims += (dims.empty() ? "" : ",") + std::to_string(d);
+      if (!dims.empty()) dims += ',';
+      dims += std::to_string(d);
     }
     const size_t begin = data.size();
     for (int64_t i = 0; i < n; ++i) {
