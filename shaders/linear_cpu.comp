@@ -1,0 +1,114 @@
+#version 450
+// Linear layer for CPU Vulkan drivers (lavapipe): y[m,n] = act(Σ_k x[m,k]·W[k,n] + b[n]) (+ r[m,n]).
+// One kernel serves both the matmul ("sgkp", RB = 6 rows per subgroup) and the matrix-vector
+// case ("mvp", RB = all M ≤ 6 rows, so the weights are streamed once for every row).
+//
+// Weights are panel-packed at load time (src/kernels/linear_pack.cpp): panel p holds columns
+// [p·PW, p·PW + PW), PW = 4·SG, as Kp rows of PW values (Kp = K rounded up to 8, zero padded;
+// columns past N zero padded). One workgroup = one subgroup computes RB rows × one panel:
+//   lane l owns columns 4l..4l+3 of the panel and keeps one vec4 accumulator per row.
+//   for each block of 8 k's:
+//     lane l loads a[r] = x[row r][k0 + (l & 7)]                 (one gather per row)
+//     for j in 0..7:  w = panel[k0 + j][4l..4l+3]                 (f32: 2 uint64 gathers; f16: 1)
+//                     acc[r] += subgroupBroadcast(a[r], j) · w    (register shuffle)
+//   epilogue: bias, activation, residual, masked stores.
+// Every buffer is reached through buffer_reference pointers in push constants: llvmpipe turns
+// those loads into single hardware gathers, while descriptor loads become per-lane loops
+// (shared/LAVAPIPE.md §2). WEIGHTS_F16: the panel holds fp16 read 4 at a time as one uint64.
+#extension GL_EXT_buffer_reference : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+
+layout(constant_id = 0) const uint SG = 8;         // subgroup size = workgroup size (≥ 8)
+layout(constant_id = 1) const uint RB = 6;         // rows per workgroup
+layout(constant_id = 2) const uint ACT = 0;        // see linear_epilogue.glsl
+layout(constant_id = 3) const bool HAS_BIAS = false;
+layout(constant_id = 4) const bool HAS_RESIDUAL = false;
+layout(local_size_x_id = 0) in;
+
+#include "linear_epilogue.glsl"
+
+layout(buffer_reference, std430, buffer_reference_align = 4) buffer Floats { float v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 8) readonly buffer Words64 { uint64_t v[]; };
+
+layout(push_constant) uniform Params {
+  uint64_t x_address, w_address, bias_address, residual_address, y_address;
+  uint m, n, k, kp;             // kp: K padded to 8 in the panel
+  uint x_stride, y_stride, residual_stride;
+};
+
+const uint PW = 4u * SG;  // panel width in columns
+
+void main() {
+  const uint lane = gl_SubgroupInvocationID;
+  const uint panel = gl_WorkGroupID.x;
+  const uint row0 = gl_WorkGroupID.y * RB;
+  Floats X = Floats(x_address);
+  Words64 W = Words64(w_address);
+
+  // Rows past M re-read row M−1 (always valid memory) and are not stored.
+  uint x_row[RB];
+  [[unroll]] for (uint r = 0; r < RB; ++r) x_row[r] = min(row0 + r, m - 1u) * x_stride;
+
+  vec4 acc[RB];
+  [[unroll]] for (uint r = 0; r < RB; ++r) acc[r] = vec4(0.0);
+
+#ifdef WEIGHTS_F16
+  // uint64 index of this lane's 4 halves at k = 0; one panel row is PW/4 uint64.
+  uint w_index = (panel * kp * PW + 4u * lane) / 4u;
+  const uint w_step = PW / 4u;
+#define LOAD_W(j) \
+  vec4 w; { uvec2 h = unpackUint2x32(W.v[w_index + (j) * w_step]); \
+            w = vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y)); }
+#else
+  uint w_index = (panel * kp * PW + 4u * lane) / 2u;
+  const uint w_step = PW / 2u;
+#define LOAD_W(j) \
+  vec4 w; { uvec2 lo = unpackUint2x32(W.v[w_index + (j) * w_step]); \
+            uvec2 hi = unpackUint2x32(W.v[w_index + (j) * w_step + 1u]); \
+            w = vec4(uintBitsToFloat(lo), uintBitsToFloat(hi)); }
+#endif
+#define STEP(j) { LOAD_W(j) \
+  [[unroll]] for (uint r = 0; r < RB; ++r) acc[r] += subgroupBroadcast(a[r], j) * w; }
+#define BLOCK STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5) STEP(6) STEP(7)
+
+  const uint sub = lane & 7u;
+  const uint k_full = k & ~7u;
+  for (uint k0 = 0; k0 < k_full; k0 += 8u) {
+    float a[RB];
+    [[unroll]] for (uint r = 0; r < RB; ++r) a[r] = X.v[x_row[r] + k0 + sub];
+    BLOCK
+    w_index += 8u * w_step;
+  }
+  if (k_full < k) {  // K tail: the panel is zero padded to kp, x is masked
+    float a[RB];
+    const bool inside = k_full + sub < k;
+    [[unroll]] for (uint r = 0; r < RB; ++r) {
+      a[r] = 0.0;
+      if (inside) a[r] = X.v[x_row[r] + k_full + sub];
+    }
+    BLOCK
+  }
+
+  Floats Y = Floats(y_address);
+  Floats B = Floats(bias_address);
+  Floats R = Floats(residual_address);
+  const uint col0 = panel * PW + 4u * lane;
+  [[unroll]] for (uint r = 0; r < RB; ++r) {
+    const uint row = row0 + r;
+    if (row >= m) break;
+    [[unroll]] for (uint c = 0; c < 4u; ++c) {
+      const uint col = col0 + c;
+      if (col < n) {
+        float v = acc[r][c];
+        if (HAS_BIAS) v += B.v[col];
+        v = activate(v, ACT);
+        if (HAS_RESIDUAL) v += R.v[row * residual_stride + col];
+        Y.v[row * y_stride + col] = v;
+      }
+    }
+  }
+}

@@ -1,0 +1,170 @@
+// record_linear: checks a linear call's shapes and records the kernel of the weight's variant
+// (linear_cpu.comp for lavapipe-like devices, linear_gpu.comp / linear_gpu_mv.comp otherwise).
+#include "kernels/linear.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "util/error.h"
+
+namespace vkcap::kernels {
+
+namespace {
+
+constexpr const char* kWhere = "src/kernels/linear.cpp";
+
+// Push constants of linear_cpu.comp (std430 push-constant layout: pointers first).
+struct CpuPush {
+  uint64_t x, w, bias, residual, y;
+  uint32_t m, n, k, kp;
+  uint32_t x_stride, y_stride, residual_stride, pad = 0;
+};
+// Push constants of linear_gpu.comp and linear_gpu_mv.comp.
+struct GpuPush {
+  uint32_t x_offset, residual_offset, y_offset;
+  uint32_t m, n, k, kp;
+  uint32_t x_stride, y_stride, residual_stride;
+};
+
+uint32_t activation_code(Activation a) {
+  switch (a) {
+    case Activation::None: return 0;
+    case Activation::GeluErf: return 1;
+    case Activation::GeluTanh: return 2;
+  }
+  return 0;
+}
+
+std::string shape_text(int m, int n, int k) {
+  return "m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k);
+}
+
+void check_operand(const BufferRef& ref, const char* name, int rows, int cols, int stride, const std::string& shape) {
+  if (!ref.buffer || !*ref.buffer) throw Error(std::string(kWhere) + ": record_linear: " + name + " has no buffer");
+  if (stride < cols)
+    throw Error(std::string(kWhere) + ": record_linear: " + name + " row stride " + std::to_string(stride) +
+                " is shorter than its " + std::to_string(cols) + " columns (" + shape + ")");
+  const uint64_t needed = static_cast<uint64_t>(rows - 1) * stride + cols;
+  if (ref.buffer->size() / 4 < ref.offset || ref.available() < needed)
+    throw Error(std::string(kWhere) + ": record_linear: " + name + " needs " + std::to_string(needed) +
+                " floats from offset " + std::to_string(ref.offset) + " but its buffer holds " +
+                std::to_string(ref.buffer->size() / 4) + " (" + shape + ")");
+}
+
+// Rows per workgroup of linear_cpu.comp: every row at once for decode (weights streamed once),
+// at most 6 (4·RB accumulator vectors + RB activations must stay in the 32 registers).
+uint32_t cpu_rows_per_group(int m) {
+  if (m <= 6) return static_cast<uint32_t>(m);
+  if (m <= kLinearMatVecMaxRows) return static_cast<uint32_t>((m + 1) / 2);
+  return 6;
+}
+
+void record_cpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys, uint32_t rs) {
+  const PackedWeight& w = *a.w;
+  vk::Context& ctx = rec.context();
+  const uint32_t sg = ctx.info().subgroup_size;
+  if (static_cast<int>(sg) * 4 != w.panel_width)
+    throw Error(std::string(kWhere) + ": record_linear: weight packed for panels of " +
+                std::to_string(w.panel_width) + " columns, device subgroup size is " + std::to_string(sg));
+  const bool has_residual = a.residual.buffer != nullptr;
+  const uint32_t rb = cpu_rows_per_group(a.m);
+  const vk::Kernel& kernel = ctx.kernel(
+      {w.type == WeightType::F16 ? "linear_cpu_f16" : "linear_cpu", 0, sizeof(CpuPush),
+       {sg, rb, activation_code(a.activation), w.has_bias() ? 1u : 0u, has_residual ? 1u : 0u}});
+  CpuPush push{};
+  push.x = a.x.address();
+  push.w = w.weight.address();
+  push.bias = w.has_bias() ? w.bias.address() : 0;
+  push.residual = has_residual ? a.residual.address() : 0;
+  push.y = a.y.address();
+  push.m = static_cast<uint32_t>(a.m);
+  push.n = static_cast<uint32_t>(w.n);
+  push.k = static_cast<uint32_t>(w.k);
+  push.kp = static_cast<uint32_t>(w.k_padded);
+  push.x_stride = xs;
+  push.y_stride = ys;
+  push.residual_stride = rs;
+  std::vector<vk::Use> uses{vk::reads_address(*a.x.buffer), vk::reads_address(w.weight)};
+  if (w.has_bias()) uses.push_back(vk::reads_address(w.bias));
+  if (has_residual) uses.push_back(vk::reads_address(*a.residual.buffer));
+  uses.push_back(vk::writes_address(*a.y.buffer));
+  const uint32_t panels = static_cast<uint32_t>((w.n + w.panel_width - 1) / w.panel_width);
+  const uint32_t row_groups = (static_cast<uint32_t>(a.m) + rb - 1) / rb;
+  rec.dispatch(kernel, uses, &push, sizeof(push), panels, row_groups);
+}
+
+void record_gpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys, uint32_t rs) {
+  const PackedWeight& w = *a.w;
+  vk::Context& ctx = rec.context();
+  const bool has_residual = a.residual.buffer != nullptr;
+  const bool f16 = w.type == WeightType::F16;
+  GpuPush push{};
+  push.x_offset = static_cast<uint32_t>(a.x.offset);
+  push.residual_offset = has_residual ? static_cast<uint32_t>(a.residual.offset) : 0;
+  push.y_offset = static_cast<uint32_t>(a.y.offset);
+  push.m = static_cast<uint32_t>(a.m);
+  push.n = static_cast<uint32_t>(w.n);
+  push.k = static_cast<uint32_t>(w.k);
+  push.kp = static_cast<uint32_t>(w.k_padded);
+  push.x_stride = xs;
+  push.y_stride = ys;
+  push.residual_stride = rs;
+  // Absent bias / residual bindings are filled with the weight buffer (never read).
+  std::vector<vk::Use> uses{vk::reads(*a.x.buffer), vk::reads(w.weight),
+                            vk::reads(w.has_bias() ? w.bias : w.weight),
+                            vk::reads(has_residual ? *a.residual.buffer : w.weight), vk::writes(*a.y.buffer)};
+  const uint32_t act = activation_code(a.activation);
+  const uint32_t bias_flag = w.has_bias() ? 1u : 0u, residual_flag = has_residual ? 1u : 0u;
+  if (a.m <= kLinearMatVecMaxRows) {
+    const uint32_t wg = 64;
+    const vk::Kernel& kernel =
+        ctx.kernel({f16 ? "linear_gpu_mv_f16" : "linear_gpu_mv", 5, sizeof(GpuPush), {wg, act, bias_flag, residual_flag}});
+    const uint32_t n = static_cast<uint32_t>(w.n);
+    const uint32_t gx = std::min<uint32_t>(n, 32768), gy = (n + gx - 1) / gx;
+    rec.dispatch(kernel, uses, &push, sizeof(push), gx, gy);
+    return;
+  }
+  // Tiles: 64×64 with 4×4 per thread (256 threads) on GPUs; 32×32 (64 threads) on CPU devices,
+  // where this variant only runs in tests.
+  const uint32_t tile = ctx.info().is_cpu() ? 32 : 64, bk = 16, tm = 4, tn = 4;
+  const uint32_t threads = (tile / tm) * (tile / tn);
+  const vk::Kernel& kernel = ctx.kernel({f16 ? "linear_gpu_f16" : "linear_gpu", 5, sizeof(GpuPush),
+                                         {tile, tile, bk, tm, tn, act, bias_flag, residual_flag, threads}});
+  const uint32_t gx = (static_cast<uint32_t>(w.n) + tile - 1) / tile;
+  const uint32_t gy = (static_cast<uint32_t>(a.m) + tile - 1) / tile;
+  rec.dispatch(kernel, uses, &push, sizeof(push), gx, gy);
+}
+
+}  // namespace
+
+void record_linear(vk::Recorder& rec, const LinearArgs& args) {
+  if (!args.w) throw Error(std::string(kWhere) + ": record_linear: no weight");
+  const PackedWeight& w = *args.w;
+  if (!w.weight) throw Error(std::string(kWhere) + ": record_linear: weight buffer is empty");
+  const std::string shape = shape_text(args.m, w.n, w.k);
+  if (args.m < 1) throw Error(std::string(kWhere) + ": record_linear: m must be at least 1 (" + shape + ")");
+  const int xs = args.x_stride ? args.x_stride : w.k;
+  const int ys = args.y_stride ? args.y_stride : w.n;
+  const int rs = args.residual_stride ? args.residual_stride : w.n;
+  check_operand(args.x, "x", args.m, w.k, xs, shape);
+  check_operand(args.y, "y", args.m, w.n, ys, shape);
+  if (args.residual.buffer) check_operand(args.residual, "residual", args.m, w.n, rs, shape);
+  if (args.x.buffer->handle() == args.y.buffer->handle()) {
+    const uint64_t x_end = args.x.offset + static_cast<uint64_t>(args.m - 1) * xs + w.k;
+    const uint64_t y_end = args.y.offset + static_cast<uint64_t>(args.m - 1) * ys + w.n;
+    if (args.x.offset < y_end && args.y.offset < x_end)
+      throw Error(std::string(kWhere) + ": record_linear: y overlaps x in the same buffer (" + shape + ")");
+  }
+  if (w.variant == vk::KernelVariant::Cpu)
+    record_cpu(rec, args, static_cast<uint32_t>(xs), static_cast<uint32_t>(ys), static_cast<uint32_t>(rs));
+  else
+    record_gpu(rec, args, static_cast<uint32_t>(xs), static_cast<uint32_t>(ys), static_cast<uint32_t>(rs));
+}
+
+double linear_flops(const LinearArgs& args) {
+  if (!args.w) return 0;
+  return 2.0 * args.m * static_cast<double>(args.w->n) * args.w->k;
+}
+
+}  // namespace vkcap::kernels

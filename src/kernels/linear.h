@@ -1,0 +1,50 @@
+// src/kernels/linear.h  (matmul + matrix-vector, one entry point)
+#pragma once
+#include <cstdint>
+#include "kernels/buffer_ref.h"
+#include "vk/context.h"
+#include "vk/recorder.h"
+namespace vkcap::kernels {
+enum class WeightType { F32, F16 };
+enum class WeightLayout { OutIn /* [N,K] nn.Linear */, InOut /* [K,N] GPT-2 Conv1D */ };
+enum class Activation { None, GeluErf, GeluTanh };
+// A linear layer's weight (and optional bias) uploaded once, in the layout the chosen kernel
+// variant reads fastest (e.g. panel-packed for the CPU variant). fp16 weights are converted on
+// the host at pack time (round to nearest even); bias stays f32.
+//   Cpu variant: column panels of panel_width = 4·subgroup columns, each k_padded (K rounded
+//                up to 8) rows of panel_width values, zero padded (linear_cpu.comp).
+//   Gpu variant: [N, k_padded] row-major (K rounded up to 2 for fp16 pairs) (linear_gpu*.comp).
+struct PackedWeight {
+  vk::Buffer weight;
+  vk::Buffer bias;          // empty when there is no bias
+  int n = 0, k = 0;         // y[M,N] = x[M,K] · W + b
+  WeightType type = WeightType::F32;
+  vk::KernelVariant variant = vk::KernelVariant::Gpu;
+  int k_padded = 0;         // rows per panel (Cpu) or row length (Gpu) in the packed weight
+  int panel_width = 0;      // Cpu variant only: columns per panel
+  bool has_bias() const { return static_cast<bool>(bias); }
+  uint64_t bytes() const;   // device bytes used
+};
+// `w` holds n*k floats in `layout`; `bias` n floats or nullptr.
+PackedWeight pack_linear(vk::Context& ctx, const float* w, const float* bias, int n, int k, WeightLayout layout,
+                         WeightType type, vk::KernelVariant variant);
+inline PackedWeight pack_linear(vk::Context& ctx, const float* w, const float* bias, int n, int k,
+                                WeightLayout layout, WeightType type) {
+  return pack_linear(ctx, w, bias, n, k, layout, type, ctx.info().preferred_variant());
+}
+struct LinearArgs {
+  const PackedWeight* w = nullptr;
+  BufferRef x;  int m = 0;  int x_stride = 0;   // row stride in floats; 0 = k
+  BufferRef y;  int y_stride = 0;               // 0 = n
+  Activation activation = Activation::None;     // applied to x·W + b
+  BufferRef residual; int residual_stride = 0;  // optional: y = act(x·W + b) + residual (0 = n)
+};
+// y = act(x·W + b) (+ residual). Any m >= 1, n, k. Uses the matrix-vector kernel for m <= 8
+// (streams each weight once for all rows: decode steps, beams), the matmul kernel otherwise.
+// y may alias residual (in-place residual add) but never x.
+void record_linear(vk::Recorder& rec, const LinearArgs& args);
+// Floating-point operations of one call (2·m·n·k), for benchmarks.
+double linear_flops(const LinearArgs& args);
+// Rows at or below which record_linear uses the matrix-vector path.
+inline constexpr int kLinearMatVecMaxRows = 8;
+}  // namespace vkcap::kernels

@@ -1,0 +1,42 @@
+#include "kernels/linear_half.h"
+
+#include <bit>
+#include <cmath>
+
+namespace vkcap::kernels {
+
+uint16_t float_to_half(float value) {
+  const uint32_t bits = std::bit_cast<uint32_t>(value);
+  const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
+  const uint32_t magnitude = bits & 0x7fffffffu;
+  if (magnitude >= 0x7f800000u)  // inf stays inf, NaN stays a (quiet) NaN
+    return sign | (magnitude == 0x7f800000u ? 0x7c00u : 0x7e00u);
+  if (magnitude >= 0x477ff000u) return sign | 0x7c00u;  // ≥ 65520 rounds to inf
+  if (magnitude < 0x38800000u) {
+    // Below 2^-14: a half subnormal, i.e. an integer count of 2^-24. Scaling by 2^24 is exact
+    // and nearbyint rounds to nearest even in the default rounding mode; 1024 becomes the
+    // smallest normal, as it should.
+    const float scaled = std::bit_cast<float>(magnitude) * 16777216.0f;
+    return sign | static_cast<uint16_t>(std::nearbyint(scaled));
+  }
+  // Normal: rebias the exponent (127 → 15) and drop 13 mantissa bits, rounding to nearest even.
+  const uint32_t rebased = magnitude - (112u << 23);
+  uint32_t half = rebased >> 13;
+  const uint32_t rest = rebased & 0x1fffu;
+  if (rest > 0x1000u || (rest == 0x1000u && (half & 1u))) ++half;
+  return sign | static_cast<uint16_t>(half);
+}
+
+float half_to_float(uint16_t half) {
+  const uint32_t sign = static_cast<uint32_t>(half & 0x8000u) << 16;
+  const uint32_t exponent = (half >> 10) & 0x1fu;
+  const uint32_t mantissa = half & 0x3ffu;
+  if (exponent == 0) {
+    const float v = static_cast<float>(mantissa) * 5.9604644775390625e-8f;  // · 2^-24
+    return std::bit_cast<float>(std::bit_cast<uint32_t>(v) | sign);
+  }
+  if (exponent == 31) return std::bit_cast<float>(sign | 0x7f800000u | (mantissa << 13));
+  return std::bit_cast<float>(sign | ((exponent + 112u) << 23) | (mantissa << 13));
+}
+
+}  // namespace vkcap::kernels

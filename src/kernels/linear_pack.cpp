@@ -1,0 +1,100 @@
+// pack_linear: lays a linear layer's weight out the way its kernel variant reads it (see
+// linear.h) and uploads it once.
+#include <cstring>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kernels/linear.h"
+#include "kernels/linear_half.h"
+#include "util/error.h"
+
+namespace vkcap::kernels {
+
+namespace {
+
+int round_up(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+// Writes W[col, kk] (nn.Linear indexing) of the packed layout through `put(index, value)`.
+template <typename Put>
+void for_each_weight(const float* w, int n, int k, WeightLayout layout, Put put) {
+  for (int col = 0; col < n; ++col)
+    for (int kk = 0; kk < k; ++kk) {
+      const float v = layout == WeightLayout::OutIn ? w[static_cast<size_t>(col) * k + kk]
+                                                    : w[static_cast<size_t>(kk) * n + col];
+      put(col, kk, v);
+    }
+}
+
+template <typename T>
+vk::Buffer upload(vk::Context& ctx, const std::vector<T>& values) {
+  return ctx.upload_vector<T>(std::span<const T>(values));
+}
+
+struct PackedPosition {
+  bool panels = false;
+  int panel_width = 0;
+  size_t panel_size = 0;
+  int row_length = 0;
+  size_t operator()(int col, int kk) const {
+    if (panels)
+      return static_cast<size_t>(col / panel_width) * panel_size + static_cast<size_t>(kk) * panel_width +
+             col % panel_width;
+    return static_cast<size_t>(col) * row_length + kk;
+  }
+};
+
+}  // namespace
+
+uint64_t PackedWeight::bytes() const { return weight.size() + (bias ? bias.size() : 0); }
+
+PackedWeight pack_linear(vk::Context& ctx, const float* w, const float* bias, int n, int k, WeightLayout layout,
+                         WeightType type, vk::KernelVariant variant) {
+  if (!w) throw Error("src/kernels/linear_pack.cpp: pack_linear: weight pointer is null");
+  if (n < 1 || k < 1)
+    throw Error("src/kernels/linear_pack.cpp: pack_linear: weight shape n=" + std::to_string(n) +
+                " k=" + std::to_string(k) + " must be at least 1x1");
+  PackedWeight packed;
+  packed.n = n;
+  packed.k = k;
+  packed.type = type;
+  packed.variant = variant;
+
+  // Position of W[col, kk] in the packed array, and its element count.
+  size_t count = 0;
+  PackedPosition position;
+  if (variant == vk::KernelVariant::Cpu) {
+    const vk::DeviceInfo& info = ctx.info();
+    if (!info.supports_cpu_variant() || info.subgroup_size < 8)
+      throw Error("src/kernels/linear_pack.cpp: the Cpu linear variant needs buffer device address, int64, "
+                  "subgroup ballot and a subgroup size of 8..64; device '" + info.name + "' has subgroup size " +
+                  std::to_string(info.subgroup_size));
+    const int pw = 4 * static_cast<int>(info.subgroup_size);
+    packed.panel_width = pw;
+    packed.k_padded = round_up(k, 8);
+    const int panels = (n + pw - 1) / pw;
+    count = static_cast<size_t>(panels) * packed.k_padded * pw;
+    const size_t panel_size = static_cast<size_t>(packed.k_padded) * pw;
+    position = {true, pw, panel_size, 0};
+  } else {
+    packed.k_padded = type == WeightType::F16 ? round_up(k, 2) : k;
+    count = static_cast<size_t>(n) * packed.k_padded;
+    position = {false, 0, 0, packed.k_padded};
+  }
+
+  if (type == WeightType::F32) {
+    std::vector<float> values(count, 0.0f);
+    for_each_weight(w, n, k, layout, [&](int col, int kk, float v) { values[position(col, kk)] = v; });
+    packed.weight = upload(ctx, values);
+  } else {
+    // Padded to a multiple of 4 halves: the Cpu kernel reads them as uint64.
+    std::vector<uint16_t> values((count + 3) / 4 * 4, 0);
+    for_each_weight(w, n, k, layout,
+                    [&](int col, int kk, float v) { values[position(col, kk)] = float_to_half(v); });
+    packed.weight = upload(ctx, values);
+  }
+  if (bias) packed.bias = ctx.upload_vector<float>(std::span<const float>(bias, static_cast<size_t>(n)));
+  return packed;
+}
+
+}  // namespace vkcap::kernels
