@@ -11,6 +11,7 @@
 #include "model/safetensors.h"
 #include "model/weights.h"
 #include "util/error.h"
+#include "util/mapped_file.h"
 
 using namespace vkcap;
 
@@ -186,4 +187,27 @@ TEST_CASE("to_f32 and to_f16 convert every float weight type and refuse integer 
   TensorView iv{"position_ids", DType::I64, {1}, i64};
   CHECK_THROWS_WITH_AS(to_f32(iv), "tensor 'position_ids': dtype I64 is not a float weight type (F32, F16, BF16)",
                        Error);
+}
+
+TEST_CASE("corrupting any single byte of a safetensors header gives a clean error or a valid index") {
+  MappedFile f(kFixtures / "vitgpt2_tiny_a/model.safetensors");
+  std::vector<uint8_t> original(f.bytes().begin(), f.bytes().end());
+  uint64_t header_len = 0;
+  std::memcpy(&header_len, original.data(), 8);
+  int refused = 0, tried = 0;
+  bool inside = true;
+  for (size_t pos = 0; pos < 8 + header_len; pos += 11, ++tried) {
+    const uint8_t saved = original[pos];
+    original[pos] = uint8_t(saved + 1 + pos % 200);
+    try {
+      auto c = parse_safetensors(original, "corrupt.safetensors");
+      for (const auto& t : c.tensors)
+        inside = inside && t.bytes.data() + t.bytes.size() <= original.data() + original.size();
+    } catch (const Error&) {
+      ++refused;
+    }
+    original[pos] = saved;
+  }
+  CHECK(inside);
+  CHECK(refused > tried / 2);
 }

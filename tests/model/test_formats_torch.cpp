@@ -12,6 +12,7 @@
 #include "model/zip_reader.h"
 #include "test_formats_util.h"
 #include "util/error.h"
+#include "util/mapped_file.h"
 
 using namespace vkcap;
 using vkcap::test::PickleBuilder;
@@ -252,4 +253,30 @@ TEST_CASE("the unpickler refuses everything outside torch's state-dict vocabular
     p.proto().str("rm -rf").op('Q');
     CHECK(pickle_error(p.b).find("persistent id is not ('storage', type, key, location, numel)") != std::string::npos);
   }
+}
+
+TEST_CASE("corrupting any single byte of a checkpoint gives a clean error or a valid load, never a crash") {
+  std::vector<uint8_t> original;
+  {
+    MappedFile f(kFormats / "state_views.bin");
+    original.assign(f.bytes().begin(), f.bytes().end());
+  }
+  uint32_t seed = 12345;
+  int loaded = 0, refused = 0;
+  for (size_t pos = 0; pos < original.size(); ++pos) {
+    auto bytes = original;
+    seed = seed * 1664525u + 1013904223u;
+    bytes[pos] ^= uint8_t(1u << (seed >> 29));  // flip one bit
+    auto path = vkcap::test::write_temp("corrupt.bin", bytes);
+    try {
+      TorchCheckpoint c(path);
+      for (const auto& t : c.tensors())
+        if (is_float_weight(t.dtype)) to_f32(t);
+      ++loaded;
+    } catch (const Error&) {
+      ++refused;
+    }
+  }
+  CHECK(loaded + refused == int(original.size()));
+  CHECK(refused > 0);
 }
