@@ -181,6 +181,8 @@ def main():
     ap.add_argument("--text-layers", type=int, default=3)
     ap.add_argument("--save-every", type=int, default=500)
     ap.add_argument("--val-scenes", type=int, default=300)
+    ap.add_argument("--budget-minutes", type=float, default=0,
+                    help="wall-time budget for the cosine schedule (0 = steps only)")
     ap.add_argument("--max-minutes", type=float, default=0, help="stop early (0 = never)")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
@@ -201,10 +203,19 @@ def main():
     print(f"params {nparams}, config {json.dumps(vars(a))}", flush=True)
     log.write(json.dumps({"event": "start", "params": nparams, "args": vars(a)}) + "\n")
 
-    t0, loss_avg, next_scene = time.time(), None, 0
+    t0, loss_avg, next_scene, warm_minutes = time.time(), None, 0, 0.0
     for step in range(1, a.steps + 1):
+        # Cosine progress follows steps, or wall time when --budget-minutes is set and the
+        # shared machine is slower than planned (then the run ends early, annealed).
+        elapsed = (time.time() - t0) / 60
+        progress = (step - a.warmup) / max(1, a.steps - a.warmup)
+        if a.budget_minutes:
+            progress = max(progress, (elapsed - warm_minutes) / max(1e-6, a.budget_minutes - warm_minutes))
+        progress = min(1.0, progress)
         lr = a.lr * step / a.warmup if step <= a.warmup else a.min_lr + 0.5 * (a.lr - a.min_lr) * (
-            1 + math.cos(math.pi * (step - a.warmup) / max(1, a.steps - a.warmup)))
+            1 + math.cos(math.pi * progress))
+        if step == a.warmup:
+            warm_minutes = elapsed
         for g in opt.param_groups:
             g["lr"] = lr
         px, inp, tgt = batch(a.data_seed, next_scene, a.batch)
@@ -219,11 +230,11 @@ def main():
         elapsed = (time.time() - t0) / 60
         if step % 50 == 0:
             print(f"step {step} loss {loss_avg:.4f} lr {lr:.2e} {elapsed:.1f} min", flush=True)
-        stop = a.max_minutes and elapsed > a.max_minutes
+        stop = (a.max_minutes and elapsed > a.max_minutes) or (step > a.warmup and progress >= 1.0)
         if step % a.save_every == 0 or step == a.steps or stop:
             acc = validate(model, 998, a.val_scenes)
             write_model_dir(model, config, f"{a.out}/latest")
-            rec = {"event": "val", "step": step, "minutes": round(elapsed, 2), "loss": loss_avg,
+            rec = {"event": "val", "step": step, "progress": round(progress, 4), "minutes": round(elapsed, 2), "loss": loss_avg,
                    "lr": lr, "exact": acc, "scenes_seen": next_scene}
             print(json.dumps(rec), flush=True)
             log.write(json.dumps(rec) + "\n")
