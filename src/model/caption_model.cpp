@@ -4,8 +4,7 @@
 
 #include "model/blip_decoder.h"
 #include "model/gpt2_decoder.h"
-#include "model/safetensors.h"
-#include "model/torch_checkpoint.h"
+#include "model/weights_store.h"
 #include "util/error.h"
 
 namespace vkcap::model {
@@ -15,50 +14,6 @@ namespace {
 kernels::Activation kernel_activation(Activation a) {
   return a == Activation::Gelu ? kernels::Activation::GeluErf : kernels::Activation::GeluTanh;
 }
-
-// The checkpoint files of a model directory, kept open (mapped) while weights are uploaded.
-struct Checkpoint {
-  std::vector<std::unique_ptr<SafetensorsFile>> safetensors;
-  std::unique_ptr<TorchCheckpoint> torch;
-  std::string label;
-
-  explicit Checkpoint(const std::filesystem::path& dir) {
-    namespace fs = std::filesystem;
-    if (fs::exists(dir / "model.safetensors")) {
-      safetensors.push_back(std::make_unique<SafetensorsFile>(dir / "model.safetensors"));
-      label = (dir / "model.safetensors").string();
-    } else if (fs::exists(dir / "model.safetensors.index.json")) {
-      label = (dir / "model.safetensors.index.json").string();
-      std::vector<fs::path> shards;
-      for (const auto& entry : fs::directory_iterator(dir)) {
-        const std::string name = entry.path().filename().string();
-        if (name.rfind("model-", 0) == 0 && entry.path().extension() == ".safetensors") shards.push_back(entry.path());
-      }
-      if (shards.empty()) throw Error(label + ": no model-*.safetensors shards next to it");
-      std::sort(shards.begin(), shards.end());
-      for (const auto& s : shards) safetensors.push_back(std::make_unique<SafetensorsFile>(s));
-    } else if (fs::exists(dir / "pytorch_model.bin")) {
-      torch = std::make_unique<TorchCheckpoint>(dir / "pytorch_model.bin");
-      label = (dir / "pytorch_model.bin").string();
-    } else {
-      throw Error(dir.string() + ": no weights found (expected model.safetensors, model.safetensors.index.json "
-                                 "with shards, or pytorch_model.bin)");
-    }
-  }
-  const TensorView* find(std::string_view name) const {
-    for (const auto& f : safetensors)
-      if (const TensorView* v = f->find(name)) return v;
-    return torch ? torch->find(name) : nullptr;
-  }
-  uint64_t parameters() const {
-    uint64_t n = 0;
-    for (const auto& f : safetensors)
-      for (const auto& t : f->tensors()) n += uint64_t(t.element_count());
-    if (torch)
-      for (const auto& t : torch->tensors()) n += uint64_t(t.element_count());
-    return n;
-  }
-};
 
 }  // namespace
 
@@ -71,10 +26,10 @@ CaptionModel::CaptionModel(vk::Context& ctx, const std::filesystem::path& dir, c
     throw Error(preprocessor.string() + ": missing (the model directory needs its image processor config)");
   preprocess_ = load_preprocess_config(preprocessor);
 
-  Checkpoint checkpoint(dir);
-  parameters_ = checkpoint.parameters();
+  WeightStore checkpoint(dir);
+  for (const std::string& name : checkpoint.names()) parameters_ += uint64_t(checkpoint.find(name)->element_count());
   WeightLoader weights(
-      ctx, [&](std::string_view name) { return checkpoint.find(name); }, checkpoint.label, options.weights);
+      ctx, [&](std::string_view name) { return checkpoint.find(name); }, checkpoint.source(), options.weights);
 
   const VisionConfig& v = config_.vision;
   VisionSpec vision{v.hidden_size, v.num_attention_heads, v.num_hidden_layers, v.intermediate_size,

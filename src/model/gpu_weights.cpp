@@ -7,8 +7,8 @@ namespace vkcap::model {
 WeightLoader::WeightLoader(vk::Context& ctx, TensorLookup lookup, std::string source_label, kernels::WeightType type)
     : ctx_(ctx), lookup_(std::move(lookup)), label_(std::move(source_label)), type_(type) {}
 
-const TensorView& WeightLoader::require(const std::string& name, std::vector<int64_t> shape) const {
-  const TensorView* view = lookup_(name);
+TensorView WeightLoader::require(const std::string& name, std::vector<int64_t> shape) const {
+  std::optional<TensorView> view = lookup_(name);
   if (!view) throw Error(label_ + ": missing weight '" + name + "'");
   if (view->shape != shape)
     throw Error(label_ + ": weight '" + name + "' has shape " + shape_string(view->shape) + ", expected " +

@@ -3,6 +3,7 @@
 // f32 (or packed for the linear kernels) and uploaded once. Errors name the model file and the
 // weight ("<file>: weight '<name>' has shape [..], expected [..]").
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,8 +15,8 @@
 
 namespace vkcap::model {
 
-// Finds a tensor by its checkpoint name; nullptr when absent.
-using TensorLookup = std::function<const TensorView*(std::string_view name)>;
+// Finds a tensor by its checkpoint name; nullopt when absent.
+using TensorLookup = std::function<std::optional<TensorView>(std::string_view name)>;
 
 struct LayerNormWeights {
   vk::Buffer gamma, beta;
@@ -47,8 +48,8 @@ class WeightLoader {
   vk::Context& context() { return ctx_; }
   kernels::WeightType weight_type() const { return type_; }
 
-  const TensorView& require(const std::string& name, std::vector<int64_t> shape) const;
-  bool has(const std::string& name) const { return lookup_(name) != nullptr; }
+  TensorView require(const std::string& name, std::vector<int64_t> shape) const;
+  bool has(const std::string& name) const { return lookup_(name).has_value(); }
   std::vector<float> floats(const std::string& name, std::vector<int64_t> shape) const;
   // An f32 device buffer holding the tensor as stored.
   vk::Buffer buffer(const std::string& name, std::vector<int64_t> shape) const;
