@@ -17,7 +17,7 @@ function(vkcap_compile_shader name source)
   string(MAKE_C_IDENTIFIER "spv_${name}" symbol)
   add_custom_command(
     OUTPUT ${header}
-    COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.1 -I${CMAKE_SOURCE_DIR}/shaders
+    COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.1 --spirv-val -I${CMAKE_SOURCE_DIR}/shaders
             ${defines} --vn ${symbol} --depfile ${header}.d -o ${header}
             ${CMAKE_SOURCE_DIR}/shaders/${source}
     DEPENDS ${CMAKE_SOURCE_DIR}/shaders/${source}
