@@ -44,51 +44,53 @@ const uint PW = 4u * SG;  // panel width in columns
 
 void main() {
   const uint lane = gl_SubgroupInvocationID;
-  const uint panel = gl_WorkGroupID.x;
-  const uint row0 = gl_WorkGroupID.y * RB;
-  Floats X = Floats(x_address);
-  Words64 W = Words64(w_address);
+  const uint panel = gl_WorkGroupID.y;
+  const uint row0 = gl_WorkGroupID.x * RB;
 
-  // Rows past M re-read row M−1 (always valid memory) and are not stored.
-  uint x_row[RB];
-  [[unroll]] for (uint r = 0; r < RB; ++r) x_row[r] = min(row0 + r, m - 1u) * x_stride;
+  // Rows past M re-read row M−1 (always valid memory) and are not stored. Addresses are kept
+  // as per-lane 64-bit pointers advanced by constants: the gathers then need no index
+  // arithmetic, and the 8 steps of a block fold their offsets into the gather displacement.
+  uint x_row[RB];  // byte offset of each row
+  [[unroll]] for (uint r = 0; r < RB; ++r) x_row[r] = min(row0 + r, m - 1u) * x_stride * 4u;
+  uint64_t xp = x_address + uint64_t(lane & 7u) * 4u;
 
   vec4 acc[RB];
   [[unroll]] for (uint r = 0; r < RB; ++r) acc[r] = vec4(0.0);
 
 #ifdef WEIGHTS_F16
-  // uint64 index of this lane's 4 halves at k = 0; one panel row is PW/4 uint64.
-  uint w_index = (panel * kp * PW + 4u * lane) / 4u;
-  const uint w_step = PW / 4u;
+  const uint W_BYTES = 2u;
 #define LOAD_W(j) \
-  vec4 w; { uvec2 h = unpackUint2x32(W.v[w_index + (j) * w_step]); \
+  vec4 w; { uvec2 h = unpackUint2x32(Words64(wp + (j) * W_ROW).v[0]); \
             w = vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y)); }
 #else
-  uint w_index = (panel * kp * PW + 4u * lane) / 2u;
-  const uint w_step = PW / 2u;
+  const uint W_BYTES = 4u;
 #define LOAD_W(j) \
-  vec4 w; { uvec2 lo = unpackUint2x32(W.v[w_index + (j) * w_step]); \
-            uvec2 hi = unpackUint2x32(W.v[w_index + (j) * w_step + 1u]); \
+  vec4 w; { Words64 row = Words64(wp + (j) * W_ROW); \
+            uvec2 lo = unpackUint2x32(row.v[0]); uvec2 hi = unpackUint2x32(row.v[1]); \
             w = vec4(uintBitsToFloat(lo), uintBitsToFloat(hi)); }
 #endif
+  // Bytes of one panel row (one k). Built from gl_SubgroupSize (= SG, checked in C++) because
+  // a 64-bit conversion of a specialization-constant expression is not valid before SPIR-V 1.4.
+  const uint64_t W_ROW = uint64_t(4u * gl_SubgroupSize * W_BYTES);
+  uint64_t wp = w_address + uint64_t(panel * kp * PW + 4u * lane) * W_BYTES;
 #define STEP(j) { LOAD_W(j) \
   [[unroll]] for (uint r = 0; r < RB; ++r) acc[r] += subgroupBroadcast(a[r], j) * w; }
 #define BLOCK STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5) STEP(6) STEP(7)
 
-  const uint sub = lane & 7u;
   const uint k_full = k & ~7u;
   for (uint k0 = 0; k0 < k_full; k0 += 8u) {
     float a[RB];
-    [[unroll]] for (uint r = 0; r < RB; ++r) a[r] = X.v[x_row[r] + k0 + sub];
+    [[unroll]] for (uint r = 0; r < RB; ++r) a[r] = Floats(xp + x_row[r]).v[0];
     BLOCK
-    w_index += 8u * w_step;
+    wp += 8u * W_ROW;
+    xp += 32u;
   }
   if (k_full < k) {  // K tail: the panel is zero padded to kp, x is masked
     float a[RB];
-    const bool inside = k_full + sub < k;
+    const bool inside = k_full + (lane & 7u) < k;
     [[unroll]] for (uint r = 0; r < RB; ++r) {
       a[r] = 0.0;
-      if (inside) a[r] = X.v[x_row[r] + k_full + sub];
+      if (inside) a[r] = Floats(xp + x_row[r]).v[0];
     }
     BLOCK
   }

@@ -91,7 +91,7 @@ void record_cpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
   uses.push_back(vk::writes_address(*a.y.buffer));
   const uint32_t panels = static_cast<uint32_t>((w.n + w.panel_width - 1) / w.panel_width);
   const uint32_t row_groups = (static_cast<uint32_t>(a.m) + rb - 1) / rb;
-  rec.dispatch(kernel, uses, &push, sizeof(push), panels, row_groups);
+  rec.dispatch(kernel, uses, &push, sizeof(push), row_groups, panels);
 }
 
 void record_gpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys, uint32_t rs) {
