@@ -15,7 +15,8 @@
 //   q held lane-distributed: lane owns dims c·2SG + 2·lane + {0,1} (pairs: one 64-bit gather)
 //   for each key block j0 (lane ↔ key j0+lane):
 //     QKᵀ: for each dim pair e: lane loads k[j][e], k[j][e+1]; q[i][e] comes from the owning
-//          lane by subgroupShuffle (a register permute on llvmpipe)       → s[r] per lane
+//          lane by subgroupBroadcast with a literal lane (one register permute on llvmpipe;
+//          the lane loops are unrolled by macros because the lane must be a constant)       → s[r] per lane
 //     softmax update: m' = max(m, subgroupMax(s)), α = exp(m − m'), p = exp(s − m'),
 //          l = α·l + p, acc ·= α
 //   PV:  for each key kk of the block: p broadcast from lane kk, lane loads its dim pairs of
@@ -25,16 +26,36 @@
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
-#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_KHR_shader_subgroup_ballot : require
 #extension GL_EXT_control_flow_attributes : require
 
-layout(local_size_x_id = 0) in;                 // = subgroup size: one subgroup per workgroup
-layout(constant_id = 0) const uint SG = 8;
-layout(constant_id = 1) const uint D = 64;      // head dim
-layout(constant_id = 2) const uint R = 2;       // query rows per subgroup
-layout(constant_id = 3) const bool PAIRS = true;  // K/V/Q rows 8-byte aligned: 64-bit loads
+// Subgroup size, fixed at compile time (variants for 4, 16 and 32 in variants.cmake).
+#ifndef SG
+#define SG 8
+#endif
+#if SG == 4
+#define EACH_LANE(F) F(0) F(1) F(2) F(3)
+#elif SG == 8
+#define EACH_LANE(F) F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7)
+#elif SG == 16
+#define EACH_LANE(F) F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7) F(8) F(9) F(10) F(11) F(12) F(13) F(14) F(15)
+#elif SG == 32
+#define EACH_LANE(F) F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7) F(8) F(9) F(10) F(11) F(12) F(13) F(14) F(15) \
+  F(16) F(17) F(18) F(19) F(20) F(21) F(22) F(23) F(24) F(25) F(26) F(27) F(28) F(29) F(30) F(31)
+#else
+#error "SG must be 4, 8, 16 or 32"
+#endif
 
-const uint NC = (D + 2 * SG - 1) / (2 * SG);    // dim chunks of 2·SG per lane pair layout
+layout(local_size_x = SG) in;                   // one subgroup per workgroup
+layout(constant_id = 0) const uint D = 64;      // head dim
+layout(constant_id = 1) const uint R = 2;       // query rows per subgroup
+layout(constant_id = 2) const bool PAIRS = true;  // Q/K/V rows 8-byte aligned: 64-bit loads
+
+const uint NC = (D + 2 * SG - 1) / (2 * SG);    // dim chunks: lane owns dims c·2SG + 2·lane + {0,1}
+// Whether every lane's dims exist: then no per-lane range check (which llvmpipe would turn into
+// masked code with the loaded values kept in memory).
+const bool FULL_CHUNKS = D % (2 * SG) == 0;
+#define IN_HEAD(e) (FULL_CHUNKS || (e) < D)
 
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly buffer Floats { float v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 8) readonly buffer Pairs { uint64_t v[]; };
@@ -52,9 +73,11 @@ layout(push_constant) uniform Params {
   uint write_probs;
 };
 
-// Two consecutive floats at element index `at` of a row (e < D checked at compile time for the
-// second one when D is odd; PAIRS implies D and all strides even).
+#define NEG_INF uintBitsToFloat(0xff800000u)
+
+// Two consecutive floats at element `at` of a row; the second is 0 past the head dim.
 vec2 load2(uint64_t base, uint at, bool second_in_range) {
+  second_in_range = second_in_range || FULL_CHUNKS;
   if (PAIRS) {
     uint64_t bits = Pairs(base).v[at >> 1];
     return vec2(uintBitsToFloat(uint(bits)), uintBitsToFloat(uint(bits >> 32)));
@@ -64,33 +87,50 @@ vec2 load2(uint64_t base, uint at, bool second_in_range) {
   return vec2(a, b);
 }
 
-// q rows of this subgroup, lane-distributed in dim pairs.
-vec2 qc[R][NC];
+// The masked score as torch computes it: Add → fp32 score + masked_value, Replace → masked_value.
+float mask_score(float x, uint i, uint j, uint kb) {
+  bool masked = false;
+  if (mask_kind == 1u) masked = int(j) > causal_offset + int(i);
+  if (mask_kind == 2u) masked = Floats(valid_addr).v[kb * lk + j] == 0.0;
+  return masked ? (replace != 0u ? masked_value : x + masked_value) : x;
+}
 
-// s[r] = q[i0+r] · k[j] for this lane's key j (row at k_row_base).
-void scores(uint64_t k_row_base, out float s[R]) {
-  [[unroll]] for (uint r = 0; r < R; ++r) s[r] = 0.0;
-  [[unroll]] for (uint c = 0; c < NC; ++c) {
-    [[unroll]] for (uint kk = 0; kk < SG; ++kk) {
-      const uint e = c * 2 * SG + 2 * kk;
-      if (e < D) {
-        const vec2 kv = load2(k_row_base, e, e + 1 < D);
-        [[unroll]] for (uint r = 0; r < R; ++r) {
-          s[r] += subgroupShuffle(qc[r][c].x, kk) * kv.x;
-          s[r] += subgroupShuffle(qc[r][c].y, kk) * kv.y;
-        }
-      }
-    }
+// s[r] = q[row r] · k[this lane's key], k row at k_row_base. For each dim chunk the q values
+// are loaded lane-distributed and handed to every lane by broadcasts.
+#define QK_STEP(kk)                                                                   \
+  if (c * 2 * SG + 2 * kk < D) {                                                      \
+    const uint e = c * 2 * SG + 2 * kk;                                               \
+    const vec2 kv = load2(k_row_base, e, e + 1 < D);                                  \
+    [[unroll]] for (uint r = 0; r < R; ++r) {                                         \
+      s[r] += subgroupBroadcast(qc[r].x, kk) * kv.x;                                  \
+      s[r] += subgroupBroadcast(qc[r].y, kk) * kv.y;                                  \
+    }                                                                                 \
   }
-}
+#define SCORES()                                                                      \
+  [[unroll]] for (uint r = 0; r < R; ++r) s[r] = 0.0;                                 \
+  [[unroll]] for (uint c = 0; c < NC; ++c) {                                          \
+    vec2 qc[R];                                                                       \
+    const uint eq = c * 2 * SG + 2 * lane;                                            \
+    [[unroll]] for (uint r = 0; r < R; ++r)                                           \
+      qc[r] = IN_HEAD(eq) ? load2(q_rows[r], eq, eq + 1 < D) : vec2(0.0);                  \
+    EACH_LANE(QK_STEP)                                                                \
+  }
 
-bool key_masked(uint i, uint j, uint kb) {
-  if (mask_kind == 1u) return int(j) > causal_offset + int(i);
-  if (mask_kind == 2u) return Floats(valid_addr).v[kb * lk + j] == 0.0;
-  return false;
-}
-
-#define NEG_INF uintBitsToFloat(0xff800000u)
+// acc[r] += p[r] of key j0+kk (broadcast from lane kk) · v[j0+kk] (this lane's dims).
+#define PV_STEP(kk)                                                                   \
+  {                                                                                   \
+    const uint jj = min(j0 + kk, lk - 1);                                             \
+    const uint64_t v_row_base = v_base + 4ul * (uint64_t(jj) * v_row);                \
+    vec2 vv[NC];                                                                      \
+    [[unroll]] for (uint c = 0; c < NC; ++c) {                                        \
+      const uint e = c * 2 * SG + 2 * lane;                                           \
+      vv[c] = IN_HEAD(e) ? load2(v_row_base, e, e + 1 < D) : vec2(0.0);                    \
+    }                                                                                 \
+    [[unroll]] for (uint r = 0; r < R; ++r) {                                         \
+      const float pk = subgroupBroadcast(p[r], kk);                                   \
+      [[unroll]] for (uint c = 0; c < NC; ++c) acc[r][c] += pk * vv[c];               \
+    }                                                                                 \
+  }
 
 void main() {
   const uint lane = gl_SubgroupInvocationID;
@@ -98,18 +138,12 @@ void main() {
   const uint h = gl_WorkGroupID.y;
   const uint b = gl_WorkGroupID.z;
   const uint kb = b / kv_div;
-  const uint64_t q_base = q_addr + 4ul * (uint64_t(b) * q_batch + h * D);
   const uint64_t k_base = k_addr + 4ul * (uint64_t(kb) * k_batch + h * D);
   const uint64_t v_base = v_addr + 4ul * (uint64_t(kb) * v_batch + h * D);
-
   // Rows past lq repeat the last row (computed, never stored).
-  [[unroll]] for (uint r = 0; r < R; ++r) {
-    const uint i = min(i0 + r, lq - 1);
-    [[unroll]] for (uint c = 0; c < NC; ++c) {
-      const uint e = c * 2 * SG + 2 * lane;
-      qc[r][c] = e < D ? load2(q_base + 4ul * (uint64_t(i) * q_row), e, e + 1 < D) : vec2(0.0);
-    }
-  }
+  uint64_t q_rows[R];
+  [[unroll]] for (uint r = 0; r < R; ++r)
+    q_rows[r] = q_addr + 4ul * (uint64_t(b) * q_batch + uint64_t(min(i0 + r, lq - 1)) * q_row + h * D);
 
   float m[R], l[R];
   vec2 acc[R][NC];
@@ -123,12 +157,10 @@ void main() {
     const uint j = min(j0 + lane, lk - 1);
     const uint64_t k_row_base = k_base + 4ul * (uint64_t(j) * k_row);
     float s[R];
-    scores(k_row_base, s);
+    SCORES()
     float p[R];
     [[unroll]] for (uint r = 0; r < R; ++r) {
-      float x = s[r] * scale;
-      if (key_masked(i0 + r, j, kb)) x = replace != 0u ? masked_value : x + masked_value;
-      if (j0 + lane >= lk) x = NEG_INF;
+      const float x = j0 + lane < lk ? mask_score(s[r] * scale, i0 + r, j, kb) : NEG_INF;
       const float m_new = max(m[r], subgroupMax(x));
       const float alpha = exp(m[r] - m_new);
       p[r] = exp(x - m_new);
@@ -136,19 +168,7 @@ void main() {
       m[r] = m_new;
       [[unroll]] for (uint c = 0; c < NC; ++c) acc[r][c] *= alpha;
     }
-    [[unroll]] for (uint kk = 0; kk < SG; ++kk) {
-      const uint jj = min(j0 + kk, lk - 1);
-      const uint64_t v_row_base = v_base + 4ul * (uint64_t(jj) * v_row);
-      vec2 vv[NC];
-      [[unroll]] for (uint c = 0; c < NC; ++c) {
-        const uint e = c * 2 * SG + 2 * lane;
-        vv[c] = e < D ? load2(v_row_base, e, e + 1 < D) : vec2(0.0);
-      }
-      [[unroll]] for (uint r = 0; r < R; ++r) {
-        const float pk = subgroupShuffle(p[r], kk);
-        [[unroll]] for (uint c = 0; c < NC; ++c) acc[r][c] += pk * vv[c];
-      }
-    }
+    EACH_LANE(PV_STEP)
   }
 
   [[unroll]] for (uint r = 0; r < R; ++r) {
@@ -159,8 +179,8 @@ void main() {
       const uint64_t o_base = o_addr + 4ul * (uint64_t(b) * o_batch + uint64_t(i) * o_row + h * D);
       [[unroll]] for (uint c = 0; c < NC; ++c) {
         const uint e = c * 2 * SG + 2 * lane;
-        if (e < D) OutFloats(o_base).v[e] = acc[r][c].x / total;
-        if (e + 1 < D) OutFloats(o_base).v[e + 1] = acc[r][c].y / total;
+        if (IN_HEAD(e)) OutFloats(o_base).v[e] = acc[r][c].x / total;
+        if (IN_HEAD(e + 1)) OutFloats(o_base).v[e + 1] = acc[r][c].y / total;
       }
     }
   }
@@ -171,11 +191,10 @@ void main() {
     const uint j = min(j0 + lane, lk - 1);
     const uint64_t k_row_base = k_base + 4ul * (uint64_t(j) * k_row);
     float s[R];
-    scores(k_row_base, s);
+    SCORES()
     [[unroll]] for (uint r = 0; r < R; ++r) {
       const uint i = i0 + r;
-      float x = s[r] * scale;
-      if (key_masked(i, j, kb)) x = replace != 0u ? masked_value : x + masked_value;
+      const float x = mask_score(s[r] * scale, i, j, kb);
       if (i < lq && j0 + lane < lk) {
         const uint64_t at = ((uint64_t(b) * heads + h) * lq + i) * uint64_t(lk) + j;
         OutFloats(probs_addr + 4ul * at).v[0] = exp(x - m[r]) / l[r];

@@ -2,3 +2,7 @@
 vkcap_shader_variant(linear_cpu_f16 linear_cpu.comp WEIGHTS_F16)
 vkcap_shader_variant(linear_gpu_f16 linear_gpu.comp WEIGHTS_F16)
 vkcap_shader_variant(linear_gpu_mv_f16 linear_gpu_mv.comp WEIGHTS_F16)
+# attention (src/kernels/attention.cpp): the Cpu variant unrolls its lane loops for the device's subgroup size
+vkcap_shader_variant(attention_cpu_sg4 attention_cpu.comp SG=4)
+vkcap_shader_variant(attention_cpu_sg16 attention_cpu.comp SG=16)
+vkcap_shader_variant(attention_cpu_sg32 attention_cpu.comp SG=32)

@@ -93,7 +93,7 @@ TEST_CASE("attention: shape errors are reported") {
   CHECK_NOTHROW(vkcap::kernels::record_attention(rec, a));
   a.head_dim = 129;
   CHECK_THROWS_AS(vkcap::kernels::record_attention(rec, a), vkcap::Error);
-  a.head_dim = 16, a.lk = 3;  // k needs 3 rows of 32 floats
+  a.head_dim = 16, a.lk = 5;  // k needs 5 rows of 32 floats (160 > 64 + the 64-float guard band)
   CHECK_THROWS_AS(vkcap::kernels::record_attention(rec, a), vkcap::Error);
   a.lk = 2, a.mask = MaskKind::KeyPadding;  // no key_valid
   CHECK_THROWS_AS(vkcap::kernels::record_attention(rec, a), vkcap::Error);

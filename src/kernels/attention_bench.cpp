@@ -1,0 +1,84 @@
+#include "kernels/attention_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <vector>
+
+#include "kernels/attention.h"
+#include "vk/recorder.h"
+
+namespace vkcap::kernels {
+
+namespace {
+
+struct Shape {
+  int batch, lq, lk, heads, d;
+  MaskKind mask;
+  int causal_offset;
+  const char* label;
+};
+
+std::string shape_json(const Shape& s) {
+  return std::string("{\"case\":\"") + s.label + "\",\"batch\":" + std::to_string(s.batch) +
+         ",\"lq\":" + std::to_string(s.lq) + ",\"lk\":" + std::to_string(s.lk) + ",\"heads\":" +
+         std::to_string(s.heads) + ",\"head_dim\":" + std::to_string(s.d) + ",\"mask\":\"" +
+         (s.mask == MaskKind::Causal ? "causal" : "none") + "\"}";
+}
+
+AttentionBenchRecord time_shape(vk::Context& ctx, vk::KernelVariant variant, const Shape& s, int repeats) {
+  const uint64_t hd = uint64_t(s.heads) * s.d;
+  const uint64_t q_n = uint64_t(s.batch) * s.lq * hd, kv_n = uint64_t(s.lk) * hd;
+  std::vector<float> host(std::max(q_n, kv_n));
+  for (size_t i = 0; i < host.size(); ++i) host[i] = float(std::sin(0.37 * double(i)));
+  vk::Buffer q = ctx.create_buffer(q_n * 4), k = ctx.create_buffer(kv_n * 4), v = ctx.create_buffer(kv_n * 4),
+             o = ctx.create_buffer(q_n * 4);
+  ctx.upload(q, host.data(), q_n * 4);
+  ctx.upload(k, host.data(), kv_n * 4);
+  ctx.upload(v, host.data(), kv_n * 4);
+  AttentionArgs a;
+  a.q = q, a.k = k, a.v = v, a.out = o;
+  a.batch = s.batch, a.kv_batch_divisor = s.batch;  // beams share K/V
+  a.lq = s.lq, a.lk = s.lk, a.heads = s.heads, a.head_dim = s.d;
+  a.scale = float(1.0 / std::sqrt(double(s.d)));
+  a.mask = s.mask, a.causal_offset = s.causal_offset;
+  // Short problems are dominated by the submit; several dispatches per submit amortise it.
+  const double flops = attention_flops(a);
+  const int per_submit = flops < 2e7 ? 32 : 1;
+  vk::Recorder rec(ctx);
+  for (int r = 0; r < per_submit; ++r) record_attention(rec, a, variant);
+  rec.submit();  // warm-up (and pipeline creation)
+  std::vector<double> samples;
+  for (int r = 0; r < std::max(repeats, 5); ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    rec.submit();
+    const auto t1 = std::chrono::steady_clock::now();
+    samples.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count() / per_submit);
+  }
+  std::sort(samples.begin(), samples.end());
+  AttentionBenchRecord out;
+  out.kernel = variant == vk::KernelVariant::Cpu ? "attention_cpu" : "attention_gpu";
+  out.shape_json = shape_json(s);
+  out.dtype = "f32";
+  out.us = samples[samples.size() / 2];
+  out.gflops = flops / (out.us * 1e3);
+  out.gbps = double(2 * q_n + 2 * kv_n) * 4 / (out.us * 1e3);
+  return out;
+}
+
+}  // namespace
+
+std::vector<AttentionBenchRecord> run_attention_bench(vk::Context& ctx, vk::KernelVariant variant,
+                                                      const AttentionBenchOptions& options) {
+  std::vector<Shape> shapes{{1, 577, 577, 12, 64, MaskKind::None, 0, "encoder self 577"},
+                            {1, 1, 577, 12, 64, MaskKind::None, 0, "decode cross 577"},
+                            {3, 1, 577, 12, 64, MaskKind::None, 0, "decode cross 577 beam 3"}};
+  const std::vector<int> lengths = options.quick ? std::vector<int>{1, 20} : std::vector<int>{1, 5, 10, 20};
+  for (int t : lengths)
+    shapes.push_back({1, 1, t, 12, 64, MaskKind::Causal, t - 1, "decode causal self"});
+  std::vector<AttentionBenchRecord> out;
+  for (const Shape& s : shapes) out.push_back(time_shape(ctx, variant, s, options.repeats));
+  return out;
+}
+
+}  // namespace vkcap::kernels

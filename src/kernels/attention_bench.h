@@ -1,0 +1,30 @@
+#pragma once
+// Timings of fused attention on the shapes that matter for captioning: the ViT/BLIP encoder
+// (577 tokens × 12 heads × 64, self, no mask) and decoding (one query against 577 image
+// tokens, cross; one query against 1–20 cached tokens, causal self).
+#include <string>
+#include <vector>
+
+#include "vk/context.h"
+
+namespace vkcap::kernels {
+
+struct AttentionBenchRecord {
+  std::string kernel;      // "attention_cpu" / "attention_gpu"
+  std::string shape_json;  // {"batch":..,"lq":..,"lk":..,"heads":..,"head_dim":..,"mask":..}
+  std::string dtype;       // "f32"
+  double us = 0;           // median wall time per dispatch, microseconds
+  double gflops = 0;       // 4·lq·lk·d·heads·batch / time
+  double gbps = 0;         // bytes of Q, K, V and O moved once / time
+};
+
+struct AttentionBenchOptions {
+  int repeats = 7;    // timed samples (median reported), after one warm-up
+  bool quick = false; // fewer decode lengths
+};
+
+// Runs every benchmark shape with `variant` on `ctx` (allocates its own buffers).
+std::vector<AttentionBenchRecord> run_attention_bench(vk::Context& ctx, vk::KernelVariant variant,
+                                                      const AttentionBenchOptions& options = {});
+
+}  // namespace vkcap::kernels
