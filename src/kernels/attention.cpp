@@ -1,7 +1,6 @@
 #include "kernels/attention.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <string>
 
 #include "util/error.h"
@@ -148,12 +147,11 @@ void record_cpu(vk::Recorder& rec, const AttentionArgs& a, const Layout& l) {
   vk::Context& ctx = rec.context();
   if (!ctx.info().supports_cpu_variant()) fail("the Cpu variant needs buffer device address, int64 and subgroups");
   const uint32_t sg = ctx.info().subgroup_size;
-  bool pairs = a.head_dim % 2 == 0 && l.q.row_stride % 2 == 0 && l.k.row_stride % 2 == 0 &&
+  const bool pairs = a.head_dim % 2 == 0 && l.q.row_stride % 2 == 0 && l.k.row_stride % 2 == 0 &&
                      l.v.row_stride % 2 == 0 && l.q.batch_stride % 2 == 0 && l.k.batch_stride % 2 == 0 &&
                      l.v.batch_stride % 2 == 0 && a.q.offset % 2 == 0 && a.k.offset % 2 == 0 &&
                      a.v.offset % 2 == 0;
-  uint32_t rows = cpu_rows_per_subgroup(a);
-  if (const char* e = std::getenv("VKCAP_ATTN_ROWS"); e && a.lq > 1) rows = uint32_t(std::atoi(e));  // TEMP tuning
+  const uint32_t rows = cpu_rows_per_subgroup(a);
   if (sg != 4 && sg != 8 && sg != 16 && sg != 32)
     fail("the Cpu variant needs a subgroup size of 4, 8, 16 or 32 (device has " + std::to_string(sg) + ")");
   const std::string shader = sg == 8 ? "attention_cpu" : "attention_cpu_sg" + std::to_string(sg);
