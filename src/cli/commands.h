@@ -19,5 +19,6 @@ void add_device_options(CLI::App& command, DeviceOptions& options);
 Run add_devices_command(CLI::App& app);
 Run add_caption_command(CLI::App& app);
 Run add_tokenize_command(CLI::App& app);
+Run add_bench_command(CLI::App& app);
 
 }  // namespace vkcap::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   auto add = [&](vkcap::cli::Run run) { runs[app.get_subcommands({}).back()] = std::move(run); };
   add(vkcap::cli::add_caption_command(app));
   add(vkcap::cli::add_tokenize_command(app));
+  add(vkcap::cli::add_bench_command(app));
   add(vkcap::cli::add_devices_command(app));
   try {
     app.parse(argc, argv);

@@ -1,6 +1,6 @@
 #include "model/caption_model.h"
 
-#include <variant>
+#include <chrono>
 
 #include "model/blip_decoder.h"
 #include "model/gpt2_decoder.h"
@@ -26,10 +26,13 @@ CaptionModel::CaptionModel(vk::Context& ctx, const std::filesystem::path& dir, c
     throw Error(preprocessor.string() + ": missing (the model directory needs its image processor config)");
   preprocess_ = load_preprocess_config(preprocessor);
 
-  WeightStore checkpoint(dir);
-  for (const std::string& name : checkpoint.names()) parameters_ += uint64_t(checkpoint.find(name)->element_count());
-  WeightLoader weights(
-      ctx, [&](std::string_view name) { return checkpoint.find(name); }, checkpoint.source(), options.weights);
+  std::optional<WeightStore> checkpoint;
+  if (!options.random_weights_seed) checkpoint.emplace(dir);
+  WeightLoader weights =
+      checkpoint ? WeightLoader(
+                       ctx, [&](std::string_view name) { return checkpoint->find(name); }, checkpoint->source(),
+                       options.weights)
+                 : WeightLoader::random(ctx, *options.random_weights_seed, options.weights);
 
   const VisionConfig& v = config_.vision;
   VisionSpec vision{v.hidden_size, v.num_attention_heads, v.num_hidden_layers, v.intermediate_size,
@@ -52,6 +55,10 @@ CaptionModel::CaptionModel(vk::Context& ctx, const std::filesystem::path& dir, c
     if (config_.has_enc_to_dec_proj) enc_to_dec_proj_ = weights.linear("enc_to_dec_proj", g.n_embd, v.hidden_size);
     decoder_ = std::make_unique<Gpt2Decoder>(weights, spec);
   }
+  if (checkpoint)
+    for (const std::string& name : checkpoint->names()) parameters_ += uint64_t(checkpoint->find(name)->element_count());
+  else
+    parameters_ = weights.elements_loaded();
 }
 
 CaptionModel::~CaptionModel() = default;
@@ -93,8 +100,13 @@ void CaptionModel::encode(const std::vector<std::vector<float>>& pixels) {
   }
   if (config_.has_enc_to_dec_proj)
     kernels::record_linear(rec, {.w = &enc_to_dec_proj_, .x = encoded_, .m = n * vs.tokens(), .y = projected_});
+  const auto t0 = std::chrono::steady_clock::now();
   rec.submit();
+  const auto t1 = std::chrono::steady_clock::now();
   decoder_->set_images(config_.has_enc_to_dec_proj ? projected_ : encoded_, n, vs.tokens());
+  const auto t2 = std::chrono::steady_clock::now();
+  timings_.encoder_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  timings_.cross_kv_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
 }
 
 std::vector<float> CaptionModel::encoder_output(int image, bool raw) const {

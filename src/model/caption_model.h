@@ -4,6 +4,7 @@
 // plan of kernel calls over named weights: vision_encoder.cpp and the decoders say which.
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "image/image.h"
@@ -19,6 +20,13 @@ namespace vkcap::model {
 
 struct ModelOptions {
   kernels::WeightType weights = kernels::WeightType::F32;
+  // Benchmarks: ignore the checkpoint and use random weights of the config's shapes.
+  std::optional<uint64_t> random_weights_seed;
+};
+
+// Wall time of the last encode(): the vision encoder, and the per-layer cross-attention K/V.
+struct EncodeTimings {
+  double encoder_ms = 0, cross_kv_ms = 0;
 };
 
 class CaptionModel {
@@ -42,6 +50,8 @@ class CaptionModel {
   // Encoder output of image i of the last encode() ([tokens, hidden]; after enc_to_dec_proj when
   // the model has one, before it when raw = true).
   std::vector<float> encoder_output(int image, bool raw = false) const;
+  const EncodeTimings& last_encode_timings() const { return timings_; }
+  double encoder_flops() const { return encoder_->flops(); }
   int image_tokens() const { return encoder_->spec().tokens(); }
   int patch_grid() const { return encoder_->spec().grid(); }
 
@@ -63,6 +73,7 @@ class CaptionModel {
   kernels::PackedWeight enc_to_dec_proj_;
   vk::Buffer pixels_, encoded_, projected_;
   int images_ = 0;
+  EncodeTimings timings_;
   uint64_t parameters_ = 0;
 };
 

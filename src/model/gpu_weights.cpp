@@ -16,9 +16,39 @@ TensorView WeightLoader::require(const std::string& name, std::vector<int64_t> s
   return *view;
 }
 
-std::vector<float> WeightLoader::floats(const std::string& name, std::vector<int64_t> shape) const {
-  return to_f32(require(name, std::move(shape)));
+WeightLoader WeightLoader::random(vk::Context& ctx, uint64_t seed, kernels::WeightType type) {
+  WeightLoader loader(ctx, [](std::string_view) { return std::optional<TensorView>(); }, "random weights", type);
+  loader.random_ = true;
+  loader.random_state_ = seed * 0x9E3779B97F4A7C15ull + 1;
+  return loader;
 }
+
+std::vector<float> WeightLoader::floats(const std::string& name, std::vector<int64_t> shape) const {
+  if (!random_) {
+    std::vector<float> values = to_f32(require(name, shape));
+    if (counted_.insert(name).second) elements_ += values.size();
+    return values;
+  }
+  int64_t count = 1;
+  for (int64_t d : shape) count *= d;
+  if (counted_.insert(name).second) elements_ += uint64_t(count);
+  const bool is_norm_weight = name.find("LayerNorm.weight") != std::string::npos ||
+                              name.find("layer_norm") != std::string::npos || name.find("layernorm") != std::string::npos ||
+                              name.find(".ln_") != std::string::npos;
+  const bool is_bias = name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
+  if (is_bias) return std::vector<float>(size_t(count), 0.0f);
+  if (is_norm_weight) return std::vector<float>(size_t(count), 1.0f);
+  std::vector<float> values(static_cast<size_t>(count));
+  uint64_t s = random_state_;
+  for (float& v : values) {  // xorshift64*: fast, and the values only need to be varied
+    s ^= s >> 12, s ^= s << 25, s ^= s >> 27;
+    v = (float((s * 2685821657736338717ull) >> 40) / float(1 << 24) - 0.5f) * 0.1f;
+  }
+  random_state_ = s;
+  return values;
+}
+
+bool WeightLoader::has(const std::string& name) const { return !random_ && lookup_(name).has_value(); }
 
 vk::Buffer WeightLoader::buffer(const std::string& name, std::vector<int64_t> shape) const {
   std::vector<float> values = floats(name, std::move(shape));

@@ -4,6 +4,7 @@
 // weight ("<file>: weight '<name>' has shape [..], expected [..]").
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,12 +45,17 @@ inline kernels::LayerNormArgs layer_norm_args(const LayerNormWeights& ln, kernel
 class WeightLoader {
  public:
   WeightLoader(vk::Context& ctx, TensorLookup lookup, std::string source_label, kernels::WeightType type);
+  // Random weights of the right shapes instead of a checkpoint (benchmarks of full-size models
+  // from their config alone): LayerNorm weights 1, biases 0, everything else uniform ±0.05.
+  static WeightLoader random(vk::Context& ctx, uint64_t seed, kernels::WeightType type);
+  // Elements handed out so far (the parameter count of a randomly initialised model).
+  uint64_t elements_loaded() const { return elements_; }
 
   vk::Context& context() { return ctx_; }
   kernels::WeightType weight_type() const { return type_; }
 
   TensorView require(const std::string& name, std::vector<int64_t> shape) const;
-  bool has(const std::string& name) const { return lookup_(name).has_value(); }
+  bool has(const std::string& name) const;
   std::vector<float> floats(const std::string& name, std::vector<int64_t> shape) const;
   // An f32 device buffer holding the tensor as stored.
   vk::Buffer buffer(const std::string& name, std::vector<int64_t> shape) const;
@@ -66,6 +72,10 @@ class WeightLoader {
   TensorLookup lookup_;
   std::string label_;
   kernels::WeightType type_;
+  bool random_ = false;
+  mutable uint64_t random_state_ = 0;
+  mutable uint64_t elements_ = 0;
+  mutable std::set<std::string> counted_;  // names already counted (a tensor may be read in parts)
 };
 
 }  // namespace vkcap::model

@@ -133,11 +133,14 @@ void Recorder::dispatch(const Kernel& kernel, const std::vector<Use>& uses, cons
   std::vector<VkDescriptorBufferInfo> infos;
   for (const Use& use : uses) {
     if (!use.bound) continue;
-    if (use.buffer->size() > context_.info().max_storage_buffer_range)
-      throw Error("kernel " + spec.shader + ": a " + std::to_string(use.buffer->size()) +
+    const uint64_t range = use.range ? use.range : use.buffer->size() - use.offset;
+    if (use.offset + range > use.buffer->size())
+      throw Error("internal: kernel " + spec.shader + " binds a window past the end of a buffer");
+    if (range > context_.info().max_storage_buffer_range)
+      throw Error("kernel " + spec.shader + ": a " + std::to_string(range) +
                   "-byte buffer exceeds the device's maxStorageBufferRange (" +
                   std::to_string(context_.info().max_storage_buffer_range) + " bytes)");
-    infos.push_back({use.buffer->handle(), 0, VK_WHOLE_SIZE});
+    infos.push_back({use.buffer->handle(), use.offset, use.range ? use.range : VK_WHOLE_SIZE});
   }
   if (infos.size() != spec.buffers)
     throw Error("internal: kernel " + spec.shader + " binds " + std::to_string(spec.buffers) + " buffers, got " +

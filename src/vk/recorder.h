@@ -32,7 +32,13 @@ struct Use {
   const Buffer* buffer = nullptr;
   Access access = Access::Read;
   bool bound = true;
+  // Bound buffers: the window the shader sees (bytes); range 0 = to the end of the buffer. Lets a
+  // kernel walk a tensor larger than maxStorageBufferRange one window at a time.
+  uint64_t offset = 0, range = 0;
 };
+inline Use reads_window(const Buffer& b, uint64_t offset, uint64_t range) {
+  return {&b, Access::Read, true, offset, range};
+}
 inline Use reads(const Buffer& b) { return {&b, Access::Read, true}; }
 inline Use writes(const Buffer& b) { return {&b, Access::Write, true}; }
 inline Use updates(const Buffer& b) { return {&b, Access::ReadWrite, true}; }

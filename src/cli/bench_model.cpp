@@ -1,0 +1,143 @@
+#include "cli/bench_model.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "api/step_adapter.h"
+#include "generate/generate.h"
+#include "model/caption_model.h"
+
+namespace vkcap::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
+
+// A 640×480 image with gradients and a few shapes, the same every run.
+Image synthetic_image() {
+  Image image;
+  image.width = 640;
+  image.height = 480;
+  image.rgb.resize(size_t(640) * 480 * 3);
+  for (int y = 0; y < 480; ++y)
+    for (int x = 0; x < 640; ++x) {
+      uint8_t* p = &image.rgb[(size_t(y) * 640 + x) * 3];
+      const bool disc = (x - 200) * (x - 200) + (y - 240) * (y - 240) < 90 * 90;
+      const bool box = x > 380 && x < 560 && y > 120 && y < 360;
+      p[0] = uint8_t(disc ? 220 : (x * 255) / 640);
+      p[1] = uint8_t(box ? 200 : (y * 255) / 480);
+      p[2] = uint8_t(((x / 16 + y / 16) % 2) ? 160 : 60);
+    }
+  return image;
+}
+
+}  // namespace
+
+int run_bench_model(const BenchModelOptions& o) {
+  vk::ContextOptions context_options;
+  context_options.device = o.device.device;
+  vk::Context ctx(context_options);
+  model::ModelOptions model_options;
+  model_options.weights = o.fp16 ? kernels::WeightType::F16 : kernels::WeightType::F32;
+  model_options.random_weights_seed = 1234;
+  const auto t_load = Clock::now();
+  model::CaptionModel m(ctx, o.config_dir, model_options);
+  const double load_ms = ms_between(t_load, Clock::now());
+
+  const Image image = synthetic_image();
+  const std::vector<float> pixels = m.pixel_values(image);
+  api::DecoderStepModel step_model(m);
+  const std::vector<int32_t> prompt = m.decoder_prompt("");
+
+  // Bytes of decoder weights streamed per step (every linear layer once, plus the LM head).
+  const auto& cfg = m.config();
+  const double d = cfg.decoder_hidden_size(), vocab = cfg.decoder_vocab_size();
+  const double layers = cfg.arch == Architecture::Blip ? cfg.blip_text.num_hidden_layers : cfg.gpt2.n_layer;
+  const double mlp = cfg.arch == Architecture::Blip ? cfg.blip_text.intermediate_size
+                                                    : (cfg.gpt2.n_inner ? cfg.gpt2.n_inner : 4 * d);
+  const double head_extra = cfg.arch == Architecture::Blip ? d * d : 0;  // BLIP's transform dense
+  const double step_weight_bytes = (layers * (6 * d * d + 2 * d * mlp) + head_extra + vocab * d) * (o.fp16 ? 2 : 4);
+
+  nlohmann::json report = {{"model", o.config_dir},
+                           {"architecture", m.architecture_name()},
+                           {"parameters", m.parameter_count()},
+                           {"weights", o.fp16 ? "f16" : "f32"},
+                           {"device", ctx.info().name},
+                           {"driver", ctx.info().driver_info},
+                           {"load_ms", load_ms},
+                           {"new_tokens", o.new_tokens}};
+  for (int beams : o.beams) {
+    GenerationConfig config;
+    config.eos_token_id = {m.eos_token_id()};
+    config.pad_token_id = m.pad_token_id();
+    config.max_new_tokens = o.new_tokens;
+    config.min_new_tokens = o.new_tokens;  // EOS masked: exactly new_tokens every run
+    config.num_beams = beams;
+    std::vector<double> encoder, cross_kv, decode, total;
+    for (int run = 0; run <= o.runs; ++run) {  // run 0 is the warm-up
+      const auto t0 = Clock::now();
+      m.encode({pixels});
+      const auto t1 = Clock::now();
+      generate(step_model, prompt, 1, config);
+      const auto t2 = Clock::now();
+      if (run == 0) continue;
+      encoder.push_back(m.last_encode_timings().encoder_ms);
+      cross_kv.push_back(m.last_encode_timings().cross_kv_ms);
+      decode.push_back(ms_between(t1, t2));
+      total.push_back(ms_between(t0, t2));
+    }
+    const double encoder_ms = median(encoder), decode_ms = median(decode);
+    const double per_token = decode_ms / o.new_tokens;
+    report[beams == 1 ? "greedy" : "beam" + std::to_string(beams)] = {
+        {"encoder_ms", encoder_ms},
+        {"encoder_gflops", m.encoder_flops() / (encoder_ms * 1e6)},
+        {"cross_kv_ms", median(cross_kv)},
+        {"decode_ms_per_token", per_token},
+        {"decode_weight_gbps", step_weight_bytes / (per_token * 1e6)},
+        {"total_ms", median(total)},
+        {"runs_total_ms", total}};
+  }
+  report["peak_rss_mb"] = peak_rss_mb();
+  report["device_memory_mb"] = m.device_bytes() / 1048576.0;
+  if (o.json) {
+    std::printf("%s\n", report.dump().c_str());
+    return 0;
+  }
+  std::printf("%s (%s, %.1fM parameters, %s weights) on %s, %s\n", o.config_dir.c_str(),
+              report["architecture"].get<std::string>().c_str(), m.parameter_count() / 1e6, o.fp16 ? "f16" : "f32",
+              ctx.info().name.c_str(), ctx.info().driver_info.c_str());
+  std::printf("load %.0f ms, peak RSS %.0f MB, device memory %.0f MB; %d new tokens, median of %d runs\n", load_ms,
+              report["peak_rss_mb"].get<double>(), report["device_memory_mb"].get<double>(), o.new_tokens, o.runs);
+  std::printf("%-8s %12s %10s %12s %14s %12s %10s\n", "search", "encoder ms", "GFLOP/s", "cross-KV ms",
+              "ms per token", "weight GB/s", "total s");
+  for (int beams : o.beams) {
+    const auto& r = report[beams == 1 ? "greedy" : "beam" + std::to_string(beams)];
+    std::printf("%-8s %12.1f %10.2f %12.1f %14.1f %12.2f %10.2f\n",
+                beams == 1 ? "greedy" : ("beam " + std::to_string(beams)).c_str(), r["encoder_ms"].get<double>(),
+                r["encoder_gflops"].get<double>(), r["cross_kv_ms"].get<double>(),
+                r["decode_ms_per_token"].get<double>(), r["decode_weight_gbps"].get<double>(),
+                r["total_ms"].get<double>() / 1000);
+  }
+  return 0;
+}
+
+}  // namespace vkcap::cli
