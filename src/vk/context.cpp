@@ -1,5 +1,6 @@
 #include "vk/context.h"
 
+#include <cstdlib>
 #include <cstring>
 
 #include "util/error.h"
@@ -16,6 +17,17 @@ Context::Context(const ContextOptions& options) {
   const auto& devices = instance_->devices();
   const uint32_t index = choose_device(devices, options.device);
   info_ = devices[index];
+  std::string kernels = options.kernels;
+  if (const char* env = std::getenv("VKCAP_KERNELS"); kernels.empty() && env) kernels = env;
+  if (kernels == "gpu") {
+    info_.forced_variant = KernelVariant::Gpu;
+  } else if (kernels == "cpu") {
+    if (!info_.supports_cpu_variant())
+      throw Error("VKCAP_KERNELS=cpu: device '" + info_.name + "' lacks buffer device address, int64 or subgroup support");
+    info_.forced_variant = KernelVariant::Cpu;
+  } else if (!kernels.empty()) {
+    throw Error("kernel family '" + kernels + "' is unknown (use gpu or cpu)");
+  }
   physical_ = instance_->physical_devices()[index];
   if (info_.compute_queue_family == UINT32_MAX)
     throw Error("Vulkan device '" + info_.name + "' has no compute queue");

@@ -26,6 +26,8 @@ struct ContextOptions {
   bool sync_validation = true;  // with validation
   bool profile = false;         // timestamp every dispatch
   MessageSink on_validation_message;  // default: stderr
+  // Kernel family: "" = the device's own choice, "gpu" or "cpu" (also VKCAP_KERNELS).
+  std::string kernels;
   uint64_t memory_budget = 0;   // bytes; 0 = VKCAP_MAX_DEVICE_MEMORY or unlimited
   // One-line notices for people (e.g. "running on lavapipe"); the CLI prints them.
   std::function<void(const std::string&)> notice;

@@ -152,6 +152,7 @@ bool DeviceInfo::supports_cpu_variant() const {
 }
 
 KernelVariant DeviceInfo::preferred_variant() const {
+  if (forced_variant) return *forced_variant;
   // The one driver special case: CPU Vulkan implementations (lavapipe/llvmpipe, SwiftShader)
   // turn descriptor-indexed loads into per-lane scalar loops and shared memory into the same
   // slow path; buffer-device-address gathers and subgroup broadcasts are what they do well.

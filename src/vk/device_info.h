@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,8 +72,10 @@ struct DeviceInfo {
   bool has_subgroup_ops(VkSubgroupFeatureFlags ops) const {
     return (subgroup_operations & ops) == ops && (subgroup_stages & VK_SHADER_STAGE_COMPUTE_BIT);
   }
-  // The kernel family chosen for this device (see KernelVariant).
+  // The kernel family chosen for this device (see KernelVariant), unless overridden.
   KernelVariant preferred_variant() const;
+  // Set by the Context from ContextOptions::kernels or VKCAP_KERNELS=gpu|cpu.
+  std::optional<KernelVariant> forced_variant;
   // Whether the Cpu variant can run here at all (it needs these features).
   bool supports_cpu_variant() const;
 };

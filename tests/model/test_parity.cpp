@@ -63,13 +63,11 @@ void check_generation(model::CaptionModel& m, const json& record, const std::vec
     CHECK_MESSAGE(std::abs(out[0].score - record["sequence_score"].get<double>()) < 1e-3, what << ": score");
 }
 
-}  // namespace
-
-TEST_CASE("golden fixtures: pixels, encoder, first-step logits and every generation match transformers") {
+void check_fixtures(vk::Context& ctx) {
   for (const char* name : kFixtures) {
     SUBCASE(name) {
       const auto dir = fixture_dir(name);
-      model::CaptionModel m(test::gpu(), dir);
+      model::CaptionModel m(ctx, dir);
       json expected = load_json(dir / "expected.json");
       SafetensorsFile tensors(dir / "expected_tensors.safetensors");
       for (size_t i = 0; i < expected["images"].size(); ++i) {
@@ -106,4 +104,23 @@ TEST_CASE("golden fixtures: pixels, encoder, first-step logits and every generat
       }
     }
   }
+}
+
+}  // namespace
+
+TEST_CASE("golden fixtures: pixels, encoder, first-step logits and every generation match transformers") {
+  check_fixtures(test::gpu());
+}
+
+TEST_CASE("golden fixtures also match with the GPU-shaped kernels (the variant real GPUs use)") {
+  vk::ContextOptions options;
+  options.validation = true;
+  options.kernels = "gpu";
+  options.on_validation_message = [](std::string_view m) {
+    const std::string text = "validation: " + std::string(m);
+    ADD_FAIL_CHECK_AT(__FILE__, __LINE__, text);
+  };
+  vk::Context ctx(options);
+  REQUIRE(ctx.info().preferred_variant() == vk::KernelVariant::Gpu);
+  check_fixtures(ctx);
 }
