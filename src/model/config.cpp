@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "util/error.h"
+#include "util/json_limits.h"
 
 namespace vkcap {
 
@@ -209,6 +210,7 @@ void read_vit_gpt2(const Section& top, ModelConfig& c) {
 }  // namespace
 
 ModelConfig parse_model_config(const std::string& text, const std::string& file) {
+  check_json_depth(text, file);
   json root;
   try {
     root = json::parse(text);
@@ -247,6 +249,7 @@ ModelConfig parse_model_config(const std::string& text, const std::string& file)
 ModelConfig load_model_config_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open (is this a Hugging Face model directory?)");
+  check_config_size(path);
   std::ostringstream text;
   text << in.rdbuf();
   return parse_model_config(text.str(), path.string());

@@ -26,6 +26,8 @@ void KvCache::reset(int rows, int capacity) {
   capacity_ = std::max(capacity, capacity_);
   current_ = allocate(rows_capacity_, capacity_);
   spare_.clear();
+  ++allocations_;
+  swapped_ = false;
   parent_ = ctx_.create_buffer(uint64_t(rows_capacity_) * sizeof(int32_t));
 }
 
@@ -47,6 +49,8 @@ void KvCache::ensure_capacity(int needed, int rows) {
       }
   current_ = std::move(grown);
   spare_.clear();
+  ++allocations_;
+  swapped_ = false;
   capacity_ = capacity;
   rows_capacity_ = row_capacity;
   parent_ = ctx_.create_buffer(uint64_t(rows_capacity_) * sizeof(int32_t));
@@ -66,6 +70,7 @@ void KvCache::reorder(vk::Recorder& rec, const std::vector<int>& parent) {
                                 row_stride());
   }
   std::swap(current_, spare_);
+  swapped_ = !swapped_;
 }
 
 }  // namespace vkcap::model

@@ -24,6 +24,9 @@ class KvCache {
   void reorder(vk::Recorder& rec, const std::vector<int>& parent);
 
   int capacity() const { return capacity_; }
+  // Changes whenever the buffers behind keys()/values() change (reallocation, or the swap after
+  // a reorder), so that recorded command buffers know when they are stale.
+  uint64_t layout_id() const { return allocations_ * 2 + (swapped_ ? 1 : 0); }
   int64_t row_stride() const { return int64_t(capacity_) * d_; }
   const vk::Buffer& keys(int layer) const { return current_[layer].k; }
   const vk::Buffer& values(int layer) const { return current_[layer].v; }
@@ -38,6 +41,8 @@ class KvCache {
   int rows_capacity_ = 0, capacity_ = 0;
   std::vector<Set> current_, spare_;
   vk::Buffer parent_;
+  uint64_t allocations_ = 0;
+  bool swapped_ = false;
 };
 
 }  // namespace vkcap::model

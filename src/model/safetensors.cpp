@@ -6,6 +6,7 @@
 #include <set>
 
 #include "util/error.h"
+#include "util/json_limits.h"
 
 namespace vkcap {
 
@@ -23,6 +24,7 @@ std::optional<uint64_t> as_unsigned(const json& v) {
 // Parses the header object, rejecting duplicate top-level names (JSON parsers silently keep one
 // of them, which would hide a tensor).
 json parse_header(std::string_view text, const std::string& file) {
+  check_json_depth(text, file);
   std::set<std::string> seen;
   std::string duplicate;
   auto on_event = [&](int depth, json::parse_event_t event, json& parsed) {

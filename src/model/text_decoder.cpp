@@ -14,6 +14,8 @@ TextDecoder::TextDecoder(vk::Context& ctx, const DecoderSpec& spec)
 void TextDecoder::ensure_row_buffers(int rows) {
   if (rows <= row_capacity_) return;
   row_capacity_ = rows;
+  ++buffers_generation_;
+  recorded_steps_.clear();
   const uint64_t f = sizeof(float), d = spec_.hidden;
   ids_ = ctx_.create_buffer(rows * sizeof(int32_t));
   positions_ = ctx_.create_buffer(rows * sizeof(int32_t));
@@ -27,16 +29,22 @@ void TextDecoder::ensure_row_buffers(int rows) {
 
 void TextDecoder::set_images(const vk::Buffer& image_tokens, int images, int tokens) {
   images_ = images;
-  image_tokens_ = tokens;
-  cross_k_.clear();
-  cross_v_.clear();
-  const uint64_t bytes = uint64_t(images) * tokens * spec_.hidden * sizeof(float);
-  vk::Recorder rec(ctx_);
-  for (int l = 0; l < spec_.layers; ++l) {
-    cross_k_.push_back(ctx_.create_buffer(bytes));
-    cross_v_.push_back(ctx_.create_buffer(bytes));
-    record_cross_kv(rec, image_tokens, images * tokens, l);
+  if (tokens != image_tokens_ || images > cross_capacity_) {
+    // New buffers only when more images arrive than ever before: recorded steps stay valid.
+    cross_capacity_ = std::max(images, cross_capacity_);
+    cross_k_.clear();
+    cross_v_.clear();
+    const uint64_t bytes = uint64_t(cross_capacity_) * tokens * spec_.hidden * sizeof(float);
+    for (int l = 0; l < spec_.layers; ++l) {
+      cross_k_.push_back(ctx_.create_buffer(bytes));
+      cross_v_.push_back(ctx_.create_buffer(bytes));
+    }
+    ++buffers_generation_;
+    recorded_steps_.clear();
   }
+  image_tokens_ = tokens;
+  vk::Recorder rec(ctx_);
+  for (int l = 0; l < spec_.layers; ++l) record_cross_kv(rec, image_tokens, images * tokens, l);
   rec.submit();
 }
 
@@ -114,19 +122,35 @@ void TextDecoder::run_step(const std::vector<int32_t>& token, std::vector<float>
   if (keep_cross_attention_) {
     cross_probs_.resize(spec_.layers);
     for (auto& p : cross_probs_)
-      if (!p || p.size() < uint64_t(rows_) * spec_.heads * image_tokens_ * 4)
+      if (!p || p.size() < uint64_t(rows_) * spec_.heads * image_tokens_ * 4) {
         p = ctx_.create_buffer(uint64_t(rows_) * spec_.heads * image_tokens_ * 4);
+        ++buffers_generation_;
+      }
   }
-  vk::Recorder rec(ctx_);
-  if (parent) cache_.reorder(rec, *parent);
+  if (parent) {
+    vk::Recorder reorder(ctx_);
+    cache_.reorder(reorder, *parent);
+    reorder.submit();
+  }
   std::vector<int32_t> pos(rows_, position_);
   ctx_.upload(ids_, token.data(), token.size() * sizeof(int32_t));
   ctx_.upload(positions_, pos.data(), pos.size() * sizeof(int32_t));
-  record_step(rec);
-  rec.submit();
+  recorded_step().submit();
   logits.resize(size_t(rows_) * spec_.vocab);
   ctx_.download(logits_, logits.data(), logits.size() * sizeof(float));
   ++position_;
+}
+
+vk::Recorder& TextDecoder::recorded_step() {
+  StepKey key{position_, rows_, row_image_, cache_.layout_id(), buffers_generation_, keep_cross_attention_};
+  // Layouts that never come back (beam rows of finished images...) must not pile up.
+  if (recorded_steps_.size() >= 512 && !recorded_steps_.count(key)) recorded_steps_.clear();
+  auto& slot = recorded_steps_[key];
+  if (!slot) {
+    slot = std::make_unique<vk::Recorder>(ctx_);
+    record_step(*slot);
+  }
+  return *slot;
 }
 
 void TextDecoder::start(const std::vector<int>& row_image, const std::vector<int32_t>& prompt,

@@ -5,6 +5,7 @@
 // ViT-GPT2's a pre-LayerNorm GPT-2 (gpt2_decoder.cpp); this base class holds what they share:
 // the rows (images × beams), their KV caches, the per-image cross-attention K/V computed once
 // per image, and the step's buffers.
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -42,6 +43,8 @@ class TextDecoder {
   // Optional cross-attention probabilities of the last step, [rows, heads, tokens] per layer.
   void keep_cross_attention(bool keep) { keep_cross_attention_ = keep; }
   std::vector<float> cross_attention(int layer) const;
+  // Command buffers recorded so far (each replayed at its position for every later caption).
+  size_t recorded_steps() const { return recorded_steps_.size(); }
 
  protected:
   // Records one step for all rows at position_ reading ids_/positions_, writing logits_.
@@ -67,11 +70,25 @@ class TextDecoder {
   vk::Buffer ids_, positions_, x_, tmp_, q_, attended_, mlp_, logits_, probs_;
   bool keep_cross_attention_ = false;
   std::vector<vk::Buffer> cross_probs_;
+  // Bumped whenever a buffer a recorded step refers to is replaced.
+  uint64_t buffers_generation_ = 0;
 
  private:
   void ensure_row_buffers(int rows);
   void run_step(const std::vector<int32_t>& token, std::vector<float>& logits, const std::vector<int>* parent);
-  int row_capacity_ = 0;
+  vk::Recorder& recorded_step();
+  int row_capacity_ = 0, cross_capacity_ = 0;
+  // Record once, submit many: one recorded command buffer per decoding position (and row
+  // layout), replayed for every caption that reaches that position with the same buffers.
+  // Only the token ids and positions change between replays, and they live in buffers.
+  struct StepKey {
+    int position, rows;
+    std::vector<int> row_image;
+    uint64_t cache_layout, buffers;
+    bool cross_attention;
+    auto operator<=>(const StepKey&) const = default;
+  };
+  std::map<StepKey, std::unique_ptr<vk::Recorder>> recorded_steps_;
 };
 
 }  // namespace vkcap::model

@@ -132,6 +132,13 @@ TorchCheckpoint::TorchCheckpoint(const std::filesystem::path& path) : file_(path
     } else if (is_row_major(t)) {
       view.bytes = storage.subspan(size_t(t.offset) * esize, size_t(count) * esize);
     } else {
+      // A view that reads some element twice (stride 0, as expand() makes) would be copied to
+      // more bytes than the file holds: 2^40 elements from one stored float. Real state dicts
+      // never save one, so the copy is bounded by the storage it comes from.
+      if (count > t.storage.numel)
+        throw Error(where + "view (size " + shape_string(t.size) + ", stride " + shape_string(t.stride) + ") has " +
+                    std::to_string(count) + " elements, more than its " + std::to_string(t.storage.numel) +
+                    "-element storage (overlapping views are not supported)");
       copies_.push_back(gather(t, storage.data(), esize, count));
       view.bytes = copies_.back();
     }

@@ -9,6 +9,7 @@
 #include "model/safetensors.h"
 #include "model/torch_checkpoint.h"
 #include "util/error.h"
+#include "util/json_limits.h"
 
 namespace vkcap {
 
@@ -60,8 +61,10 @@ void WeightStore::load_index(const fs::path& index_file, bool safetensors) {
   const std::string file = index_file.string();
   std::ifstream in(index_file, std::ios::binary);
   if (!in) throw Error(file + ": cannot open");
+  check_config_size(index_file);
   std::ostringstream text;
   text << in.rdbuf();
+  check_json_depth(text.str(), file);
   nlohmann::json index;
   try {
     index = nlohmann::json::parse(text.str());

@@ -1,0 +1,35 @@
+// Record once, submit many: the decoder step at each position is recorded the first time and
+// replayed for every later caption, with the same results as a fresh recording.
+#include <doctest/doctest.h>
+
+#include "api/step_adapter.h"
+#include "common/gpu/harness.h"
+#include "generate/generate.h"
+#include "model/caption_model.h"
+
+using namespace vkcap;
+
+TEST_CASE("decoder steps are recorded once and replayed for later images") {
+  const auto dir = std::filesystem::path(VKCAP_FIXTURES_DIR) / "blip_tiny_a";
+  model::CaptionModel m(test::gpu(), dir);
+  api::DecoderStepModel step_model(m);
+  GenerationConfig config;
+  config.eos_token_id = {m.eos_token_id()};
+  config.pad_token_id = m.pad_token_id();
+  config.max_new_tokens = 12;
+  config.min_new_tokens = 12;  // every caption reaches every position
+  const auto prompt = m.decoder_prompt("");
+
+  auto caption = [&](const char* file) {
+    m.encode({m.pixel_values(decode_image(dir / file))});
+    return generate(step_model, prompt, 1, config).at(0).tokens;
+  };
+  const auto first = caption("img0_80x56.png");
+  const size_t recorded = m.decoder().recorded_steps();
+  CHECK(recorded == 12);  // positions 0..11: the prompt's and eleven generated tokens'
+  const auto other = caption("img1_20x20.png");
+  CHECK(m.decoder().recorded_steps() == recorded);  // all replayed
+  CHECK(other != first);
+  CHECK(caption("img0_80x56.png") == first);  // replays reproduce the first run exactly
+  CHECK(m.decoder().recorded_steps() == recorded);
+}
