@@ -1,15 +1,17 @@
 #version 450
 // Linear layer for CPU Vulkan drivers (lavapipe): y[m,n] = act(Σ_k x[m,k]·W[k,n] + b[n]) (+ r[m,n]).
-// One kernel serves both the matmul ("sgkp", RB = 6 rows per subgroup) and the matrix-vector
-// case ("mvp", RB = all M ≤ 6 rows, so the weights are streamed once for every row).
+// The matmul ("sgkp", RB ≤ 6 rows per subgroup); record_linear uses it for M > 8 and
+// linear_cpu_mv.comp (same weights) for decode-sized M ≤ 8.
 //
 // Weights are panel-packed at load time (src/kernels/linear_pack.cpp): panel p holds columns
-// [p·PW, p·PW + PW), PW = 4·SG, as Kp rows of PW values (Kp = K rounded up to 8, zero padded;
-// columns past N zero padded). One workgroup = one subgroup computes RB rows × one panel:
+// [p·PW, p·PW + PW), PW = 4·SG, as SG lane streams; stream l holds, for k = 0..Kp−1, the 4
+// weights W[k, p·PW + 4l .. +3] contiguously (Kp = K rounded up to 8, zero padded; columns past
+// N zero padded), and streams are `ls` elements apart (4·Kp plus one cache line of skew, so the
+// SG streams do not share L1 sets). One workgroup = one subgroup computes RB rows × one panel:
 //   lane l owns columns 4l..4l+3 of the panel and keeps one vec4 accumulator per row.
 //   for each block of 8 k's:
 //     lane l loads a[r] = x[row r][k0 + (l & 7)]                 (one gather per row)
-//     for j in 0..7:  w = panel[k0 + j][4l..4l+3]                 (f32: 2 uint64 gathers; f16: 1)
+//     for j in 0..7:  w = stream l [k0 + j]                       (f32: 2 uint64 gathers; f16: 1)
 //                     acc[r] += subgroupBroadcast(a[r], j) · w    (register shuffle)
 //   epilogue: bias, activation, residual, masked stores.
 // Every buffer is reached through buffer_reference pointers in push constants: llvmpipe turns
@@ -38,6 +40,7 @@ layout(push_constant) uniform Params {
   uint64_t x_address, w_address, bias_address, residual_address, y_address;
   uint m, n, k, kp;             // kp: K padded to 8 in the panel
   uint x_stride, y_stride, residual_stride;
+  uint ls;                      // elements between two lane streams of a panel
 };
 
 const uint PW = 4u * SG;  // panel width in columns
@@ -69,10 +72,9 @@ void main() {
             uvec2 lo = unpackUint2x32(row.v[0]); uvec2 hi = unpackUint2x32(row.v[1]); \
             w = vec4(uintBitsToFloat(lo), uintBitsToFloat(hi)); }
 #endif
-  // Bytes of one panel row (one k). Built from gl_SubgroupSize (= SG, checked in C++) because
-  // a 64-bit conversion of a specialization-constant expression is not valid before SPIR-V 1.4.
-  const uint64_t W_ROW = uint64_t(4u * gl_SubgroupSize * W_BYTES);
-  uint64_t wp = w_address + uint64_t(panel * kp * PW + 4u * lane) * W_BYTES;
+  // Bytes of one k step of a lane stream: each gather touches SG cache lines, one per lane.
+  const uint W_ROW = 4u * W_BYTES;
+  uint64_t wp = w_address + uint64_t(panel * SG + lane) * ls * W_BYTES;
 #define STEP(j) { LOAD_W(j) \
   [[unroll]] for (uint r = 0; r < RB; ++r) acc[r] += subgroupBroadcast(a[r], j) * w; }
 #define BLOCK STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5) STEP(6) STEP(7)

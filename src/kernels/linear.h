@@ -11,8 +11,10 @@ enum class Activation { None, GeluErf, GeluTanh };
 // A linear layer's weight (and optional bias) uploaded once, in the layout the chosen kernel
 // variant reads fastest (e.g. panel-packed for the CPU variant). fp16 weights are converted on
 // the host at pack time (round to nearest even); bias stays f32.
-//   Cpu variant: column panels of panel_width = 4·subgroup columns, each k_padded (K rounded
-//                up to 8) rows of panel_width values, zero padded (linear_cpu.comp).
+//   Cpu variant: column panels of panel_width = 4·subgroup columns; panel p is subgroup
+//                "lane streams", stream l holding W[k, p·panel_width + 4l .. +3] for k = 0 ..
+//                k_padded−1 (K rounded up to 8) contiguously, streams lane_stride elements apart
+//                (4·k_padded + one cache line), zero padded (linear_cpu.comp, linear_cpu_mv.comp).
 //   Gpu variant: [N, k_padded] row-major (K rounded up to 2 for fp16 pairs) (linear_gpu*.comp).
 struct PackedWeight {
   vk::Buffer weight;
@@ -22,6 +24,7 @@ struct PackedWeight {
   vk::KernelVariant variant = vk::KernelVariant::Gpu;
   int k_padded = 0;         // rows per panel (Cpu) or row length (Gpu) in the packed weight
   int panel_width = 0;      // Cpu variant only: columns per panel
+  int lane_stride = 0;      // Cpu variant only: elements from one lane stream to the next
   bool has_bias() const { return static_cast<bool>(bias); }
   uint64_t bytes() const;   // device bytes used
 };

@@ -51,7 +51,9 @@ BenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, int rep
   const double t = times[times.size() / 2];
 
   BenchRecord out;
-  out.kernel = packed.variant == vk::KernelVariant::Cpu ? "linear_cpu" : (s.m <= kLinearMatVecMaxRows ? "linear_gpu_mv" : "linear_gpu");
+  const bool matvec = s.m <= kLinearMatVecMaxRows;
+  if (packed.variant == vk::KernelVariant::Cpu) out.kernel = matvec ? "linear_cpu_mv" : "linear_cpu";
+  else out.kernel = matvec ? "linear_gpu_mv" : "linear_gpu";
   out.shape = "{\"m\":" + std::to_string(s.m) + ",\"n\":" + std::to_string(s.n) + ",\"k\":" + std::to_string(s.k) + "}";
   out.dtype = type == WeightType::F16 ? "f16" : "f32";
   out.us = t * 1e6;
@@ -73,6 +75,10 @@ std::vector<BenchRecord> bench_linear(vk::Context& ctx, int repeats) {
   for (const Shape& s : shapes)
     for (WeightType type : {WeightType::F32, WeightType::F16}) records.push_back(bench_one(ctx, s, type, repeats));
   return records;
+}
+
+BenchRecord bench_linear_shape(vk::Context& ctx, int m, int n, int k, bool f16, int repeats) {
+  return bench_one(ctx, {m, n, k}, f16 ? WeightType::F16 : WeightType::F32, repeats);
 }
 
 }  // namespace vkcap::kernels

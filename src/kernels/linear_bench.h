@@ -22,4 +22,7 @@ struct BenchRecord {
 // the median submit time divided by the batch size is reported.
 std::vector<BenchRecord> bench_linear(vk::Context& ctx, int repeats);
 
+// One shape of bench_linear (weights n×k of `f16 ? fp16 : fp32`, m rows), for tuning.
+BenchRecord bench_linear_shape(vk::Context& ctx, int m, int n, int k, bool f16, int repeats);
+
 }  // namespace vkcap::kernels

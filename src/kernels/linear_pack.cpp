@@ -31,15 +31,18 @@ vk::Buffer upload(vk::Context& ctx, const std::vector<T>& values) {
   return ctx.upload_vector<T>(std::span<const T>(values));
 }
 
+// Cpu variant: panel p = col / panel_width, lane stream l = (col % panel_width) / 4, and within
+// the stream 4 weights per k (see linear.h). Gpu variant: row-major [N, row_length].
 struct PackedPosition {
   bool panels = false;
   int panel_width = 0;
-  size_t panel_size = 0;
+  size_t lane_stride = 0;
   int row_length = 0;
   size_t operator()(int col, int kk) const {
-    if (panels)
-      return static_cast<size_t>(col / panel_width) * panel_size + static_cast<size_t>(kk) * panel_width +
-             col % panel_width;
+    if (panels) {
+      const size_t stream = static_cast<size_t>(col / 4);  // = panel · (panel_width / 4) + lane
+      return stream * lane_stride + static_cast<size_t>(kk) * 4 + col % 4;
+    }
     return static_cast<size_t>(col) * row_length + kk;
   }
 };
@@ -72,10 +75,12 @@ PackedWeight pack_linear(vk::Context& ctx, const float* w, const float* bias, in
     const int pw = 4 * static_cast<int>(info.subgroup_size);
     packed.panel_width = pw;
     packed.k_padded = round_up(k, 8);
+    // One cache line (64 bytes) of skew between lane streams: 4·Kp weights are often a multiple
+    // of 4 KiB, which would put every stream of a panel in the same L1 set.
+    packed.lane_stride = 4 * packed.k_padded + (type == WeightType::F16 ? 32 : 16);
     const int panels = (n + pw - 1) / pw;
-    count = static_cast<size_t>(panels) * packed.k_padded * pw;
-    const size_t panel_size = static_cast<size_t>(packed.k_padded) * pw;
-    position = {true, pw, panel_size, 0};
+    count = static_cast<size_t>(panels) * (pw / 4) * packed.lane_stride;
+    position = {true, pw, static_cast<size_t>(packed.lane_stride), 0};
   } else {
     packed.k_padded = type == WeightType::F16 ? round_up(k, 2) : k;
     count = static_cast<size_t>(n) * packed.k_padded;

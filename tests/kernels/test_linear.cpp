@@ -120,7 +120,7 @@ Reference reference(const Prepared& p, bool round_weights) {
   const int xs = c.k + c.x_pad, ys = c.n + c.y_pad;
   Reference r;
   r.y.assign(static_cast<size_t>(c.m) * ys, 7.0);
-  if (c.residual)
+  if (c.in_place)
     for (size_t i = 0; i < r.y.size(); ++i) r.y[i] = p.residual[i];  // padding of an in-place y
   for (int i = 0; i < c.m; ++i)
     for (int j = 0; j < c.n; ++j) {
@@ -200,6 +200,54 @@ TEST_CASE("linear: every M, N, K edge (rows, panels, k blocks) matches the refer
           }
       run(cases);
     }
+}
+
+TEST_CASE("linear: matrix-vector path (m <= 8) over odd panel counts, K tails and every row count") {
+  // The Cpu matrix-vector kernel walks several panels per workgroup for small m and splits
+  // m = 7, 8 into two row groups: panel counts 1, 3, 4, 6 (partial last panel, an odd count
+  // with a clamped extra panel), K tails of 1..7 and every m from 1 to kLinearMatVecMaxRows.
+  static_assert(kernels::kLinearMatVecMaxRows == 8);
+  for (KernelVariant variant : variants())
+    for (WeightType type : {WeightType::F32, WeightType::F16}) {
+      std::vector<Case> cases;
+      uint32_t seed = 2000;
+      for (int m = 1; m <= kernels::kLinearMatVecMaxRows; ++m)
+        for (auto [n, k] : {std::pair{65, 77}, std::pair{97, 8}, std::pair{161, 263}, std::pair{7, 1}}) {
+          Case c;
+          c.m = m, c.n = n, c.k = k, c.variant = variant, c.type = type, c.seed = seed++;
+          c.activation = m % 3 == 0 ? Activation::GeluTanh : (m % 3 == 1 ? Activation::None : Activation::GeluErf);
+          c.bias = (m + n) % 2 == 0;
+          c.residual = m % 2 == 1;
+          c.in_place = m == 5;
+          c.x_pad = m % 4, c.y_pad = m % 3;
+          cases.push_back(c);
+        }
+      run(cases);
+    }
+}
+
+TEST_CASE("linear: decode-sized matrix-vector 3x2304x768 (GPT-2 c_attn, a beam of 3)") {
+  for (KernelVariant variant : variants())
+    for (WeightType type : {WeightType::F32, WeightType::F16}) {
+      Case c;
+      c.m = 3, c.n = 2304, c.k = 768, c.variant = variant, c.type = type, c.seed = 4242;
+      run({c});
+    }
+}
+
+TEST_CASE("linear: Cpu packing gives each lane its own stream, skewed by one cache line") {
+  if (!gpu().info().supports_cpu_variant() || gpu().info().subgroup_size < 8) return;
+  std::vector<float> w(static_cast<size_t>(70) * 13, 0.5f);
+  for (WeightType type : {WeightType::F32, WeightType::F16}) {
+    const kernels::PackedWeight p =
+        kernels::pack_linear(gpu(), w.data(), nullptr, 70, 13, WeightLayout::OutIn, type, KernelVariant::Cpu);
+    const int element_bytes = type == WeightType::F16 ? 2 : 4;
+    CHECK(p.k_padded == 16);
+    CHECK(p.panel_width == 4 * static_cast<int>(gpu().info().subgroup_size));
+    CHECK(p.lane_stride * element_bytes == 4 * p.k_padded * element_bytes + 64);
+    const int panels = (70 + p.panel_width - 1) / p.panel_width;
+    CHECK(p.weight.size() >= static_cast<uint64_t>(panels) * (p.panel_width / 4) * p.lane_stride * element_bytes);
+  }
 }
 
 TEST_CASE("linear: both weight layouts, padded strides, and the fused epilogue") {

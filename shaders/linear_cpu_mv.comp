@@ -1,0 +1,122 @@
+#version 450
+// Matrix-vector linear layer for CPU Vulkan drivers (lavapipe), M ≤ 8 rows (decode steps, beams):
+//   y[m,n] = act(Σ_k x[m,k]·W[k,n] + b[n]) (+ r[m,n]).
+// Same panel-packed weights as linear_cpu.comp (src/kernels/linear_pack.cpp): panel p holds
+// columns [p·PW, p·PW + PW), PW = 4·SG, as SG lane streams; stream l holds, for k = 0..Kp−1,
+// the 4 weights W[k, p·PW + 4l .. +3] contiguously (Kp = K rounded up to 8), and streams are
+// `ls` elements apart (4·Kp plus a one-cache-line skew).
+// One workgroup = one subgroup computes RB rows × P panels:
+//   lane l owns columns 4l..4l+3 of each of its P panels, one vec4 accumulator per row and panel.
+//   for each block of 8 k's:
+//     lane l loads a[r] = x[row r][k0 + (l & 7)]                (one gather per row)
+//     for j in 0..7, panel q:  w = stream(q, l)[k0 + j]          (f32: 2 uint64 gathers; f16: 1)
+//                              acc[r][q] += subgroupBroadcast(a[r], j) · w
+//   epilogue: bias, activation, residual, masked stores.
+// Why this shape (shared/LAVAPIPE.md): every load is a hardware gather, and a gather stalls
+// until its slowest lane arrives; with lane streams each gather touches SG different cache lines
+// (SG memory requests in flight) instead of one, and P panels add P independent streams per
+// lane. All RB rows share each weight load, so beams cost almost nothing extra.
+#extension GL_EXT_buffer_reference : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+
+layout(constant_id = 0) const uint SG = 8;         // subgroup size = workgroup size (≥ 8)
+layout(constant_id = 1) const uint RB = 1;         // rows per workgroup (≤ 8)
+layout(constant_id = 2) const uint ACT = 0;        // see linear_epilogue.glsl
+layout(constant_id = 3) const bool HAS_BIAS = false;
+layout(constant_id = 4) const bool HAS_RESIDUAL = false;
+layout(constant_id = 5) const uint P = 1;          // panels per workgroup
+layout(local_size_x_id = 0) in;
+
+#include "linear_epilogue.glsl"
+
+layout(buffer_reference, std430, buffer_reference_align = 4) buffer Floats { float v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 8) readonly buffer Words64 { uint64_t v[]; };
+
+layout(push_constant) uniform Params {
+  uint64_t x_address, w_address, bias_address, residual_address, y_address;
+  uint m, n, k, kp;             // kp: K padded to 8 in the panel
+  uint x_stride, y_stride, residual_stride;
+  uint ls;                      // elements between two lane streams of a panel
+};
+
+const uint PW = 4u * SG;  // panel width in columns
+
+void main() {
+  const uint lane = gl_SubgroupInvocationID;
+  const uint panels = (n + PW - 1u) / PW;
+  const uint panel0 = gl_WorkGroupID.y * P;
+  const uint row0 = gl_WorkGroupID.x * RB;
+
+  // Rows past M re-read row M−1 and panels past the last re-read the last one (always valid
+  // memory); neither is stored.
+  uint x_row[RB];  // byte offset of each row
+  [[unroll]] for (uint r = 0; r < RB; ++r) x_row[r] = min(row0 + r, m - 1u) * x_stride * 4u;
+  uint64_t xp = x_address + uint64_t(lane & 7u) * 4u;
+
+#ifdef WEIGHTS_F16
+  const uint W_BYTES = 2u;
+#define LOAD_W(q, j) \
+  vec4 w; { uvec2 h = unpackUint2x32(Words64(wp[q] + (j) * 8u).v[0]); \
+            w = vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y)); }
+#else
+  const uint W_BYTES = 4u;
+#define LOAD_W(q, j) \
+  vec4 w; { Words64 row = Words64(wp[q] + (j) * 16u); \
+            uvec2 lo = unpackUint2x32(row.v[0]); uvec2 hi = unpackUint2x32(row.v[1]); \
+            w = vec4(uintBitsToFloat(lo), uintBitsToFloat(hi)); }
+#endif
+  uint64_t wp[P];
+  [[unroll]] for (uint q = 0; q < P; ++q)
+    wp[q] = w_address + uint64_t(min(panel0 + q, panels - 1u) * SG + lane) * ls * W_BYTES;
+
+  vec4 acc[RB][P];
+  [[unroll]] for (uint r = 0; r < RB; ++r)
+    [[unroll]] for (uint q = 0; q < P; ++q) acc[r][q] = vec4(0.0);
+
+#define STEP(j) [[unroll]] for (uint q = 0; q < P; ++q) { LOAD_W(q, j) \
+  [[unroll]] for (uint r = 0; r < RB; ++r) acc[r][q] += subgroupBroadcast(a[r], j) * w; }
+#define BLOCK STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5) STEP(6) STEP(7)
+
+  const uint k_full = k & ~7u;
+  for (uint k0 = 0; k0 < k_full; k0 += 8u) {
+    float a[RB];
+    [[unroll]] for (uint r = 0; r < RB; ++r) a[r] = Floats(xp + x_row[r]).v[0];
+    BLOCK
+    [[unroll]] for (uint q = 0; q < P; ++q) wp[q] += 32u * W_BYTES;
+    xp += 32u;
+  }
+  if (k_full < k) {  // K tail: the streams are zero padded to kp, x is masked
+    float a[RB];
+    const bool inside = k_full + (lane & 7u) < k;
+    [[unroll]] for (uint r = 0; r < RB; ++r) {
+      a[r] = 0.0;
+      if (inside) a[r] = Floats(xp + x_row[r]).v[0];
+    }
+    BLOCK
+  }
+
+  Floats Y = Floats(y_address);
+  Floats B = Floats(bias_address);
+  Floats R = Floats(residual_address);
+  [[unroll]] for (uint q = 0; q < P; ++q) {
+    const uint col0 = (panel0 + q) * PW + 4u * lane;
+    [[unroll]] for (uint r = 0; r < RB; ++r) {
+      const uint row = row0 + r;
+      if (row >= m) break;
+      [[unroll]] for (uint c = 0; c < 4u; ++c) {
+        const uint col = col0 + c;
+        if (col < n) {
+          float v = acc[r][q][c];
+          if (HAS_BIAS) v += B.v[col];
+          v = activate(v, ACT);
+          if (HAS_RESIDUAL) v += R.v[row * residual_stride + col];
+          Y.v[row * y_stride + col] = v;
+        }
+      }
+    }
+  }
+}
