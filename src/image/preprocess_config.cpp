@@ -7,6 +7,7 @@
 
 #include "image/preprocess.h"
 #include "util/error.h"
+#include "util/json_limits.h"
 
 namespace vkcap {
 
@@ -103,6 +104,7 @@ std::string processor_type(const json& root) {
 
 PreprocessConfig parse_preprocess_config(std::string_view text, std::string_view name) {
   const std::string file(name);
+  check_json_depth(text, file);
   json root;
   try {
     root = json::parse(text);
@@ -137,6 +139,7 @@ PreprocessConfig parse_preprocess_config(std::string_view text, std::string_view
 PreprocessConfig load_preprocess_config(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open preprocessor config");
+  check_config_size(path);
   std::ostringstream text;
   text << in.rdbuf();
   return parse_preprocess_config(text.str(), path.string());

@@ -5,6 +5,7 @@
 
 #include "text/unicode.h"
 #include "util/error.h"
+#include "util/json_limits.h"
 
 namespace vkcap::text {
 namespace fs = std::filesystem;
@@ -47,6 +48,7 @@ std::string read_text_file(const fs::path& path, uintmax_t max_bytes) {
 
 nlohmann::json read_json_file(const fs::path& path) {
   const std::string text = read_text_file(path, kMaxJsonBytes);
+  check_json_depth(text, path.string());
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {

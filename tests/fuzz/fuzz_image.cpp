@@ -1,0 +1,59 @@
+// Image files from strangers: decode_image_memory (format sniffing, header checks, stb_image,
+// EXIF orientation), then preprocessing with the BLIP (384² bicubic) and ViT (224² bilinear)
+// processor defaults. The first byte is flags (bit 0: apply EXIF orientation, bit 1: also
+// preprocess); the rest is the file.
+//
+// Pixel budget: decode_image refuses more than 100 MP, which is right for a user but would make
+// each such input take seconds here; inputs whose header claims more than 4 MP are skipped, so
+// the fuzzer spends its time on the parsers (the 100 MP limit has its own unit tests).
+#include <algorithm>
+#include <string_view>
+
+#include "fuzz_support.h"
+#include "image/header_check.h"
+#include "image/image.h"
+#include "image/preprocess.h"
+#include "util/error.h"
+
+namespace {
+
+constexpr int64_t kFuzzPixelBudget = int64_t(1) << 22;
+
+bool over_budget(vkcap::fuzz::Bytes file) {
+  using vkcap::ImageFormat;
+  const auto starts = [&](std::string_view magic) {
+    return file.size() >= magic.size() && std::equal(magic.begin(), magic.end(), file.begin(),
+                                                     [](char m, uint8_t b) { return uint8_t(m) == b; });
+  };
+  ImageFormat format;
+  if (starts("\x89PNG")) format = ImageFormat::png;
+  else if (starts("\xFF\xD8")) format = ImageFormat::jpeg;
+  else if (starts("GIF")) format = ImageFormat::gif;
+  else if (starts("BM")) format = ImageFormat::bmp;
+  else return false;
+  const auto [w, h] = vkcap::header_size(file, format);
+  return w > kFuzzPixelBudget || h > kFuzzPixelBudget || w * h > kFuzzPixelBudget;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const vkcap::fuzz::Bytes file(data + 1, size - 1);
+  if (over_budget(file)) return 0;
+  vkcap::DecodeOptions options;
+  options.apply_exif_orientation = (data[0] & 1) != 0;
+  try {
+    const vkcap::Image image = vkcap::decode_image_memory(file, "fuzz.img", options);
+    if (image.width < 1 || image.height < 1 ||
+        image.rgb.size() != size_t(image.width) * size_t(image.height) * 3)
+      __builtin_trap();
+    if (!(data[0] & 2)) return 0;  // preprocessing costs more than decoding: only when asked
+    static const vkcap::PreprocessConfig blip = vkcap::PreprocessConfig::blip_defaults();
+    static const vkcap::PreprocessConfig vit = vkcap::PreprocessConfig::vit_defaults();
+    if (vkcap::preprocess(image, blip).size() != size_t(3) * 384 * 384) __builtin_trap();
+    if (vkcap::preprocess(image, vit).size() != size_t(3) * 224 * 224) __builtin_trap();
+  } catch (const vkcap::Error&) {
+  }
+  return 0;
+}

@@ -1,0 +1,28 @@
+// Tokenizer files that once crashed the loader (also kept as regress_* inputs of
+// tests/fuzz/corpus/tokenizer_files, replayed by test_fuzz_replay).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "text/tokenizer.h"
+#include "util/error.h"
+
+TEST_CASE("a tokenizer_config.json nested a million levels deep is an error naming it") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / "vkcap-fuzz-regress-tokenizer";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "vocab.txt") << "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\na\n";
+  std::ofstream(dir / "tokenizer_config.json")
+      << R"({"model_max_length": )" << std::string(1'000'000, '[') << std::string(1'000'000, ']') << "}";
+  std::string message;
+  try {
+    vkcap::text::load_tokenizer(dir);
+  } catch (const vkcap::Error& e) {
+    message = e.what();
+  }
+  CHECK(message.starts_with((dir / "tokenizer_config.json").string() + ": JSON nests deeper than 256 levels"));
+  fs::remove_all(dir);
+}
