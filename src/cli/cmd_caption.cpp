@@ -1,16 +1,28 @@
-// `vkcap caption`: images in, captions out. Results go to stdout (or -o FILE), one record per
-// image as soon as it is done; notices, progress and timings go to stderr. One bad image is
-// reported and skipped; the exit code is 1 when any image failed.
+// `vkcap caption`: images in, captions out. Results go to stdout (or are appended to -o FILE),
+// one record per image as soon as its batch is done; notices, progress and timings go to stderr.
+// One bad image is reported and the run goes on. Exit code: 0 every image captioned, 1 some
+// failed, 2 usage error.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
 #include <memory>
+#include <optional>
+#include <set>
 
 #include "api/step_adapter.h"
 #include "cli/commands.h"
+#include "cli/image_inputs.h"
 #include "cli/model_location.h"
 #include "cli/output_format.h"
+#include "cli/platform.h"
+#include "cli/presets.h"
 #include "cli/profile_table.h"
+#include "cli/progress.h"
+#include "cli/resume.h"
+#include "cli/sidecar.h"
 #include "generate/generate.h"
 #include "image/image.h"
 #include "model/caption_model.h"
@@ -25,84 +37,188 @@ namespace {
 struct CaptionOptions {
   DeviceOptions device;
   std::string model;
-  std::vector<std::string> inputs;
-  std::string input_list;
-  bool recursive = false;
+  InputOptions inputs;
   std::string format = "tsv";
   std::string output;
+  bool fsync = false;
+  std::string sidecar;  // the sidecar extension; empty: no sidecars
+  std::string existing = "skip";
+  std::string prefix, suffix;
+  int batch = 1;
+  bool progress = false;
   bool fp16 = false;
   std::string prompt;
   bool no_exif_rotate = false;
-  // Generation, under Hugging Face's names.
-  std::optional<int> max_new_tokens, min_new_tokens;
-  int beams = 1;
-  double length_penalty = 1.0, repetition_penalty = 1.0, temperature = 1.0, top_p = 1.0;
-  int no_repeat_ngram = 0, top_k = 50;
+  // Generation, under Hugging Face's names; unset ones come from the preset.
+  std::string preset = "hf";
+  std::optional<int> max_new_tokens, min_new_tokens, beams, no_repeat_ngram, top_k;
+  std::optional<double> length_penalty, repetition_penalty, temperature, top_p;
   bool sample = false;
   uint64_t seed = 0;
 };
-
-bool looks_like_image(const fs::path& path) {
-  unsigned char magic[12] = {0};
-  std::ifstream in(path, std::ios::binary);
-  in.read(reinterpret_cast<char*>(magic), sizeof magic);
-  const auto n = in.gcount();
-  if (n < 4) return false;
-  return (magic[0] == 0x89 && magic[1] == 'P' && magic[2] == 'N' && magic[3] == 'G') ||
-         (magic[0] == 0xFF && magic[1] == 0xD8) || (magic[0] == 'B' && magic[1] == 'M') ||
-         (magic[0] == 'G' && magic[1] == 'I' && magic[2] == 'F');
-}
-
-std::vector<std::string> expand_inputs(const CaptionOptions& o) {
-  std::vector<std::string> names = o.inputs;
-  if (!o.input_list.empty()) {
-    std::istream* in = &std::cin;
-    std::ifstream file;
-    if (o.input_list != "-") {
-      file.open(o.input_list);
-      if (!file) throw Error(o.input_list + ": cannot open the input list");
-      in = &file;
-    }
-    for (std::string line; std::getline(*in, line);)
-      if (!line.empty()) names.push_back(line);
-  }
-  std::vector<std::string> images;
-  for (const std::string& name : names) {
-    std::error_code ec;
-    if (fs::is_directory(name, ec)) {
-      std::vector<std::string> found;
-      auto visit = [&](const fs::directory_entry& e) {
-        if (!e.is_regular_file(ec)) return;
-        if (looks_like_image(e.path()))
-          found.push_back(e.path().string());
-        else if (e.path().filename().string()[0] != '.' && e.path().extension() != ".txt")
-          std::fprintf(stderr, "vkcap: skipping %s: not a supported image\n", e.path().c_str());
-      };
-      if (o.recursive)
-        for (const auto& e : fs::recursive_directory_iterator(name, ec)) visit(e);
-      else
-        for (const auto& e : fs::directory_iterator(name, ec)) visit(e);
-      std::sort(found.begin(), found.end());
-      images.insert(images.end(), found.begin(), found.end());
-    } else {
-      images.push_back(name);  // explicit: an error later if it is not an image
-    }
-  }
-  return images;
-}
 
 double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
+GenerationConfig generation_config(const CaptionOptions& o, const model::CaptionModel& m) {
+  GenerationConfig config;
+  config.eos_token_id = {m.eos_token_id()};
+  config.pad_token_id = m.pad_token_id();
+  apply_preset(o.preset, m.config().arch, config);
+  if (o.max_new_tokens) config.max_new_tokens = *o.max_new_tokens;
+  if (o.min_new_tokens) config.min_new_tokens = *o.min_new_tokens, config.min_length = 0;
+  if (o.beams) config.num_beams = *o.beams;
+  if (o.no_repeat_ngram) config.no_repeat_ngram_size = *o.no_repeat_ngram;
+  if (o.top_k) config.top_k = *o.top_k;
+  if (o.length_penalty) config.length_penalty = *o.length_penalty;
+  if (o.repetition_penalty) config.repetition_penalty = *o.repetition_penalty;
+  if (o.temperature) config.temperature = *o.temperature;
+  if (o.top_p) config.top_p = *o.top_p;
+  if (o.sample) config.do_sample = true;
+  config.seed = o.seed;
+  return config;
+}
+
+nlohmann::json settings_json(const CaptionOptions& o, const GenerationConfig& c, const ResolvedGeneration& r) {
+  nlohmann::json j = {{"preset", o.preset},
+                      {"max_length", r.max_length},
+                      {"min_length", r.min_length},
+                      {"num_beams", c.num_beams},
+                      {"do_sample", c.do_sample},
+                      {"length_penalty", c.length_penalty},
+                      {"repetition_penalty", c.repetition_penalty},
+                      {"no_repeat_ngram_size", c.no_repeat_ngram_size},
+                      {"prompt", o.prompt},
+                      {"weights", o.fp16 ? "f16" : "f32"}};
+  if (c.max_new_tokens) j["max_new_tokens"] = *c.max_new_tokens;
+  if (c.do_sample)
+    j.update({{"temperature", c.temperature}, {"top_k", c.top_k}, {"top_p", c.top_p}, {"seed", c.seed}});
+  return j;
+}
+
+// One image on its way through a batch.
+struct Pending {
+  CaptionRecord record;
+  std::vector<float> pixels;  // empty when the image already failed
+};
+
+class Captioner {
+ public:
+  Captioner(model::CaptionModel& m, const GenerationConfig& config, std::vector<int32_t> prompt, int batch)
+      : m_(m), step_model_(m), config_(config), prompt_(std::move(prompt)), batch_(batch) {}
+
+  int batch() const { return batch_; }
+  double encode_ms = 0, decode_ms = 0;
+  size_t tokens = 0, captioned = 0;
+
+  // Captions every pending image that has pixels. Out of device memory: the group is split in
+  // halves (and later batches are made smaller); a single image that still does not fit fails.
+  void run(std::vector<Pending*> group) {
+    if (group.empty()) return;
+    try {
+      caption(group);
+    } catch (const OutOfMemoryError& e) {
+      if (group.size() == 1) {
+        group[0]->record.error = group[0]->record.image + ": " + e.what();
+        return;
+      }
+      const int half = int(group.size() + 1) / 2;
+      if (half < batch_) {
+        std::fprintf(stderr, "vkcap: out of device memory with %zu images at once; continuing with --batch %d\n",
+                     group.size(), half);
+        batch_ = half;
+      }
+      run({group.begin(), group.begin() + half});
+      run({group.begin() + half, group.end()});
+    }
+  }
+
+ private:
+  void caption(const std::vector<Pending*>& group) {
+    std::vector<std::vector<float>> pixels;
+    for (Pending* p : group) pixels.push_back(p->pixels);
+    const auto t0 = std::chrono::steady_clock::now();
+    m_.encode(pixels);
+    const double encode = ms_since(t0);
+    const auto t1 = std::chrono::steady_clock::now();
+    std::vector<GeneratedSequence> results = generate(step_model_, prompt_, int(group.size()), config_);
+    const double decode = ms_since(t1);
+    encode_ms += encode;
+    decode_ms += decode;
+    for (const GeneratedSequence& s : results) {
+      CaptionRecord& r = group.at(size_t(s.image))->record;
+      r.tokens = s.tokens;
+      r.caption = m_.tokenizer().decode(s.tokens, /*skip_special_tokens=*/true);
+      r.score = s.score;
+      r.score_kind = config_.num_beams > 1 ? "sequence_score" : "mean_logprob";
+      r.finish_reason = s.finish_reason;
+      r.encode_ms = encode / double(group.size());  // the image's share of its batch
+      r.decode_ms = decode / double(group.size());
+      tokens += s.new_tokens.size();
+      ++captioned;
+    }
+  }
+
+  model::CaptionModel& m_;
+  api::DecoderStepModel step_model_;
+  GenerationConfig config_;
+  std::vector<int32_t> prompt_;
+  int batch_;
+};
+
 int run_caption(const CaptionOptions& o) {
   const auto t_start = std::chrono::steady_clock::now();
   const Format format = parse_format(o.format);
-  std::vector<std::string> images = expand_inputs(o);
-  if (images.empty()) {
-    std::fprintf(stderr, "vkcap: no images given (pass files, directories, or --input-list)\n");
+  const ExistingSidecar existing = parse_existing(o.existing);
+  InputOptions input_options = o.inputs;
+  if (!o.sidecar.empty()) input_options.quiet_extensions.push_back(sidecar_path("x", o.sidecar).extension().string());
+
+  std::vector<InputItem> items;
+  ResumeState resume;
+  try {
+    items = collect_inputs(input_options, stderr);
+    if (!o.output.empty()) resume = prepare_resume(o.output, format);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "vkcap: %s\n", e.what());
     return 2;
   }
+  if (items.empty()) {
+    std::fprintf(stderr, "vkcap: no images given (pass files, directories, patterns or --input-list)\n");
+    return 2;
+  }
+  if (resume.torn_bytes)
+    std::fprintf(stderr, "vkcap: %s: cut an unfinished last record (%zu bytes) from an interrupted run\n",
+                 o.output.c_str(), resume.torn_bytes);
+
+  // What is already done: records in -o FILE, or sidecars that --existing skip keeps.
+  std::vector<InputItem> todo;
+  size_t already = 0;
+  std::set<fs::path> sidecars;
+  for (InputItem& item : items) {
+    const bool finished = resume.finished.count(item.path) > 0;
+    bool kept_sidecar = false;
+    if (!o.sidecar.empty() && item.error.empty()) {
+      const fs::path side = sidecar_path(item.path, o.sidecar);
+      if (side == fs::path(item.path)) {
+        item.error = item.path + ": --sidecar=" + o.sidecar + " would overwrite the image itself";
+      } else if (!sidecars.insert(side).second) {
+        item.error = item.path + ": its caption file " + side.string() + " belongs to another image as well";
+      } else if (existing == ExistingSidecar::Skip) {
+        std::error_code ec;
+        kept_sidecar = fs::exists(side, ec);
+      }
+    }
+    if (finished || kept_sidecar)
+      ++already;
+    else
+      todo.push_back(std::move(item));
+  }
+  if (already)
+    std::fprintf(stderr, "vkcap: %zu of %zu image(s) already captioned; %zu to go\n", already, items.size(),
+                 todo.size());
+  if (todo.empty()) return 0;
+
   bool used_default = false;
   const fs::path model_dir = locate_model(o.model, &used_default);
   if (used_default)
@@ -117,86 +233,110 @@ int run_caption(const CaptionOptions& o) {
   model::ModelOptions model_options;
   model_options.weights = o.fp16 ? kernels::WeightType::F16 : kernels::WeightType::F32;
   model::CaptionModel m(ctx, model_dir, model_options);
+
+  const GenerationConfig config = generation_config(o, m);
+  const std::vector<int32_t> prompt = m.decoder_prompt(o.prompt);
+  ResolvedGeneration resolved;
+  try {
+    resolved = resolve_generation(config, int(prompt.size()));  // bad settings fail before any image
+  } catch (const Error& e) {
+    std::fprintf(stderr, "vkcap: %s\n", e.what());
+    return 2;
+  }
+  const nlohmann::json extra = {{"model", model_dir.string()}, {"generation", settings_json(o, config, resolved)}};
   const double load_ms = ms_since(t_start);
 
-  GenerationConfig config;
-  config.eos_token_id = {m.eos_token_id()};
-  config.pad_token_id = m.pad_token_id();
-  config.max_new_tokens = o.max_new_tokens;
-  config.min_new_tokens = o.min_new_tokens;
-  config.num_beams = o.beams;
-  config.length_penalty = o.length_penalty;
-  config.repetition_penalty = o.repetition_penalty;
-  config.no_repeat_ngram_size = o.no_repeat_ngram;
-  config.do_sample = o.sample;
-  config.temperature = o.temperature;
-  config.top_k = o.top_k;
-  config.top_p = o.top_p;
-  config.seed = o.seed;
-  const std::vector<int32_t> prompt = m.decoder_prompt(o.prompt);
-  resolve_generation(config, int(prompt.size()));  // reject bad settings before any image
-
-  nlohmann::json settings = {{"max_new_tokens", o.max_new_tokens ? nlohmann::json(*o.max_new_tokens) : nlohmann::json()},
-                             {"num_beams", o.beams},
-                             {"do_sample", o.sample},
-                             {"prompt", o.prompt},
-                             {"weights", o.fp16 ? "f16" : "f32"}};
-
-  std::FILE* out = stdout;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, &std::fclose);
+  int fd = STDOUT_FILENO;
+  std::string out_name = "stdout";
   if (!o.output.empty()) {
-    file.reset(std::fopen(o.output.c_str(), "a"));
-    if (!file) throw Error(o.output + ": cannot open for writing");
-    out = file.get();
+    fd = ::open(o.output.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error(o.output + ": cannot open for writing (" + std::strerror(errno) + ")");
+    out_name = o.output;
   }
-  RecordWriter writer(out, format);
-  api::DecoderStepModel step_model(m);
-  int failed = 0, truncated = 0;
-  double encode_total = 0, decode_total = 0;
-  size_t tokens_total = 0;
-  for (const std::string& path : images) {
-    CaptionRecord record;
-    record.image = path;
-    try {
-      DecodeOptions decode_options;
-      decode_options.apply_exif_orientation = !o.no_exif_rotate;
-      Image image = decode_image(path, decode_options);
-      auto t0 = std::chrono::steady_clock::now();
-      m.encode({m.pixel_values(image)});
-      record.encode_ms = ms_since(t0);
-      auto t1 = std::chrono::steady_clock::now();
-      std::vector<GeneratedSequence> result = generate(step_model, prompt, 1, config);
-      record.decode_ms = ms_since(t1);
-      const GeneratedSequence& best = result.at(0);
-      record.tokens = best.tokens;
-      record.caption = m.tokenizer().decode(best.tokens, /*skip_special_tokens=*/true);
-      record.score = best.score;
-      record.score_kind = o.beams > 1 ? "sequence_score" : "mean_logprob";
-      record.finish_reason = best.finish_reason;
-      record.extra = {{"model", model_dir.string()}, {"generation", settings}};
-      encode_total += record.encode_ms;
-      decode_total += record.decode_ms;
-      tokens_total += best.new_tokens.size();
-      if (best.finish_reason == "length") ++truncated;
-    } catch (const Error& e) {
-      ++failed;
-      record.error = e.what();
-      std::fprintf(stderr, "vkcap: %s\n", e.what());
-      if (dynamic_cast<const DeviceLostError*>(&e)) {
-        writer.write(record);
-        break;
+  struct Closer {
+    int fd;
+    ~Closer() {
+      if (fd != STDOUT_FILENO) ::close(fd);
+    }
+  } closer{fd};
+  RecordWriter writer(fd, out_name, format, o.fsync, resume.has_records);
+
+  Captioner captioner(m, config, prompt, std::max(1, o.batch));
+  const bool show_progress = o.progress || is_terminal(stderr);
+  Progress progress(todo.size(), show_progress, is_terminal(stderr));
+  progress.start();
+  DecodeOptions decode_options;
+  decode_options.apply_exif_orientation = !o.no_exif_rotate;
+  size_t done = 0, failed = 0, truncated = 0;
+  bool device_lost = false;
+
+  for (size_t next = 0; next < todo.size();) {
+    const size_t n = std::min(todo.size() - next, size_t(captioner.batch()));
+    std::vector<Pending> batch(n);
+    std::vector<Pending*> ready;
+    for (size_t i = 0; i < n; ++i) {
+      const InputItem& item = todo[next + i];
+      Pending& p = batch[i];
+      p.record.image = item.path;
+      p.record.error = item.error;
+      if (!p.record.error.empty() || device_lost) continue;
+      try {
+        p.pixels = m.pixel_values(decode_image(item.path, decode_options));
+        ready.push_back(&p);
+      } catch (const Error& e) {
+        p.record.error = e.what();
       }
     }
-    writer.write(record);
+    try {
+      if (!device_lost) captioner.run(ready);
+    } catch (const DeviceLostError& e) {
+      device_lost = true;  // nothing more can run; the rest are reported as failed
+      for (Pending* p : ready)
+        if (p->record.finish_reason.empty()) p->record.error = e.what();
+    } catch (const Error& e) {
+      for (Pending* p : ready)
+        if (p->record.finish_reason.empty()) p->record.error = p->record.image + ": " + e.what();
+    }
+    for (Pending& p : batch) {
+      CaptionRecord& r = p.record;
+      if (device_lost && r.error.empty() && r.finish_reason.empty()) r.error = r.image + ": not run (device lost)";
+      if (r.error.empty()) {
+        r.caption = o.prefix + r.caption + o.suffix;
+        r.extra = extra;
+        if (r.finish_reason == "length") ++truncated;
+        if (!o.sidecar.empty()) {
+          try {
+            write_sidecar(sidecar_path(r.image, o.sidecar), existing, r.caption);
+          } catch (const Error& e) {
+            r.error = e.what();
+          }
+        }
+      }
+      if (!r.error.empty()) {
+        ++failed;
+        std::fprintf(stderr, "%svkcap: %s\n", show_progress && is_terminal(stderr) ? "\r\x1b[K" : "",
+                     r.error.c_str());
+      }
+      writer.write(r);
+      ++done;
+    }
+    next += n;
+    progress.update(done, failed);
   }
   writer.finish();
-  const size_t done = images.size() - failed;
+  progress.finish();
+
   if (truncated > 0)
-    std::fprintf(stderr, "vkcap: %d caption(s) stopped at the length limit; raise --max-new-tokens\n", truncated);
-  const double total_ms = ms_since(t_start);
-  std::fprintf(stderr, "vkcap: %zu image(s), %d failed; load %.0f ms, encode %.1f ms/image, decode %.2f ms/token, "
-               "%.2f images/s\n", images.size(), failed, load_ms, done ? encode_total / done : 0.0,
-               tokens_total ? decode_total / tokens_total : 0.0, done / ((total_ms - load_ms) / 1000.0 + 1e-9));
+    std::fprintf(stderr, "vkcap: %zu caption(s) stopped at the length limit (max_length %d); raise --max-new-tokens\n",
+                 truncated, resolved.max_length);
+  const double run_s = (ms_since(t_start) - load_ms) / 1000.0;
+  const size_t ok = captioner.captioned;
+  std::fprintf(stderr,
+               "vkcap: %zu image(s) captioned, %zu failed; load %.0f ms, encode %.1f ms/image, "
+               "decode %.2f ms/token, %.2f images/s\n",
+               ok, failed, load_ms, ok ? captioner.encode_ms / double(ok) : 0.0,
+               captioner.tokens ? captioner.decode_ms / double(captioner.tokens) : 0.0,
+               run_s > 0 ? double(ok) / run_s : 0.0);
   if (o.device.profile) print_profile(ctx.profile(), stderr);
   return failed ? 1 : 0;
 }
@@ -205,27 +345,47 @@ int run_caption(const CaptionOptions& o) {
 
 Run add_caption_command(CLI::App& app) {
   auto o = std::make_shared<CaptionOptions>();
-  auto* c = app.add_subcommand("caption", "caption images (files, directories, or a list)");
-  c->add_option("images", o->inputs, "image files or directories");
+  auto* c = app.add_subcommand("caption", "caption images (files, directories, patterns, or a list)");
+  c->add_option("images", o->inputs.names, "image files, directories or quoted patterns ('photos/*.jpg')");
   c->add_option("-m,--model", o->model, "model directory or Hugging Face id in the local cache (default: bundled)");
-  c->add_option("--input-list", o->input_list, "file with one image path per line ('-' = stdin)");
-  c->add_flag("-r,--recursive", o->recursive, "descend into subdirectories");
-  c->add_option("-f,--format", o->format, "txt, tsv (default), json, jsonl or csv");
-  c->add_option("-o,--output", o->output, "append results to FILE instead of stdout");
+  c->add_option("--input-list", o->inputs.input_list, "file with one image path per line ('-' = stdin)");
+  c->add_flag("-r,--recursive", o->inputs.recursive, "descend into subdirectories");
+  c->add_option("-f,--format", o->format, "txt, tsv (default: path<TAB>caption), json, jsonl or csv")
+      ->check(CLI::IsMember({"txt", "tsv", "json", "jsonl", "csv"}));
+  c->add_option("-o,--output", o->output,
+                "append records to FILE, one per image as it completes; re-running with the same FILE "
+                "skips images already in it (jsonl, tsv, csv)");
+  c->add_flag("--fsync", o->fsync, "fdatasync -o FILE after every record (survives power loss, not just a crash)");
+  // A flag with an optional =VALUE, so `--sidecar photos/` never takes the directory as extension.
+  c->add_flag("--sidecar{txt}", o->sidecar,
+              "also write each caption to a file beside its image, extension replaced: photo.jpg -> "
+              "photo.txt (--sidecar=caption -> photo.caption); atomic");
+  c->add_option("--existing", o->existing, "when a sidecar exists: skip (default), overwrite, append or prepend")
+      ->check(CLI::IsMember({"skip", "overwrite", "append", "prepend"}));
+  c->add_option("--prefix", o->prefix, "text put before every caption (sidecars and records)");
+  c->add_option("--suffix", o->suffix, "text put after every caption (sidecars and records)");
+  c->add_option("-b,--batch", o->batch, "images per encoder/decoder pass (default 1; halved on out-of-memory)")
+      ->check(CLI::Range(1, 256));
+  c->add_flag("--progress", o->progress, "show progress even when stderr is not a terminal");
   c->add_flag("--fp16", o->fp16, "store weights as fp16 (half the memory, faster decoding)");
   c->add_option("--prompt", o->prompt, "text the caption starts with (BLIP conditional captioning)");
   c->add_flag("--no-exif-rotate", o->no_exif_rotate, "ignore EXIF orientation (as the model cards do)");
-  c->add_option("--max-new-tokens", o->max_new_tokens, "most tokens to generate (tokens, not words)");
-  c->add_option("--min-new-tokens", o->min_new_tokens, "fewest tokens to generate (EOS masked before)");
+  c->add_option("-p,--preset", o->preset,
+                "generation settings: hf (transformers defaults, greedy; default), card (the model card's "
+                "beam search), quality (5 beams, up to 40 tokens, no repeats); flags below override it")
+      ->check(CLI::IsMember(preset_names()));
+  c->add_option("-n,--max-new-tokens", o->max_new_tokens,
+                "most TOKENS to generate (not words; default: up to 20 positions including the start token)");
+  c->add_option("--min-new-tokens", o->min_new_tokens, "fewest TOKENS to generate (EOS is masked before)");
   c->add_option("--beams", o->beams, "beam search width (1 = greedy)")->check(CLI::Range(1, 64));
   c->add_option("--length-penalty", o->length_penalty, "beam score = sum logprob / length^penalty");
   c->add_option("--repetition-penalty", o->repetition_penalty, "penalise tokens already present (1 = off)");
   c->add_option("--no-repeat-ngram", o->no_repeat_ngram, "forbid repeating n-grams of this size");
-  c->add_flag("--sample", o->sample, "sample instead of greedy/beam");
+  c->add_flag("--sample", o->sample, "sample instead of greedy/beam (deterministic for a --seed)");
   c->add_option("--temperature", o->temperature, "sampling temperature");
   c->add_option("--top-k", o->top_k, "sample from the k most likely tokens");
   c->add_option("--top-p", o->top_p, "sample from the smallest set with this probability mass");
-  c->add_option("--seed", o->seed, "random seed for sampling");
+  c->add_option("--seed", o->seed, "random seed for sampling (default 0)");
   add_device_options(*c, o->device);
   return [o] { return run_caption(*o); };
 }

@@ -1,5 +1,6 @@
 #include "cli/output_format.h"
 
+#include "cli/platform.h"
 #include "util/error.h"
 
 namespace vkcap::cli {
@@ -31,52 +32,69 @@ nlohmann::json to_json(const CaptionRecord& r) {
 
 namespace {
 
-std::string csv_field(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
+// Records are lines: a caption or path with a line break or tab would break tsv, csv and resume.
 std::string one_line(std::string s) {
   for (char& c : s)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   return s;
 }
 
+std::string csv_field(const std::string& s) {
+  std::string out = "\"";
+  for (char c : one_line(s)) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string json_line(const CaptionRecord& r) {
+  return to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace
 
+void RecordWriter::emit(const std::string& bytes) { write_record(fd_, bytes, sync_, name_); }
+
 void RecordWriter::write(const CaptionRecord& r) {
+  std::string line;
   switch (format_) {
     case Format::Txt:
-      if (r.error.empty()) std::fprintf(out_, "%s\n", one_line(r.caption).c_str());
+      if (r.error.empty()) line = one_line(r.caption) + "\n";
       break;
     case Format::Tsv:
-      if (r.error.empty()) std::fprintf(out_, "%s\t%s\n", r.image.c_str(), one_line(r.caption).c_str());
+      if (r.error.empty()) line = one_line(r.image) + "\t" + one_line(r.caption) + "\n";
       break;
-    case Format::Csv:
-      if (!header_) std::fprintf(out_, "image,caption,error\n"), header_ = true;
-      std::fprintf(out_, "%s,%s,%s\n", csv_field(r.image).c_str(), csv_field(r.caption).c_str(),
-                   csv_field(r.error).c_str());
+    case Format::Csv: {
+      if (!header_) line = "image,caption,tokens,finish_reason,score,error\n", header_ = true;
+      std::string tokens;
+      for (int32_t t : r.tokens) tokens += (tokens.empty() ? "" : " ") + std::to_string(t);
+      char score[32] = "";
+      if (r.error.empty()) std::snprintf(score, sizeof score, "%.6g", r.score);
+      line += csv_field(r.image) + "," + csv_field(r.caption) + "," + csv_field(tokens) + "," +
+              csv_field(r.finish_reason) + "," + csv_field(score) + "," + csv_field(r.error) + "\n";
       break;
+    }
     case Format::Jsonl:
-      std::fprintf(out_, "%s\n", to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      line = json_line(r) + "\n";
       break;
     case Format::Json:
-      std::fprintf(out_, "%s  %s", first_ ? "[\n" : ",\n",
-                   to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      line = std::string(first_ ? "[\n  " : ",\n  ") + json_line(r);
       break;
   }
   first_ = false;
-  std::fflush(out_);
+  if (!line.empty()) emit(line);
 }
 
 void RecordWriter::finish() {
   if (finished_) return;
   finished_ = true;
-  if (format_ == Format::Json) std::fprintf(out_, first_ ? "[]\n" : "\n]\n");
-  std::fflush(out_);
+  if (format_ == Format::Json) emit(first_ ? "[]\n" : "\n]\n");
 }
 
-RecordWriter::~RecordWriter() { finish(); }
+RecordWriter::~RecordWriter() {
+  try {
+    finish();
+  } catch (const Error&) {
+    // Reported by an explicit finish(); a destructor must not throw.
+  }
+}
 
 }  // namespace vkcap::cli

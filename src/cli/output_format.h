@@ -1,6 +1,8 @@
 #pragma once
 // One caption result and the ways it is written: txt (caption only), tsv (path<TAB>caption,
-// the default), json (one array), jsonl (one object per line), csv.
+// the default), json (one array), jsonl (one object per line), csv (image, caption, tokens,
+// finish_reason, score, error). Every record is one line (json: one element per line), written
+// with one write(2) as soon as it is done.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -25,14 +27,19 @@ Format parse_format(const std::string& name);
 
 class RecordWriter {
  public:
-  RecordWriter(std::FILE* out, Format format) : out_(out), format_(format) {}
+  // `fd` stays owned by the caller. `header_written`: csv resumes into a file that has one.
+  RecordWriter(int fd, std::string name, Format format, bool sync = false, bool header_written = false)
+      : fd_(fd), name_(std::move(name)), format_(format), sync_(sync), header_(header_written) {}
   ~RecordWriter();
-  void write(const CaptionRecord& record);  // flushed at once
-  void finish();
+  void write(const CaptionRecord& record);
+  void finish();  // closes the json array
 
  private:
-  std::FILE* out_;
+  void emit(const std::string& bytes);
+  int fd_;
+  std::string name_;
   Format format_;
+  bool sync_;
   bool first_ = true, finished_ = false, header_ = false;
 };
 

@@ -1,0 +1,123 @@
+// `vkcap info MODEL`: what a checkpoint is before anything runs — architecture, sizes, the
+// parameters and dtypes stored in its files, and the device memory it needs. Reads config.json
+// and the weight file headers only; `--load` also loads it on the device and measures.
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/model_location.h"
+#include "model/caption_model.h"
+#include "model/config.h"
+#include "model/weights_store.h"
+
+namespace vkcap::cli {
+
+namespace {
+
+struct InfoOptions {
+  DeviceOptions device;
+  std::string model;
+  bool json = false, load = false, fp16 = false;
+};
+
+std::string mib(uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB", double(bytes) / (1 << 20));
+  return text;
+}
+
+int run_info(const InfoOptions& o) {
+  const std::filesystem::path dir = locate_model(o.model);
+  const ModelConfig config = load_model_config(dir);
+  const WeightStore weights(dir);
+
+  // Parameters as stored (tied weights count once, as the file holds them once).
+  uint64_t parameters = 0, stored_bytes = 0;
+  std::map<std::string, uint64_t> by_dtype;
+  for (const std::string& name : weights.names()) {
+    const std::optional<TensorView> t = weights.find(name);
+    parameters += uint64_t(t->element_count());
+    stored_bytes += t->bytes.size();
+    by_dtype[std::string(dtype_name(t->dtype))] += uint64_t(t->element_count());
+  }
+  std::string dtype;
+  for (const auto& [name, count] : by_dtype) dtype += (dtype.empty() ? "" : "+") + name;
+
+  const bool blip = config.arch == Architecture::Blip;
+  const VisionConfig& v = config.vision;
+  nlohmann::json j = {
+      {"model", dir.string()},
+      {"architecture", blip ? "BlipForConditionalGeneration" : "VisionEncoderDecoderModel (vit + gpt2)"},
+      {"weights_file", weights.source()},
+      {"vision", {{"hidden_size", v.hidden_size}, {"intermediate_size", v.intermediate_size},
+                  {"layers", v.num_hidden_layers}, {"heads", v.num_attention_heads}, {"image_size", v.image_size},
+                  {"patch_size", v.patch_size}, {"image_tokens", v.num_positions()}}},
+      {"text", blip ? nlohmann::json{{"hidden_size", config.blip_text.hidden_size},
+                                     {"intermediate_size", config.blip_text.intermediate_size},
+                                     {"layers", config.blip_text.num_hidden_layers},
+                                     {"heads", config.blip_text.num_attention_heads},
+                                     {"vocab_size", config.blip_text.vocab_size},
+                                     {"max_positions", config.blip_text.max_position_embeddings}}
+                    : nlohmann::json{{"hidden_size", config.gpt2.n_embd},
+                                     {"intermediate_size", config.gpt2.n_inner},
+                                     {"layers", config.gpt2.n_layer},
+                                     {"heads", config.gpt2.n_head},
+                                     {"vocab_size", config.gpt2.vocab_size},
+                                     {"max_positions", config.gpt2.n_positions}}},
+      {"parameters", parameters},
+      {"stored_dtype", dtype},
+      {"stored_bytes", stored_bytes},
+      // Weights only; activations, KV caches and the cross K/V add a little per image and beam.
+      {"estimated_device_bytes", {{"f32", parameters * 4}, {"f16", parameters * 2}}},
+  };
+  if (o.load) {
+    vk::ContextOptions context_options;
+    context_options.device = o.device.device;
+    context_options.notice = [](const std::string& text) { std::fprintf(stderr, "vkcap: %s\n", text.c_str()); };
+    vk::Context ctx(context_options);
+    model::ModelOptions model_options;
+    model_options.weights = o.fp16 ? kernels::WeightType::F16 : kernels::WeightType::F32;
+    auto m = std::make_unique<model::CaptionModel>(ctx, dir, model_options);
+    j["device_bytes_after_load"] = m->device_bytes();
+    j["loaded_weights"] = o.fp16 ? "f16" : "f32";
+    j["parameters_loaded"] = m->parameter_count();
+  }
+
+  if (o.json) {
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  const auto& t = j["text"];
+  std::printf("%s\n  architecture  %s\n", dir.c_str(), j["architecture"].get<std::string>().c_str());
+  std::printf("  vision        hidden %d, %d layers, %d heads, mlp %d, image %dx%d, patch %d (%d tokens)\n",
+              v.hidden_size, v.num_hidden_layers, v.num_attention_heads, v.intermediate_size, v.image_size,
+              v.image_size, v.patch_size, v.num_positions());
+  std::printf("  text          hidden %d, %d layers, %d heads, mlp %d, vocab %d, positions %d\n",
+              t["hidden_size"].get<int>(), t["layers"].get<int>(), t["heads"].get<int>(),
+              t["intermediate_size"].get<int>(), t["vocab_size"].get<int>(), t["max_positions"].get<int>());
+  std::printf("  parameters    %.2f M stored as %s in %s (%s)\n", double(parameters) / 1e6, dtype.c_str(),
+              weights.source().c_str(), mib(stored_bytes).c_str());
+  std::printf("  memory        about %s (f32) or %s (--fp16) of device memory for the weights\n",
+              mib(parameters * 4).c_str(), mib(parameters * 2).c_str());
+  if (o.load)
+    std::printf("  loaded        %s of device memory after loading (%s weights)\n",
+                mib(j["device_bytes_after_load"].get<uint64_t>()).c_str(), o.fp16 ? "f16" : "f32");
+  return 0;
+}
+
+}  // namespace
+
+Run add_info_command(CLI::App& app) {
+  auto o = std::make_shared<InfoOptions>();
+  auto* c = app.add_subcommand("info", "what a model is: architecture, sizes, parameters, memory");
+  c->add_option("model", o->model, "model directory or Hugging Face id in the local cache (default: bundled)");
+  c->add_flag("--json", o->json, "one JSON object");
+  c->add_flag("--load", o->load, "load it on the device and report the memory actually used");
+  c->add_flag("--fp16", o->fp16, "with --load: fp16 weights");
+  add_device_options(*c, o->device);
+  return [o] { return run_info(*o); };
+}
+
+}  // namespace vkcap::cli

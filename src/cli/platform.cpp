@@ -1,0 +1,64 @@
+#include "cli/platform.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <glob.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/error.h"
+
+namespace vkcap::cli {
+
+bool is_terminal(std::FILE* stream) { return ::isatty(::fileno(stream)) == 1; }
+
+void write_record(int fd, const std::string& bytes, bool sync, const std::string& name_for_errors) {
+  const char* p = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(name_for_errors + ": cannot write (" + std::strerror(errno) + ")");
+    }
+    p += n;
+    left -= size_t(n);
+  }
+  if (sync && ::fdatasync(fd) != 0 && errno != EINVAL && errno != EROFS)
+    throw Error(name_for_errors + ": cannot sync (" + std::strerror(errno) + ")");
+}
+
+void replace_file_atomically(const std::filesystem::path& path, const std::string& content) {
+  std::string temp = path.string() + ".vkcap-XXXXXX";
+  const int fd = ::mkstemp(temp.data());
+  if (fd < 0) throw Error(path.string() + ": cannot create a temporary file next to it (" + std::strerror(errno) + ")");
+  try {
+    write_record(fd, content, /*sync=*/true, temp);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(temp.c_str());
+    throw;
+  }
+  ::fchmod(fd, 0644);  // mkstemp makes 0600; a caption file is as public as the image beside it
+  ::close(fd);
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(temp.c_str());
+    throw Error(path.string() + ": cannot replace (" + std::strerror(e) + ")");
+  }
+}
+
+bool has_glob_characters(const std::string& text) { return text.find_first_of("*?[") != std::string::npos; }
+
+std::vector<std::string> glob_paths(const std::string& pattern) {
+  glob_t g{};
+  std::vector<std::string> out;
+  if (::glob(pattern.c_str(), 0, nullptr, &g) == 0)
+    for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);  // glob sorts them
+  ::globfree(&g);
+  return out;
+}
+
+}  // namespace vkcap::cli
