@@ -148,7 +148,10 @@ std::unique_ptr<Tokenizer> wordpiece_from_tokenizer_json(const JsonFile& file, W
   // BertNormalizer {"lowercase", "strip_accents", "handle_chinese_chars"} = BasicTokenizer options.
   if (file.root.contains("normalizer") && file.root["normalizer"].is_object()) {
     const json& normalizer = file.root["normalizer"];
-    if (normalizer.value("type", "") == "BertNormalizer") {
+    // Checked before comparing: json::value() throws its own type_error for a non-string.
+    const bool bert = normalizer.contains("type") && normalizer["type"].is_string() &&
+                      normalizer["type"].get<std::string>() == "BertNormalizer";
+    if (bert) {
       options.basic.do_lower_case = file.get_bool(normalizer, "lowercase", true);
       options.basic.tokenize_chinese_chars = file.get_bool(normalizer, "handle_chinese_chars", true);
       if (normalizer.contains("strip_accents") && !normalizer["strip_accents"].is_null()) {

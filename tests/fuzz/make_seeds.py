@@ -189,6 +189,9 @@ def regressions():
     a = FIX / "blip_tiny_a"
     regress("tokenizer_files", "deep_tokenizer_config", b"w" + (a / "vocab.txt").read_bytes() + SEP +
             b'{"model_max_length": ' + deep(300).encode() + b"}")
+    # tokenizer.json with a non-string normalizer type: json::value() threw nlohmann's type_error.
+    regress("tokenizer_files", "normalizer_type_not_string",
+            b't{"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 1}}, "normalizer": {"type": 5}}')
 
 
 if __name__ == "__main__":
