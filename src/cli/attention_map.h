@@ -1,0 +1,57 @@
+#pragma once
+// Drawing and exporting cross-attention maps (see attention_capture.h for what a map is).
+//
+// The PNG is a grid of tiles: the image, then one tile per generated word with that word's
+// attention over the patch grid laid over the image as a heat map (an inferno-like colour
+// map: black → purple → orange → pale yellow), the word printed under each tile. The class
+// token's weight is dropped and the patch weights renormalised to sum to 1, then scaled so the
+// tile's strongest patch is the brightest colour: the picture shows where among the patches a
+// word looked, not how much it looked at the class token (that share is in the JSON).
+// The patch grid is stretched over the whole image (BLIP and ViT resize to a square without
+// cropping), upsampled bilinearly between patch centres.
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/attention_capture.h"
+#include "image/image.h"
+#include "text/tokenizer.h"
+
+namespace vkcap::cli {
+
+// A token's label: its own text (WordPiece pieces as they are, e.g. "##ing"; GPT-2 byte-level
+// tokens decoded to UTF-8), surrounding spaces trimmed.
+std::string token_text(const text::Tokenizer& tokenizer, int32_t token);
+
+// The tiles of one caption: every new token that is not a special token (EOS, padding), with its
+// label and its patch weights.
+struct AttentionTiles {
+  std::vector<std::string> words;
+  std::vector<std::vector<float>> grids;  // grid_rows × grid_cols each
+};
+AttentionTiles attention_tiles(const text::Tokenizer& tokenizer, const std::vector<TokenAttention>& maps);
+
+// The picture described above. `grids` are patch weights of any positive scale.
+Image render_attention_grid(const Image& image, const std::vector<std::string>& words,
+                            const std::vector<std::vector<float>>& grids, int grid_rows, int grid_cols);
+// The same, written as a PNG to `out` (the parent directory must exist). Throws vkcap::Error.
+void write_attention_grid(const std::filesystem::path& out, const Image& image, const std::vector<std::string>& words,
+                          const std::vector<std::vector<float>>& grids, int grid_rows, int grid_cols);
+
+// --attention-map OUT: a directory when OUT is an existing directory, ends with '/', or does not
+// end in ".png"; then each image's map is OUT/<image stem>.attention.png. Otherwise OUT is the
+// PNG itself (one image only).
+bool attention_map_is_directory(const std::filesystem::path& out);
+std::filesystem::path attention_map_path(const std::filesystem::path& out, const std::filesystem::path& image);
+
+// `--format json --attention`: {"layer": "mean"|N, "grid_rows", "grid_cols", "tokens": [{"token",
+// "text", "cls", "patches": [[row 0], [row 1], …]}]} for every new token (EOS included), raw
+// probabilities (cls + Σ patches = 1) rounded to 6 decimals.
+nlohmann::json attention_json(const text::Tokenizer& tokenizer, const std::vector<TokenAttention>& maps,
+                              int grid_rows, int grid_cols, int layer);
+
+}  // namespace vkcap::cli
