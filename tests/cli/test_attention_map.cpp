@@ -184,3 +184,17 @@ TEST_CASE("--attention-layer takes mean, last, an index, or an index from the en
   CHECK(attention_layer_name(kMeanOverLayers) == "mean");
   CHECK(attention_layer_name(2) == "2");
 }
+
+TEST_CASE("the built-in font draws every printable ASCII character, no two alike") {
+  std::vector<std::vector<uint8_t>> seen;
+  for (char c = 32; c < 127; ++c) {
+    Image canvas = solid(kGlyphWidth, kGlyphHeight, 0, 0, 0);
+    draw_text(canvas, 0, 0, std::string(1, c), 1, {255, 255, 255});
+    for (const auto& other : seen) CHECK(other != canvas.rgb);
+    seen.push_back(canvas.rgb);
+  }
+  // Drawing clips at the canvas edge instead of writing outside it.
+  Image small = solid(3, 3, 0, 0, 0);
+  draw_text(small, -2, -2, "WWW", 3, {255, 255, 255});
+  CHECK(small.rgb.size() == 27);
+}

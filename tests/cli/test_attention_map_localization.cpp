@@ -138,3 +138,30 @@ TEST_CASE("the default model's shape words look at their objects") {
   CHECK(rates[default_layer].first.words >= 100);
   CHECK(rates[default_layer].first.value() >= 0.85);
 }
+
+// The picture in README.md ("Cross-attention heat maps"), written to the build tree; the
+// committed docs/attention-example.png is a copy of it.
+TEST_CASE("the README example: an attention grid for an example scene") {
+  if (!fs::exists(kModel / "model.safetensors")) {
+    MESSAGE("skipped: " << kModel.string() << " is not there yet");
+    return;
+  }
+  model::CaptionModel m(test::gpu(), kModel);
+  const fs::path scene = fs::path(VKCAP_SOURCE_DIR) / "examples" / "scenes" / "scene_4242_00008.png";
+  const Image image = decode_image(scene);
+  m.encode({m.pixel_values(image)});
+  GenerationConfig config;
+  config.eos_token_id = {m.eos_token_id()};
+  config.pad_token_id = m.pad_token_id();
+  api::DecoderStepModel inner(m);
+  AttentionCapture capture(m, inner);
+  const std::vector<GeneratedSequence> out = generate(capture, m.decoder_prompt(""), 1, config);
+  REQUIRE(out.size() == 1);
+  const AttentionTiles tiles = attention_tiles(m.tokenizer(), capture.maps_for(out[0]));
+  const fs::path dir = fs::path(VKCAP_BINARY_DIR) / "test_attention_map" / "readme";
+  fs::create_directories(dir);
+  const fs::path png = attention_map_path(dir, scene);
+  write_attention_grid(png, image, tiles.words, tiles.grids, capture.grid_rows(), capture.grid_cols());
+  MESSAGE("caption: " << m.tokenizer().decode(out[0].tokens, true) << "; grid: " << png.string());
+  CHECK(decode_image(png).width > 0);
+}
