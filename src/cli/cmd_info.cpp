@@ -112,7 +112,7 @@ int run_info(const InfoOptions& o) {
 Run add_info_command(CLI::App& app) {
   auto o = std::make_shared<InfoOptions>();
   auto* c = app.add_subcommand("info", "what a model is: architecture, sizes, parameters, memory");
-  c->add_option("model", o->model, "model directory or Hugging Face id in the local cache (default: bundled)");
+  c->add_option("model,-m,--model", o->model, "model directory or Hugging Face id in the local cache (default: bundled)");
   c->add_flag("--json", o->json, "one JSON object");
   c->add_flag("--load", o->load, "load it on the device and report the memory actually used");
   c->add_flag("--fp16", o->fp16, "with --load: fp16 weights");
