@@ -50,7 +50,7 @@ std::vector<Scene> load_scenes() {
 }
 
 struct Rate {
-  int hits = 0, words = 0;
+  int hits = 0, words = 0, absent = 0;  // absent: the word names nothing in the scene (not counted)
   double value() const { return words ? double(hits) / words : 0.0; }
 };
 
@@ -120,10 +120,12 @@ TEST_CASE("the default model's shape words look at their objects") {
             const bool hit = peak_on_object(t.patches, capture.grid_cols(), scene.image, scene.meta["objects"], "shape",
                                             it->second, &named);
             if (named) ++rates[layer].first.words, rates[layer].first.hits += hit;
+            else ++rates[layer].first.absent;
           } else if (colours.count(word)) {
             const bool hit =
                 peak_on_object(t.patches, capture.grid_cols(), scene.image, scene.meta["objects"], "colour", word, &named);
             if (named) ++rates[layer].second.words, rates[layer].second.hits += hit;
+            else ++rates[layer].second.absent;
           }
         }
       }
@@ -131,9 +133,10 @@ TEST_CASE("the default model's shape words look at their objects") {
   }
   for (int layer : choices) {
     const auto& [shape, colour] = rates[layer];
-    std::printf("attention localization, layer %s: shape words %d/%d = %.1f %%, colour words %d/%d = %.1f %%\n",
-                attention_layer_name(layer).c_str(), shape.hits, shape.words, 100 * shape.value(), colour.hits,
-                colour.words, 100 * colour.value());
+    std::printf("attention localization, layer %s: shape words %d/%d = %.1f %% (%d not in the scene), "
+                "colour words %d/%d = %.1f %% (%d not in the scene)\n",
+                attention_layer_name(layer).c_str(), shape.hits, shape.words, 100 * shape.value(), shape.absent,
+                colour.hits, colour.words, 100 * colour.value(), colour.absent);
   }
   CHECK(rates[default_layer].first.words >= 100);
   CHECK(rates[default_layer].first.value() >= 0.85);
