@@ -2,8 +2,10 @@
 """Writes examples/scenes/*.png and examples/scenes/expected.tsv (scenes of seed 4242).
 
   /usr/bin/python3 tools/make_example_scenes.py [--out examples/scenes]
-The expected caption is the scene's reference caption; the default model
-(assets/models/vkcap-shapes) reproduces all of them (checked when the model was trained).
+The expected caption is the scene's reference caption. The scenes were chosen among
+seed 4242's first 16 as ones the shipped model (assets/models/vkcap-shapes, 64 % exact
+match overall) captions correctly with PyTorch greedy decoding, so they double as a
+smoke test for vkcap.
 """
 import argparse
 import json
@@ -14,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scenes  # noqa: E402
 
 SEED = 4242
-INDICES = [1, 2, 4, 8, 13, 0, 9]  # two single, three relation, two count scenes
+INDICES = [3, 5, 8, 15, 0, 9]  # two single, two relation, two count scenes
 
 
 def main():
