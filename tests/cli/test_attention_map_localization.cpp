@@ -2,8 +2,9 @@
 // in training (tests/fixtures/scenes_localization: tools/scenes.py with seed 7331; training
 // used seed 1, validation 998, evaluation 999, examples 4242), caption each scene greedily and,
 // for every shape word (and, for the record, every colour word), take the patch with the
-// largest cross-attention weight: a hit when that 8×8 patch overlaps the bounding box of an
-// object of that shape (colour). The test asserts >= 85 % for shape words with the layer
+// largest cross-attention weight: a hit when that 8×8 patch overlaps the bounding box of the
+// object the word describes (and, more leniently, of any object of that shape / colour). The
+// test asserts >= 85 % for shape words on their own objects with the layer choice
 // `--attention-layer` uses by default, and prints the rates for every layer choice.
 // Skipped while assets/models/vkcap-shapes is absent.
 #include <doctest/doctest.h>
@@ -49,29 +50,36 @@ std::vector<Scene> load_scenes() {
   return scenes;
 }
 
+// Two ways to count a word: a hit on ANY object with the word's value, or on its OWN object,
+// the one the word describes by its place in the caption (relation scenes: before the relation
+// words the first object, after them the second; other scenes: every object, which all share
+// the value in a count scene). A word is left out of a way when no such object has its value.
 struct Rate {
-  int hits = 0, words = 0, absent = 0;  // absent: the word names nothing in the scene (not counted)
+  int hits = 0, words = 0, absent = 0;  // absent: named nothing in the scene (left out)
   double value() const { return words ? double(hits) / words : 0.0; }
+  void add(bool named, bool hit) { named ? (++words, hits += hit) : ++absent; }
+};
+struct Rates {
+  Rate any, own;
 };
 
-// Does the peak patch of `patches` overlap the box of an object whose `attribute` is `value`?
-// Returns false with *named = false when no object has that value (a wrong word: not counted).
-bool peak_on_object(const std::vector<float>& patches, int grid, const Image& image, const nlohmann::json& objects,
-                    const std::string& attribute, const std::string& value, bool* named) {
+// Does the peak patch overlap the box of one of `objects[candidates]` whose `attribute` is `value`?
+void score(const std::vector<float>& patches, int grid, const Image& image, const nlohmann::json& objects,
+           const std::vector<size_t>& candidates, const std::string& attribute, const std::string& value, Rate& rate) {
   const size_t peak = size_t(std::max_element(patches.begin(), patches.end()) - patches.begin());
   const double pw = double(image.width) / grid, ph = double(image.height) / grid;
   const double px0 = double(peak % size_t(grid)) * pw, py0 = double(peak / size_t(grid)) * ph;
-  *named = false;
-  bool hit = false;
-  for (const auto& o : objects) {
+  bool named = false, hit = false;
+  for (size_t i : candidates) {
+    const auto& o = objects[i];
     if (o[attribute] != value) continue;
-    *named = true;
+    named = true;
     const auto& b = o["bbox"];  // [x0, y0, x1, y1) in pixels
     const bool overlap_x = px0 < b[2].get<double>() && px0 + pw > b[0].get<double>();
     const bool overlap_y = py0 < b[3].get<double>() && py0 + ph > b[1].get<double>();
     hit = hit || (overlap_x && overlap_y);
   }
-  return hit;
+  rate.add(named, hit);
 }
 
 }  // namespace
@@ -99,7 +107,7 @@ TEST_CASE("the default model's shape words look at their objects") {
   config.pad_token_id = m.pad_token_id();
   config.max_new_tokens = 20;
 
-  std::map<int, std::pair<Rate, Rate>> rates;  // layer -> (shape, colour)
+  std::map<int, std::pair<Rates, Rates>> rates;  // layer -> (shape words, colour words)
   std::vector<int> choices = {kMeanOverLayers};
   for (int l = 0; l < layers; ++l) choices.push_back(l);
   const size_t batch = 25;
@@ -113,33 +121,40 @@ TEST_CASE("the default model's shape words look at their objects") {
       AttentionCapture capture(m, inner, layer);
       for (const GeneratedSequence& s : generate(capture, m.decoder_prompt(""), int(n), config)) {
         const Scene& scene = scenes[first + size_t(s.image)];
+        const nlohmann::json& objects = scene.meta["objects"];
+        std::vector<size_t> all(objects.size());
+        for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+        const bool relation = scene.meta["kind"] == "relation";
+        size_t part = 0;  // which object of a relation the caption is describing
         for (const TokenAttention& t : capture.maps_for(s)) {
           const std::string word = token_text(m.tokenizer(), t.token);
-          bool named = false;
+          if (word == "left" || word == "above") part = 1;
+          const std::vector<size_t> own = relation ? std::vector<size_t>{std::min(part, all.size() - 1)} : all;
+          const int grid = capture.grid_cols();
           if (auto it = shapes.find(word); it != shapes.end()) {
-            const bool hit = peak_on_object(t.patches, capture.grid_cols(), scene.image, scene.meta["objects"], "shape",
-                                            it->second, &named);
-            if (named) ++rates[layer].first.words, rates[layer].first.hits += hit;
-            else ++rates[layer].first.absent;
+            score(t.patches, grid, scene.image, objects, all, "shape", it->second, rates[layer].first.any);
+            score(t.patches, grid, scene.image, objects, own, "shape", it->second, rates[layer].first.own);
           } else if (colours.count(word)) {
-            const bool hit =
-                peak_on_object(t.patches, capture.grid_cols(), scene.image, scene.meta["objects"], "colour", word, &named);
-            if (named) ++rates[layer].second.words, rates[layer].second.hits += hit;
-            else ++rates[layer].second.absent;
+            score(t.patches, grid, scene.image, objects, all, "colour", word, rates[layer].second.any);
+            score(t.patches, grid, scene.image, objects, own, "colour", word, rates[layer].second.own);
           }
         }
       }
     }
   }
   for (int layer : choices) {
-    const auto& [shape, colour] = rates[layer];
-    std::printf("attention localization, layer %s: shape words %d/%d = %.1f %% (%d not in the scene), "
-                "colour words %d/%d = %.1f %% (%d not in the scene)\n",
-                attention_layer_name(layer).c_str(), shape.hits, shape.words, 100 * shape.value(), shape.absent,
-                colour.hits, colour.words, 100 * colour.value(), colour.absent);
+    for (const char* way : {"any", "own"}) {
+      const Rate& shape = way[0] == 'a' ? rates[layer].first.any : rates[layer].first.own;
+      const Rate& colour = way[0] == 'a' ? rates[layer].second.any : rates[layer].second.own;
+      std::printf("attention localization, layer %s, %s object: shape words %d/%d = %.1f %% (%d left out), "
+                  "colour words %d/%d = %.1f %% (%d left out)\n",
+                  attention_layer_name(layer).c_str(), way, shape.hits, shape.words, 100 * shape.value(),
+                  shape.absent, colour.hits, colour.words, 100 * colour.value(), colour.absent);
+    }
   }
-  CHECK(rates[default_layer].first.words >= 100);
-  CHECK(rates[default_layer].first.value() >= 0.85);
+  const Rate& shape = rates[default_layer].first.own;
+  CHECK(shape.words >= 100);
+  CHECK(shape.value() >= 0.85);
 }
 
 // The picture in README.md ("Cross-attention heat maps"), written to the build tree; the
