@@ -89,7 +89,10 @@ void WeightStore::load_index(const fs::path& index_file, bool safetensors) {
   std::map<std::string, std::set<std::string>> names_in_shard;
   for (const auto& shard : shards) {
     const fs::path path = dir_ / shard;
-    if (!fs::is_regular_file(path)) throw Error(file + ": shard '" + shard + "' is missing from " + dir_.string());
+    // The error_code overload: a name longer than NAME_MAX makes the throwing one raise
+    // filesystem_error instead of saying which shard is wrong.
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) throw Error(file + ": shard '" + shard + "' is missing from " + dir_.string());
     const std::vector<TensorView>* tensors;
     if (safetensors) {
       safetensors_.push_back(std::make_unique<SafetensorsFile>(path));

@@ -99,3 +99,15 @@ TEST_CASE("config.json larger than 64 MiB is refused before it is read") {
   CHECK(message == (dir / "config.json").string() + ": 67108875 bytes is larger than the limit of 67108864 for a JSON config");
   fs::remove_all(dir);
 }
+
+TEST_CASE("an index naming a shard longer than a file name can be says so instead of escaping filesystem_error") {
+  // fs::is_regular_file(path) throws std::filesystem::filesystem_error (ENAMETOOLONG); found by
+  // fuzz_json_configs (tests/fuzz/corpus/json_configs/regress_index_shard_name_too_long).
+  const fs::path dir = scratch("long-shard");
+  const std::string shard(5000, 'x');
+  write(dir / "model.safetensors.index.json", R"({"weight_map": {"w": ")" + shard + R"("}})");
+  const std::string message = error_of([&] { vkcap::WeightStore store(dir); });
+  CHECK(message == (dir / "model.safetensors.index.json").string() + ": shard '" + shard + "' is missing from " +
+                       dir.string());
+  fs::remove_all(dir);
+}
