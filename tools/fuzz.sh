@@ -25,8 +25,8 @@ jobs=${VKCAP_FUZZ_JOBS:-2}
 cc=${CC:-clang-14}
 cxx=${CXX:-clang++-14}
 
-all_targets=$(sed -n '/^set(VKCAP_FUZZ_TARGETS/,/)/p' "$root/tests/fuzz/targets.cmake" |
-  sed -e 's/#.*//' -e 's/set(VKCAP_FUZZ_TARGETS//' -e 's/)//' | tr -s ' \n' ' ')
+all_targets=$(sed -e 's/#.*//' "$root/tests/fuzz/targets.cmake" | sed -n '/^set(VKCAP_FUZZ_TARGETS/,/)/p' |
+  sed -e 's/set(VKCAP_FUZZ_TARGETS//' -e 's/)//' | tr -s ' \n' ' ')
 targets=${*:-$all_targets}
 
 echo "== building fuzz targets in $build"
