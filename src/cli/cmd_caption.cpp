@@ -13,6 +13,8 @@
 #include <set>
 
 #include "api/step_adapter.h"
+#include "cli/attention_capture.h"
+#include "cli/attention_map.h"
 #include "cli/commands.h"
 #include "cli/image_inputs.h"
 #include "cli/model_location.h"
@@ -49,6 +51,10 @@ struct CaptionOptions {
   bool fp16 = false;
   std::string prompt;
   bool no_exif_rotate = false;
+  // Cross-attention: --attention-map OUT (PNG or directory), --attention (JSON), the layer shown.
+  std::string attention_map;
+  bool attention = false;
+  std::string attention_layer = "mean";
   // Generation, under Hugging Face's names; unset ones come from the preset.
   std::string preset = "hf";
   std::optional<int> max_new_tokens, min_new_tokens, beams, no_repeat_ngram, top_k;
@@ -101,12 +107,17 @@ nlohmann::json settings_json(const CaptionOptions& o, const GenerationConfig& c,
 struct Pending {
   CaptionRecord record;
   std::vector<float> pixels;  // empty when the image already failed
+  Image image;                // the decoded image, kept only for --attention-map
+  std::vector<cli::TokenAttention> attention;  // one map per new token, with attention output on
 };
 
 class Captioner {
  public:
-  Captioner(model::CaptionModel& m, const GenerationConfig& config, std::vector<int32_t> prompt, int batch)
-      : m_(m), step_model_(m), config_(config), prompt_(std::move(prompt)), batch_(batch) {}
+  // attention_layer: the layer whose cross-attention is kept (kMeanOverLayers for the mean); unset: none.
+  Captioner(model::CaptionModel& m, const GenerationConfig& config, std::vector<int32_t> prompt, int batch,
+            std::optional<int> attention_layer = std::nullopt)
+      : m_(m), step_model_(m), config_(config), prompt_(std::move(prompt)), batch_(batch),
+        attention_layer_(attention_layer) {}
 
   int batch() const { return batch_; }
   double encode_ms = 0, decode_ms = 0;
@@ -142,12 +153,16 @@ class Captioner {
     m_.encode(pixels);
     const double encode = ms_since(t0);
     const auto t1 = std::chrono::steady_clock::now();
-    std::vector<GeneratedSequence> results = generate(step_model_, prompt_, int(group.size()), config_);
+    std::optional<AttentionCapture> capture;
+    if (attention_layer_) capture.emplace(m_, step_model_, *attention_layer_);
+    StepModel& stepper = capture ? static_cast<StepModel&>(*capture) : step_model_;
+    std::vector<GeneratedSequence> results = generate(stepper, prompt_, int(group.size()), config_);
     const double decode = ms_since(t1);
     encode_ms += encode;
     decode_ms += decode;
     for (const GeneratedSequence& s : results) {
       CaptionRecord& r = group.at(size_t(s.image))->record;
+      if (capture) group.at(size_t(s.image))->attention = capture->maps_for(s);
       r.tokens = s.tokens;
       r.caption = m_.tokenizer().decode(s.tokens, /*skip_special_tokens=*/true);
       r.score = s.score;
@@ -165,6 +180,7 @@ class Captioner {
   GenerationConfig config_;
   std::vector<int32_t> prompt_;
   int batch_;
+  std::optional<int> attention_layer_;
 };
 
 int run_caption(const CaptionOptions& o) {
@@ -181,6 +197,10 @@ int run_caption(const CaptionOptions& o) {
     if (!o.output.empty()) resume = prepare_resume(o.output, format);
   } catch (const Error& e) {
     std::fprintf(stderr, "vkcap: %s\n", e.what());
+    return 2;
+  }
+  if (o.attention && format != Format::Json && format != Format::Jsonl) {
+    std::fprintf(stderr, "vkcap: --attention adds the maps to JSON records: use --format json or jsonl\n");
     return 2;
   }
   if (items.empty()) {
@@ -218,6 +238,20 @@ int run_caption(const CaptionOptions& o) {
     std::fprintf(stderr, "vkcap: %zu of %zu image(s) already captioned; %zu to go\n", already, items.size(),
                  todo.size());
   if (todo.empty()) return 0;
+  if (!o.attention_map.empty()) {
+    if (!attention_map_is_directory(o.attention_map) && todo.size() > 1) {
+      std::fprintf(stderr, "vkcap: --attention-map %s names one PNG but there are %zu images; give a directory\n",
+                   o.attention_map.c_str(), todo.size());
+      return 2;
+    }
+    std::error_code ec;
+    if (attention_map_is_directory(o.attention_map)) fs::create_directories(o.attention_map, ec);
+    if (ec) {
+      std::fprintf(stderr, "vkcap: --attention-map %s: cannot create the directory (%s)\n", o.attention_map.c_str(),
+                   ec.message().c_str());
+      return 2;
+    }
+  }
 
   bool used_default = false;
   const fs::path model_dir = locate_model(o.model, &used_default);
@@ -243,6 +277,16 @@ int run_caption(const CaptionOptions& o) {
     std::fprintf(stderr, "vkcap: %s\n", e.what());
     return 2;
   }
+  std::optional<int> attention_layer;
+  if (o.attention || !o.attention_map.empty()) {
+    try {
+      attention_layer = parse_attention_layer(o.attention_layer, m.decoder().spec().layers);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "vkcap: %s\n", e.what());
+      return 2;
+    }
+  }
+  const int attention_grid = m.patch_grid();
   const nlohmann::json extra = {{"model", model_dir.string()}, {"generation", settings_json(o, config, resolved)}};
   const double load_ms = ms_since(t_start);
 
@@ -261,7 +305,7 @@ int run_caption(const CaptionOptions& o) {
   } closer{fd};
   RecordWriter writer(fd, out_name, format, o.fsync, resume.has_records);
 
-  Captioner captioner(m, config, prompt, std::max(1, o.batch));
+  Captioner captioner(m, config, prompt, std::max(1, o.batch), attention_layer);
   const bool show_progress = o.progress || is_terminal(stderr);
   Progress progress(todo.size(), show_progress, is_terminal(stderr));
   progress.start();
@@ -281,7 +325,9 @@ int run_caption(const CaptionOptions& o) {
       p.record.error = item.error;
       if (!p.record.error.empty() || device_lost) continue;
       try {
-        p.pixels = m.pixel_values(decode_image(item.path, decode_options));
+        Image decoded = decode_image(item.path, decode_options);
+        p.pixels = m.pixel_values(decoded);
+        if (!o.attention_map.empty()) p.image = std::move(decoded);
         ready.push_back(&p);
       } catch (const Error& e) {
         p.record.error = e.what();
@@ -303,6 +349,17 @@ int run_caption(const CaptionOptions& o) {
       if (r.error.empty()) {
         r.caption = o.prefix + r.caption + o.suffix;
         r.extra = extra;
+        if (o.attention)
+          r.extra["attention"] = attention_json(m.tokenizer(), p.attention, attention_grid, attention_grid, *attention_layer);
+        if (!o.attention_map.empty()) {
+          try {
+            const AttentionTiles tiles = attention_tiles(m.tokenizer(), p.attention);
+            write_attention_grid(attention_map_path(o.attention_map, r.image), p.image, tiles.words, tiles.grids,
+                                 attention_grid, attention_grid);
+          } catch (const Error& e) {
+            r.error = e.what();
+          }
+        }
         if (r.finish_reason == "length") ++truncated;
         if (!o.sidecar.empty()) {
           try {
@@ -370,6 +427,12 @@ Run add_caption_command(CLI::App& app) {
   c->add_flag("--fp16", o->fp16, "store weights as fp16 (half the memory, faster decoding)");
   c->add_option("--prompt", o->prompt, "text the caption starts with (BLIP conditional captioning)");
   c->add_flag("--no-exif-rotate", o->no_exif_rotate, "ignore EXIF orientation (as the model cards do)");
+  c->add_option("--attention-map", o->attention_map,
+                "write each image's cross-attention per generated word as a PNG grid: OUT.png for one image, "
+                "else a directory (OUT/<image stem>.attention.png)");
+  c->add_flag("--attention", o->attention, "add each token's cross-attention patch grid to json/jsonl records");
+  c->add_option("--attention-layer", o->attention_layer,
+                "decoder layer the attention maps show: mean (over layers; default), last, or an index");
   c->add_option("-p,--preset", o->preset,
                 "generation settings: hf (transformers defaults, greedy; default), card (the model card's "
                 "beam search), quality (5 beams, up to 40 tokens, no repeats); flags below override it")
