@@ -137,12 +137,7 @@ PreprocessConfig parse_preprocess_config(std::string_view text, std::string_view
 }
 
 PreprocessConfig load_preprocess_config(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot open preprocessor config");
-  check_config_size(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_preprocess_config(text.str(), path.string());
+  return parse_preprocess_config(read_config_text(path, " preprocessor config"), path.string());
 }
 
 }  // namespace vkcap

@@ -247,12 +247,7 @@ ModelConfig parse_model_config(const std::string& text, const std::string& file)
 }
 
 ModelConfig load_model_config_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot open (is this a Hugging Face model directory?)");
-  check_config_size(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_model_config(text.str(), path.string());
+  return parse_model_config(read_config_text(path, " (is this a Hugging Face model directory?)"), path.string());
 }
 
 ModelConfig load_model_config(const std::filesystem::path& dir) {

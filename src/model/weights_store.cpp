@@ -59,15 +59,11 @@ void WeightStore::add(const TensorView& view, const fs::path& file) {
 
 void WeightStore::load_index(const fs::path& index_file, bool safetensors) {
   const std::string file = index_file.string();
-  std::ifstream in(index_file, std::ios::binary);
-  if (!in) throw Error(file + ": cannot open");
-  check_config_size(index_file);
-  std::ostringstream text;
-  text << in.rdbuf();
-  check_json_depth(text.str(), file);
+  const std::string text = read_config_text(index_file);
+  check_json_depth(text, file);
   nlohmann::json index;
   try {
-    index = nlohmann::json::parse(text.str());
+    index = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw Error(file + ": not valid JSON (" + e.what() + ")");
   }

@@ -1,5 +1,8 @@
 #include "util/json_limits.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "util/error.h"
 
 namespace vkcap {
@@ -34,6 +37,15 @@ void check_config_size(const std::filesystem::path& path, uintmax_t max_bytes) {
   if (!ec && size > max_bytes)
     throw Error(path.string() + ": " + std::to_string(size) + " bytes is larger than the limit of " +
                 std::to_string(max_bytes) + " for a JSON config");
+}
+
+std::string read_config_text(const std::filesystem::path& path, std::string_view open_hint) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path.string() + ": cannot open" + std::string(open_hint));
+  check_config_size(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace vkcap

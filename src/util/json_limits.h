@@ -25,4 +25,8 @@ void check_json_depth(std::string_view text, const std::string& file_label, int 
 // the file is read (a missing or unreadable file is left to the caller's open).
 void check_config_size(const std::filesystem::path& path, uintmax_t max_bytes = kMaxConfigJsonBytes);
 
+// The whole text of a JSON config file, size-checked before it is read. A file that cannot be
+// opened is "<path>: cannot open<open_hint>".
+std::string read_config_text(const std::filesystem::path& path, std::string_view open_hint = "");
+
 }  // namespace vkcap
