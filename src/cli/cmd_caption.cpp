@@ -338,7 +338,7 @@ int run_caption(const CaptionOptions& o) {
     } catch (const DeviceLostError& e) {
       device_lost = true;  // nothing more can run; the rest are reported as failed
       for (Pending* p : ready)
-        if (p->record.finish_reason.empty()) p->record.error = e.what();
+        if (p->record.finish_reason.empty()) p->record.error = p->record.image + ": " + e.what();
     } catch (const Error& e) {
       for (Pending* p : ready)
         if (p->record.finish_reason.empty()) p->record.error = p->record.image + ": " + e.what();

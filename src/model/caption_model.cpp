@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "model/blip_decoder.h"
+#include "model/gpu_weights.h"
 #include "model/gpt2_decoder.h"
 #include "model/weights_store.h"
 #include "util/error.h"
@@ -34,6 +35,27 @@ CaptionModel::CaptionModel(vk::Context& ctx, const std::filesystem::path& dir, c
                        options.weights)
                  : WeightLoader::random(ctx, *options.random_weights_seed, options.weights);
 
+  try {
+    build_layers(weights);
+  } catch (const OutOfMemoryError& e) {
+    // Say what the model needs, so the user can pick --fp16, a bigger budget or another device.
+    uint64_t elements = 0;
+    if (checkpoint)
+      for (const std::string& name : checkpoint->names()) elements += uint64_t(checkpoint->find(name)->element_count());
+    const uint64_t bytes = elements * (options.weights == kernels::WeightType::F16 ? 2 : 4);
+    throw OutOfMemoryError(dir.string() + ": the model does not fit in device memory: its weights need about " +
+                           std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB as " +
+                           (options.weights == kernels::WeightType::F16 ? "fp16" : "fp32") + " (" + e.what() + ")");
+  }
+  if (checkpoint)
+    for (const std::string& name : checkpoint->names()) parameters_ += uint64_t(checkpoint->find(name)->element_count());
+  else
+    parameters_ = weights.elements_loaded();
+}
+
+CaptionModel::~CaptionModel() = default;
+
+void CaptionModel::build_layers(WeightLoader& weights) {
   const VisionConfig& v = config_.vision;
   VisionSpec vision{v.hidden_size, v.num_attention_heads, v.num_hidden_layers, v.intermediate_size,
                     v.image_size,  v.patch_size,          v.num_channels,     v.layer_norm_eps,
@@ -55,13 +77,7 @@ CaptionModel::CaptionModel(vk::Context& ctx, const std::filesystem::path& dir, c
     if (config_.has_enc_to_dec_proj) enc_to_dec_proj_ = weights.linear("enc_to_dec_proj", g.n_embd, v.hidden_size);
     decoder_ = std::make_unique<Gpt2Decoder>(weights, spec);
   }
-  if (checkpoint)
-    for (const std::string& name : checkpoint->names()) parameters_ += uint64_t(checkpoint->find(name)->element_count());
-  else
-    parameters_ = weights.elements_loaded();
 }
-
-CaptionModel::~CaptionModel() = default;
 
 std::string CaptionModel::architecture_name() const {
   return config_.arch == Architecture::Blip ? "BlipForConditionalGeneration"

@@ -18,6 +18,8 @@
 
 namespace vkcap::model {
 
+class WeightLoader;
+
 struct ModelOptions {
   kernels::WeightType weights = kernels::WeightType::F32;
   // Benchmarks: ignore the checkpoint and use random weights of the config's shapes.
@@ -63,6 +65,9 @@ class CaptionModel {
   int32_t pad_token_id() const { return config_.pad_token_id; }
 
  private:
+  // The encoder and decoder layers with their weights on the device.
+  void build_layers(WeightLoader& weights);
+
   vk::Context& ctx_;
   std::filesystem::path dir_;
   ModelConfig config_;

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "vk/device_info.h"
+#include "vk/fault_injection.h"
 #include "vk/instance.h"
 #include "vk/kernel.h"
 #include "vk/memory.h"
@@ -48,6 +49,7 @@ class Context {
   PipelineCache& pipeline_cache() { return *pipeline_cache_; }
   bool profiling() const { return profile_enabled_; }
   Profile& profile() { return profile_; }
+  FaultInjector& faults() { return faults_; }
 
   Buffer create_buffer(uint64_t bytes) { return allocator_->create_buffer(bytes, MemoryKind::Device); }
   // Copies host data into / out of a device buffer: directly when it is mapped, through a
@@ -76,6 +78,7 @@ class Context {
   std::unordered_map<std::string, std::unique_ptr<Kernel>> kernels_;
   bool profile_enabled_ = false;
   Profile profile_;
+  FaultInjector faults_;  // VKCAP_FAULT_INJECT, for tests of GPU failures
 };
 
 }  // namespace vkcap::vk

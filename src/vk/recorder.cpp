@@ -207,6 +207,7 @@ void Recorder::submit() {
   submit.commandBufferCount = 1;
   submit.pCommandBuffers = &commands_;
   check(vkResetFences(context_.device(), 1, &fence_), "vkResetFences");
+  check(context_.faults().before_submit(), "vkQueueSubmit");
   check(vkQueueSubmit(context_.queue(), 1, &submit, fence_), "vkQueueSubmit");
   check(vkWaitForFences(context_.device(), 1, &fence_, VK_TRUE, UINT64_MAX), "vkWaitForFences");
   if (queries_ && queries_used_ > 0) {
