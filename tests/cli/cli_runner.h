@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <doctest/doctest.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -85,6 +87,12 @@ inline RunResult wait_vkcap(pid_t pid, const fs::path& dir) {
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_text(dir / ".stdout");
   r.err = read_text(dir / ".stderr");
+  // The children inherit VKCAP_VALIDATE=1 from ctest: a validation message there fails the test
+  // that ran them, as one in this process would.
+  if (const size_t at = r.err.find("Vulkan validation:"); at != std::string::npos) {
+    const std::string what = "the vkcap child process reported: " + r.err.substr(at, r.err.find('\n', at) - at);
+    ADD_FAIL_CHECK_AT(__FILE__, __LINE__, what);
+  }
   return r;
 }
 

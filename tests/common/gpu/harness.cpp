@@ -12,12 +12,14 @@ namespace {
 
 std::atomic<std::atomic<uint64_t>*> g_expected_counter{nullptr};
 std::atomic<uint64_t> g_unattributed{0};
+std::atomic<uint64_t> g_unexpected{0};  // every message no test asked for, in tests or not
 
 void on_validation_message(std::string_view message) {
   if (auto* counter = g_expected_counter.load()) {
     counter->fetch_add(1);
     return;
   }
+  g_unexpected.fetch_add(1);
   if (doctest::is_running_in_test) {
     const std::string text = "Vulkan validation: " + std::string(message);
     ADD_FAIL_CHECK_AT(__FILE__, __LINE__, text);
@@ -32,7 +34,12 @@ void on_validation_message(std::string_view message) {
 struct Holder {
   std::unique_ptr<vk::Context> context;
   ~Holder() {
+    const bool used = context != nullptr;
     context.reset();
+    // One line per test binary, so the suite's total is easy to collect (README: Reliability).
+    if (used)
+      std::fprintf(stderr, "Vulkan validation: %llu unexpected message(s) in this test binary\n",
+                   static_cast<unsigned long long>(g_unexpected.load()));
     if (g_unattributed.load() > 0) {
       std::fprintf(stderr, "FAILED: %llu Vulkan validation message(s) outside tests\n",
                    static_cast<unsigned long long>(g_unattributed.load()));
