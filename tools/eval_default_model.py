@@ -28,12 +28,20 @@ import sys
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import blip_tiny  # noqa: E402
-import scenes  # noqa: E402
+import scene_grammar  # noqa: E402
+
+# The PyTorch run needs numpy, Pillow and torch (Debian: python3-numpy python3-pil
+# python3-torch); scoring vkcap's output against a results.json needs only python3.
+np = torch = blip_tiny = scenes = None
+
+
+def import_reference_stack():
+    global np, torch, blip_tiny, scenes
+    import numpy as np  # noqa: F811
+    import torch  # noqa: F811
+    import blip_tiny  # noqa: F811
+    import scenes  # noqa: F811
 
 SPECIAL = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]", "[ENC]"}
 NAME = re.compile(r"scene_(\d+)_(\d+)\.png$")
@@ -71,7 +79,7 @@ def pixel_values(images, model_dir):
 def summarize(rows, key_exact="exact", key_attr="attributes"):
     n = len(rows)
     m = {"scenes": n, "exact": sum(r[key_exact] for r in rows) / max(1, n)}
-    for a in scenes.ATTRIBUTES:
+    for a in scene_grammar.ATTRIBUTES:
         m[a] = sum(r[key_attr][a] for r in rows) / max(1, n)
     for kind in ("single", "relation", "count"):
         sub = [r for r in rows if r["meta"]["kind"] == kind]
@@ -82,14 +90,18 @@ def summarize(rows, key_exact="exact", key_attr="attributes"):
 
 def print_metrics(title, m):
     print(f"{title}: {m['scenes']} scenes, exact {100 * m['exact']:.1f}%  " + "  ".join(
-        f"{a} {100 * m[a]:.1f}%" for a in scenes.ATTRIBUTES))
+        f"{a} {100 * m[a]:.1f}%" for a in scene_grammar.ATTRIBUTES))
     print("  by kind: " + "  ".join(f"{k[6:]} {100 * v:.1f}%" for k, v in m.items()
                                     if k.startswith("exact_")))
 
 
-@torch.no_grad()
 def attention_hits(model, vocab, pixels, sc):
     """Per shape word: does mean cross-attention peak on a patch touching the object?"""
+    with torch.no_grad():
+        return _attention_hits(model, vocab, pixels, sc)
+
+
+def _attention_hits(model, vocab, pixels, sc):
     tc = model.config["text_config"]
     vc = model.config["vision_config"]
     P, G = vc["patch_size"], vc["image_size"] // vc["patch_size"]
@@ -116,6 +128,7 @@ def attention_hits(model, vocab, pixels, sc):
 
 
 def run_torch(a):
+    import_reference_stack()
     torch.set_num_threads(a.threads)
     model = blip_tiny.load_pretrained(a.model)
     vocab = Vocab(a.model)
@@ -170,11 +183,13 @@ def score_jsonl(a):
                 mm = NAME.search(name)
                 if not mm:
                     raise SystemExit(f"{a.score}: image '{rec['image']}' is not a scene_<seed>_<index>.png")
+                if scenes is None:
+                    import_reference_stack()
                 ref = {"meta": scenes.make_scene(int(mm.group(1)), int(mm.group(2)))["meta"]}
             meta = ref["meta"]
             cap = " ".join(rec["caption"].strip().lower().split())
             row = {"image": rec["image"], "meta": meta, "caption": cap, "exact": cap == meta["caption"],
-                   "attributes": scenes.attribute_scores(meta, cap)}
+                   "attributes": scene_grammar.attribute_scores(meta, cap)}
             if "torch_tokens" in ref and "tokens" in rec:
                 compared += 1
                 t, tt = list(rec["tokens"]), ref["torch_tokens"]
@@ -206,9 +221,20 @@ def main():
     ap.add_argument("--results", help="results.json of a PyTorch run (for --score)")
     ap.add_argument("--show-errors", type=int, default=10)
     ap.add_argument("--min-exact", type=float, default=0.0, help="exit 1 if exact match is lower")
+    ap.add_argument("--min-attribute", type=float, default=0.0, help="exit 1 if any attribute is lower")
+    ap.add_argument("--min-token-agreement", type=float, default=0.0,
+                    help="with --score and --results: exit 1 if fewer token sequences equal PyTorch's")
     a = ap.parse_args()
     m = score_jsonl(a) if a.score else run_torch(a)
-    sys.exit(1 if m["exact"] < a.min_exact else 0)
+    failures = []
+    if m["exact"] < a.min_exact:
+        failures.append(f"exact {m['exact']:.4f} < {a.min_exact}")
+    failures += [f"{k} {m[k]:.4f} < {a.min_attribute}" for k in scene_grammar.ATTRIBUTES if m[k] < a.min_attribute]
+    if a.min_token_agreement > 0 and m.get("token_ids_equal_torch", 0.0) < a.min_token_agreement:
+        failures.append(f"token agreement {m.get('token_ids_equal_torch', 0.0):.4f} < {a.min_token_agreement}")
+    for f in failures:
+        print(f"eval_default_model: below the floor: {f}", file=sys.stderr)
+    sys.exit(1 if failures else 0)
 
 
 if __name__ == "__main__":
