@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config libvulkan-dev glslang-tools spirv-tools
           mesa-vulkan-drivers vulkan-validationlayers vulkan-tools libstb-dev doctest-dev
-          nlohmann-json3-dev libcli11-dev libopenblas-dev libexif-dev python3)
+          nlohmann-json3-dev libcli11-dev libopenblas-dev libexif-dev libexiv2-dev python3)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@";

@@ -24,6 +24,7 @@
 #include "cli/profile_table.h"
 #include "cli/progress.h"
 #include "cli/resume.h"
+#include "cli/embed_metadata.h"
 #include "cli/sidecar.h"
 #include "generate/generate.h"
 #include "image/image.h"
@@ -51,6 +52,7 @@ struct CaptionOptions {
   bool fp16 = false;
   std::string prompt;
   bool no_exif_rotate = false;
+  bool write_metadata = false;  // the caption into the image's XMP / EXIF / IPTC
   // Cross-attention: --attention-map OUT (PNG or directory), --attention (JSON), the layer shown.
   std::string attention_map;
   bool attention = false;
@@ -368,6 +370,13 @@ int run_caption(const CaptionOptions& o) {
             r.error = e.what();
           }
         }
+        if (o.write_metadata && r.error.empty()) {
+          try {
+            embed_caption_metadata(r.image, r.caption);
+          } catch (const Error& e) {
+            r.error = e.what();
+          }
+        }
       }
       if (!r.error.empty()) {
         ++failed;
@@ -417,6 +426,10 @@ Run add_caption_command(CLI::App& app) {
   c->add_flag("--sidecar{txt}", o->sidecar,
               "also write each caption to a file beside its image, extension replaced: photo.jpg -> "
               "photo.txt (--sidecar=caption -> photo.caption); atomic");
+  c->add_flag("--write-metadata", o->write_metadata,
+              "also write the caption into the image file's metadata (XMP dc:description and IPTC alt "
+              "text, EXIF ImageDescription, IPTC Caption-Abstract); pixels untouched, atomic; JPEG, PNG, "
+              "TIFF, WebP");
   c->add_option("--existing", o->existing, "when a sidecar exists: skip (default), overwrite, append or prepend")
       ->check(CLI::IsMember({"skip", "overwrite", "append", "prepend"}));
   c->add_option("--prefix", o->prefix, "text put before every caption (sidecars and records)");
