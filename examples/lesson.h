@@ -54,6 +54,27 @@ inline std::vector<float> matmul(const std::vector<float>& x, const std::vector<
   return y;
 }
 
+// The words of a lesson as queries, keys and values on the GPU: each word's embedding x_i
+// (embed) goes through three projections, q_i = x_i·W_q, k_i = x_i·W_k, v_i = x_i·W_v. The
+// host copies of x and W are kept so the lesson can check the GPU against plain C++.
+struct ProjectedWords {
+  int n = 0, dim = 0;
+  std::vector<float> x, w_q, w_k, w_v;
+  vkcap::Tensor q, k, v;
+};
+inline ProjectedWords project_words(vkcap::Context& gpu, const std::vector<std::string>& words, int dim) {
+  ProjectedWords p;
+  p.n = int(words.size());
+  p.dim = dim;
+  p.x = embed(words, dim);
+  p.w_q = projection(dim, dim, 1), p.w_k = projection(dim, dim, 2), p.w_v = projection(dim, dim, 3);
+  const vkcap::Tensor tokens = gpu.tensor(p.x, {p.n, dim});
+  p.q = vkcap::Linear(gpu, p.w_q, dim, dim)(tokens);
+  p.k = vkcap::Linear(gpu, p.w_k, dim, dim)(tokens);
+  p.v = vkcap::Linear(gpu, p.w_v, dim, dim)(tokens);
+  return p;
+}
+
 // The textbook computation, in double: for head h, query i,
 //   weights[h][i][j] = softmax_j(q_i·k_j / sqrt(head_dim))  (causal: j > i gets weight 0)
 //   out[i][h] = sum_j weights[h][i][j] v_j
@@ -84,6 +105,12 @@ inline Reference attention(const std::vector<float>& q, const std::vector<float>
       }
     }
   return r;
+}
+
+// The reference for one head of self-attention over projected words (causal or not).
+inline Reference self_attention_reference(const ProjectedWords& p, bool causal) {
+  return attention(matmul(p.x, p.w_q, p.dim, p.dim), matmul(p.x, p.w_k, p.dim, p.dim),
+                   matmul(p.x, p.w_v, p.dim, p.dim), p.n, p.n, 1, p.dim, causal);
 }
 
 inline double max_difference(const std::vector<float>& gpu, const std::vector<double>& cpu) {

@@ -16,13 +16,8 @@ int main() {
     vkcap::Context gpu;
     std::printf("device: %s\n\n", gpu.device_name().c_str());
 
-    const std::vector<float> x = lesson::embed(words, d);
-    const auto w_q = lesson::projection(d, d, 1), w_k = lesson::projection(d, d, 2), w_v = lesson::projection(d, d, 3);
-    const vkcap::Tensor tokens = gpu.tensor(x, {n, d});
-    const vkcap::Tensor q = vkcap::Linear(gpu, w_q, d, d)(tokens);
-    const vkcap::Tensor k = vkcap::Linear(gpu, w_k, d, d)(tokens);
-    const vkcap::Tensor v = vkcap::Linear(gpu, w_v, d, d)(tokens);
-    const vkcap::Attention a = vkcap::masked_self_attention(q, k, v);
+    const lesson::ProjectedWords p = lesson::project_words(gpu, words, d);  // q, k, v for every word
+    const vkcap::Attention a = vkcap::masked_self_attention(p.q, p.k, p.v);
 
     const std::vector<float> weights = a.probabilities.read();
     std::printf("causal attention weights (each word sees itself and the words before it):\n");
@@ -34,8 +29,7 @@ int main() {
     std::printf("\nabove the diagonal: %s\n", upper_zero ? "all exactly 0 (no peeking at future words)" : "NOT ZERO");
     std::printf("Now the two \"the\" rows differ: the second one has more words before it to look at.\n\n");
 
-    const lesson::Reference ref = lesson::attention(lesson::matmul(x, w_q, d, d), lesson::matmul(x, w_k, d, d),
-                                                    lesson::matmul(x, w_v, d, d), n, n, 1, d, true);
+    const lesson::Reference ref = lesson::self_attention_reference(p, /*causal=*/true);
     const bool ok = lesson::report("weights", weights, ref.weights) &
                     lesson::report("embeddings", a.output.read(), ref.out);
     return ok && upper_zero ? 0 : 1;

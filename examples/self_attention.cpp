@@ -15,18 +15,13 @@
 
 int main() {
   const std::vector<std::string> words = {"the", "bat", "hit", "the", "ball"};
-  const int n = int(words.size()), d = 16;
+  const int d = 16;
   try {
     vkcap::Context gpu;
     std::printf("device: %s\n\n", gpu.device_name().c_str());
 
-    const std::vector<float> x = lesson::embed(words, d);
-    const auto w_q = lesson::projection(d, d, 1), w_k = lesson::projection(d, d, 2), w_v = lesson::projection(d, d, 3);
-    const vkcap::Tensor tokens = gpu.tensor(x, {n, d});
-    const vkcap::Tensor q = vkcap::Linear(gpu, w_q, d, d)(tokens);
-    const vkcap::Tensor k = vkcap::Linear(gpu, w_k, d, d)(tokens);
-    const vkcap::Tensor v = vkcap::Linear(gpu, w_v, d, d)(tokens);
-    const vkcap::Attention a = vkcap::scaled_dot_product_attention(q, k, v);
+    const lesson::ProjectedWords p = lesson::project_words(gpu, words, d);  // q, k, v for every word
+    const vkcap::Attention a = vkcap::scaled_dot_product_attention(p.q, p.k, p.v);
 
     const std::vector<float> weights = a.probabilities.read();  // [1, 1, n, n]
     std::printf("attention weights (row = the word looking, column = the word looked at; rows sum to 1):\n");
@@ -39,8 +34,7 @@ int main() {
     for (int e = 0; e < 6; ++e) std::printf(" %+.3f", z[1 * d + e]);
     std::printf("\n\n");
 
-    const lesson::Reference ref = lesson::attention(lesson::matmul(x, w_q, d, d), lesson::matmul(x, w_k, d, d),
-                                                    lesson::matmul(x, w_v, d, d), n, n, 1, d, false);
+    const lesson::Reference ref = lesson::self_attention_reference(p, /*causal=*/false);
     const bool ok = lesson::report("weights", weights, ref.weights) & lesson::report("embeddings", z, ref.out);
     return ok ? 0 : 1;
   } catch (const vkcap::Error& e) {

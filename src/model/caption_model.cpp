@@ -87,12 +87,17 @@ std::string CaptionModel::architecture_name() const {
 uint64_t CaptionModel::device_bytes() const { return ctx_.allocator().stats().allocated_bytes; }
 
 std::vector<float> CaptionModel::pixel_values(const Image& image) const {
-  std::vector<float> pixels = preprocess(image, preprocess_);
+  // Checked before the work: a config that resizes to the wrong size fails at once.
   const int size = config_.vision.image_size;
-  const size_t expected = size_t(config_.vision.num_channels) * size * size;
-  if (pixels.size() != expected)
-    throw Error(dir_.string() + "/preprocessor_config.json: resizes to " + std::to_string(pixels.size() / 3) +
-                " pixels but the vision model takes " + std::to_string(size) + "x" + std::to_string(size));
+  const auto [width, height] = preprocess_output_size(image, preprocess_);
+  if (width != size || height != size)
+    throw Error(dir_.string() + "/preprocessor_config.json: resizes this image to " + std::to_string(width) + "x" +
+                std::to_string(height) + " but the vision model takes " + std::to_string(size) + "x" +
+                std::to_string(size));
+  std::vector<float> pixels = preprocess(image, preprocess_);
+  if (pixels.size() != size_t(config_.vision.num_channels) * size * size)
+    throw Error(dir_.string() + ": the vision model takes " + std::to_string(config_.vision.num_channels) +
+                " channels; images are preprocessed to RGB");
   return pixels;
 }
 

@@ -226,3 +226,23 @@ TEST_CASE("tsv and csv outputs resume too; a json array refuses to append") {
   CHECK(refused.exit_code == 2);
   CHECK(refused.err.find("jsonl") != std::string::npos);
 }
+
+TEST_CASE("a preprocessor config that resizes to the wrong size fails each image with one line, before any work") {
+  TempDir dir;
+  fs::create_directories(dir / "model");
+  for (const auto& e : fs::directory_iterator(kFixtures / kFixture))
+    if (e.is_regular_file()) fs::copy_file(e.path(), dir / "model" / e.path().filename());
+  std::string pp = read_text(dir / "model" / "preprocessor_config.json");
+  pp.replace(pp.find("\"height\": 32"), 12, "\"height\": 48");
+  write_text(dir / "model" / "preprocessor_config.json", pp);
+  copy_images(dir.path, 2);
+  RunResult r = run_vkcap({"caption", "-m", (dir / "model").string(), (dir / "photo0.png").string(),
+                           (dir / "photo1.png").string()},
+                          dir.path);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+  const std::string expected =
+      (dir / "model").string() + "/preprocessor_config.json: resizes this image to 32x48 but the vision model takes 32x32";
+  CHECK(r.err.find(expected) != std::string::npos);
+  CHECK(lines_of(r.err).size() == 4);  // the device notice, one line per image, the summary
+}
