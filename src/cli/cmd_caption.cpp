@@ -316,7 +316,8 @@ int run_caption(const CaptionOptions& o) {
   size_t done = 0, failed = 0, truncated = 0;
   bool device_lost = false;
 
-  for (size_t next = 0; next < todo.size();) {
+  stop_after_current_batch_on_interrupt();
+  for (size_t next = 0; next < todo.size() && !interrupt_requested();) {
     const size_t n = std::min(todo.size() - next, size_t(captioner.batch()));
     std::vector<Pending> batch(n);
     std::vector<Pending*> ready;
@@ -404,6 +405,14 @@ int run_caption(const CaptionOptions& o) {
                captioner.tokens ? captioner.decode_ms / double(captioner.tokens) : 0.0,
                run_s > 0 ? double(ok) / run_s : 0.0);
   if (o.device.profile) print_profile(ctx.profile(), stderr);
+  if (interrupt_requested()) {
+    const bool resumable = !o.output.empty() || (!o.sidecar.empty() && existing == ExistingSidecar::Skip);
+    std::fprintf(stderr, "vkcap: interrupted with %zu of %zu image(s) not started; %s\n", todo.size() - done,
+                 todo.size(),
+                 resumable ? "run the same command again to resume"
+                           : "with -o FILE (or --sidecar) a re-run resumes where a run stopped");
+    return 130;  // as a shell reports a process ended by SIGINT
+  }
   return failed ? 1 : 0;
 }
 

@@ -5,7 +5,9 @@
 #include <glob.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 #include "util/error.h"
@@ -13,6 +15,33 @@
 namespace vkcap::cli {
 
 bool is_terminal(std::FILE* stream) { return ::isatty(::fileno(stream)) == 1; }
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupt_signal = 0;
+
+extern "C" void on_interrupt(int signal) {
+  if (g_interrupt_signal != 0) {  // the second one: stop now, as the signal would have
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+    return;
+  }
+  g_interrupt_signal = signal;
+  static const char note[] = "\nvkcap: stopping after the current batch (again to stop at once)\n";
+  [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, note, sizeof note - 1);  // async-signal-safe
+}
+
+}  // namespace
+
+void stop_after_current_batch_on_interrupt() {
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+}
+
+bool interrupt_requested() { return g_interrupt_signal != 0; }
 
 void write_record(int fd, const std::string& bytes, bool sync, const std::string& name_for_errors) {
   const char* p = bytes.data();

@@ -19,6 +19,12 @@ void write_record(int fd, const std::string& bytes, bool sync, const std::string
 // rename(2). Readers see the old file or the new one, never half of it.
 void replace_file_atomically(const std::filesystem::path& path, const std::string& content);
 
+// Ctrl-C (SIGINT) and SIGTERM as a request to stop after the current batch: the first one sets
+// interrupt_requested() and prints a note; a second one ends the process at once (the records
+// written so far stay whole either way, and a re-run resumes).
+void stop_after_current_batch_on_interrupt();
+bool interrupt_requested();
+
 // Expands a shell pattern (*, ?, [...]) with glob(3); empty when nothing matches.
 std::vector<std::string> glob_paths(const std::string& pattern);
 bool has_glob_characters(const std::string& text);

@@ -246,3 +246,35 @@ TEST_CASE("a preprocessor config that resizes to the wrong size fails each image
   CHECK(r.err.find(expected) != std::string::npos);
   CHECK(lines_of(r.err).size() == 4);  // the device notice, one line per image, the summary
 }
+
+TEST_CASE("Ctrl-C stops after the current batch: whole records, a summary, exit 130, and a re-run resumes") {
+  TempDir dir;
+  fs::create_directories(dir / "images");
+  const int count = 40;
+  copy_images(dir / "images", count);
+  const fs::path out = dir / "out.jsonl";
+  const std::vector<std::string> args = {"caption", "-m", kModel, "-n", "12", "--beams", "3",
+                                         "-f", "jsonl", "-o", out.string(), (dir / "images").string()};
+  const pid_t pid = spawn_vkcap(args, dir.path);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (lines_of(read_text(out)).empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ::kill(pid, SIGINT);
+  RunResult stopped = wait_vkcap(pid, dir.path);
+  CAPTURE(stopped.err);
+  const auto records = parse_jsonl(read_text(out));  // throws on a torn record
+  MESSAGE("records before Ctrl-C took effect: " << records.size() << " of " << count);
+  REQUIRE(records.size() < size_t(count));  // it stopped early...
+  CHECK(stopped.exit_code == 130);
+  CHECK(stopped.err.find("stopping after the current batch") != std::string::npos);
+  CHECK(stopped.err.find(std::to_string(records.size()) + " image(s) captioned, 0 failed") != std::string::npos);
+  CHECK(stopped.err.find("interrupted with " + std::to_string(count - int(records.size())) + " of " +
+                         std::to_string(count) + " image(s) not started; run the same command again to resume") !=
+        std::string::npos);
+
+  RunResult resumed = run_vkcap(args, dir.path);
+  CHECK(resumed.exit_code == 0);
+  std::set<std::string> images;
+  for (const auto& j : parse_jsonl(read_text(out))) CHECK(images.insert(j["image"].get<std::string>()).second);
+  CHECK(images.size() == size_t(count));
+}
