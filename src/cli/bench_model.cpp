@@ -50,6 +50,24 @@ Image synthetic_image() {
   return image;
 }
 
+// The fixed cost a token pays beyond its kernels: submit one tiny recorded command buffer, wait
+// for its fence and read 4 bytes back (a decode step is one replayed submit plus the readback
+// of its argmax / top-k). Median of 200.
+double submit_roundtrip_ms(vk::Context& ctx) {
+  vk::Buffer word = ctx.create_buffer(4);
+  vk::Recorder rec(ctx);
+  rec.fill(word, 7);
+  std::vector<double> times;
+  for (int i = 0; i < 201; ++i) {
+    uint32_t value = 0;
+    const auto t0 = Clock::now();
+    rec.submit();
+    ctx.download(word, &value, 4);
+    if (i > 0) times.push_back(ms_between(t0, Clock::now()));  // the first one warms up
+  }
+  return median(times);
+}
+
 }  // namespace
 
 int run_bench_model(const BenchModelOptions& o) {
@@ -116,6 +134,25 @@ int run_bench_model(const BenchModelOptions& o) {
         {"total_ms", median(total)},
         {"runs_total_ms", total}};
   }
+  // Throughput at several batch sizes: b images encoded together, then decoded together (greedy).
+  for (int b : o.batches) {
+    GenerationConfig config;
+    config.eos_token_id = {m.eos_token_id()};
+    config.pad_token_id = m.pad_token_id();
+    config.max_new_tokens = o.new_tokens;
+    config.min_new_tokens = o.new_tokens;
+    const std::vector<std::vector<float>> images(size_t(std::max(1, b)), pixels);
+    std::vector<double> total;
+    for (int run = 0; run <= o.runs; ++run) {
+      const auto t0 = Clock::now();
+      m.encode(images);
+      generate(step_model, prompt, int(images.size()), config);
+      if (run > 0) total.push_back(ms_between(t0, Clock::now()));
+    }
+    const double ms = median(total);
+    report["batches"].push_back({{"batch", b}, {"total_ms", ms}, {"images_per_s", b / (ms / 1000)}});
+  }
+  report["submit_roundtrip_ms"] = submit_roundtrip_ms(ctx);
   report["peak_rss_mb"] = peak_rss_mb();
   report["device_memory_mb"] = m.device_bytes() / 1048576.0;
   if (o.json) {
@@ -137,6 +174,15 @@ int run_bench_model(const BenchModelOptions& o) {
                 r["decode_ms_per_token"].get<double>(), r["decode_weight_gbps"].get<double>(),
                 r["total_ms"].get<double>() / 1000);
   }
+  if (report.contains("batches")) {
+    const double base = report["batches"][0]["images_per_s"].get<double>();
+    std::printf("%-8s %12s %12s %12s\n", "batch", "total ms", "images/s", "vs first");
+    for (const auto& b : report["batches"])
+      std::printf("%-8d %12.1f %12.3f %11.2fx\n", b["batch"].get<int>(), b["total_ms"].get<double>(),
+                  b["images_per_s"].get<double>(), b["images_per_s"].get<double>() / base);
+  }
+  std::printf("fixed cost per token (submit + wait + 4-byte readback): %.3f ms\n",
+              report["submit_roundtrip_ms"].get<double>());
   return 0;
 }
 

@@ -2,7 +2,8 @@
 // `vkcap bench model`: a full-size model built from its real config with random weights, a
 // 640×480 image, exactly N new tokens (EOS masked), greedy and beam search; load time, encoder
 // ms, cross-K/V ms, decode ms per token, total, peak RSS, device memory, and GFLOP/s / GB/s per
-// stage. Median of --runs after a warm-up.
+// stage. Median of --runs after a warm-up. Also: the fixed cost of one submit + wait + readback
+// (what every generated token pays beyond its kernels), and images/s at several --batch sizes.
 #include <string>
 
 #include "cli/commands.h"
@@ -17,6 +18,8 @@ struct BenchModelOptions {
   int runs = 3;
   int new_tokens = 20;
   std::vector<int> beams{1, 3};
+  // Images per pass to compare (greedy): images/s for each, e.g. {1, 8}; empty = skip.
+  std::vector<int> batches;
 };
 
 int run_bench_model(const BenchModelOptions& options);

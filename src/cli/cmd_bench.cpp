@@ -132,6 +132,7 @@ Run add_bench_command(CLI::App& app) {
   m->add_option("--runs", o->model.runs, "timed runs after a warm-up (median reported)")->check(CLI::Range(1, 100));
   m->add_option("--new-tokens", o->model.new_tokens, "tokens generated per run (EOS masked)")->check(CLI::Range(1, 500));
   m->add_option("--beams", o->model.beams, "beam widths to time (1 = greedy)");
+  m->add_option("--batch", o->model.batches, "batch sizes to compare in images/s, greedy (e.g. --batch 1 8)");
   add_device_options(*m, o->model.device);
   m->callback([o] { o->which = "model"; });
   return [o] {

@@ -1,0 +1,40 @@
+// `vkcap bench model` on the bundled model (small enough for a test; the full-size numbers in
+// README.md come from the same command on the hub configs): every figure the README quotes is
+// present, positive and consistent. Timings are not asserted: speed is a benchmark, not a test.
+#include <doctest/doctest.h>
+
+#include "cli/cli_runner.h"
+
+using namespace vkcap::test;
+
+TEST_CASE("bench model --json reports stages, batches and the per-token fixed cost") {
+  TempDir dir;
+  const std::string model = std::string(VKCAP_SOURCE_DIR) + "/assets/models/vkcap-shapes";
+  RunResult r = run_vkcap({"bench", "model", model, "--runs", "1", "--new-tokens", "4", "--beams", "1", "2",
+                           "--batch", "1", "3", "--json"},
+                          dir.path);
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 1);
+  const nlohmann::json j = nlohmann::json::parse(lines[0]);
+  CHECK(j["parameters"] == 1751847);
+  CHECK(j["new_tokens"] == 4);
+  for (const char* search : {"greedy", "beam2"}) {
+    CAPTURE(search);
+    const auto& s = j.at(search);
+    CHECK(s["encoder_ms"].get<double>() > 0);
+    CHECK(s["encoder_gflops"].get<double>() > 0);
+    CHECK(s["decode_ms_per_token"].get<double>() > 0);
+    CHECK(s["total_ms"].get<double>() >= s["encoder_ms"].get<double>());
+    CHECK(s["runs_total_ms"].size() == 1);
+  }
+  REQUIRE(j["batches"].size() == 2);
+  CHECK(j["batches"][0]["batch"] == 1);
+  CHECK(j["batches"][1]["batch"] == 3);
+  for (const auto& b : j["batches"])
+    CHECK(b["images_per_s"].get<double>() == doctest::Approx(b["batch"].get<double>() * 1000 / b["total_ms"].get<double>()));
+  CHECK(j["submit_roundtrip_ms"].get<double>() > 0);
+  CHECK(j["peak_rss_mb"].get<double>() > 0);
+  CHECK(j["device_memory_mb"].get<double>() > 0);
+}
