@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Turns `vkcap bench kernels --json` (and `vkcap bench model --json` records) into the Markdown
+tables of README.md, so the published numbers are exactly what the command printed.
+
+  build/vkcap bench kernels --json > kernels.jsonl
+  build/vkcap bench model assets/configs/blip-image-captioning-base --fp16 --json > model.jsonl
+  tools/bench_table.py kernels.jsonl model.jsonl
+Pure python3; no third-party modules.
+"""
+import json
+import sys
+
+
+def shape_text(shape):
+    if isinstance(shape, dict):
+        return " ".join(f"{k}={v}" for k, v in shape.items())
+    return str(shape)
+
+
+def kernels_table(records):
+    out = ["| kernel | shape | dtype | µs | GFLOP/s | GB/s | OpenBLAS GFLOP/s | vs OpenBLAS |",
+           "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for r in records:
+        blas = r.get("blas_gflops")
+        ratio = f"{r['gflops'] / blas:.2f}×" if blas else ""
+        out.append(f"| {r['kernel']} | {shape_text(r['shape'])} | {r['dtype']} | {r['us']:.0f} | {r['gflops']:.1f} "
+                   f"| {r['gbps']:.1f} | {f'{blas:.0f}' if blas else ''} | {ratio} |")
+    return "\n".join(out)
+
+
+def model_table(records):
+    out = ["| model | weights | search | encoder ms | encoder GFLOP/s | cross-K/V ms | ms/token | weights GB/s "
+           "| total s | peak RSS MB |",
+           "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in records:
+        name = r["model"].rstrip("/").split("/")[-1]
+        for key in sorted((k for k in r if k == "greedy" or k.startswith("beam")), key=lambda k: (k != "greedy", k)):
+            s = r[key]
+            out.append(f"| {name} | {r['weights']} | {key} | {s['encoder_ms']:.0f} | {s['encoder_gflops']:.1f} "
+                       f"| {s['cross_kv_ms']:.0f} | {s['decode_ms_per_token']:.1f} | {s['decode_weight_gbps']:.2f} "
+                       f"| {s['total_ms'] / 1000:.2f} | {r['peak_rss_mb']:.0f} |")
+    return "\n".join(out)
+
+
+def main():
+    kernel_records, model_records, notes = [], [], []
+    for path in sys.argv[1:]:
+        with open(path) as f:
+            for line in f:
+                if not line.strip():
+                    continue
+                r = json.loads(line)
+                if r.get("kernel") == "triad":
+                    notes.append(f"Device: {r['device']} ({r['driver']}); memory bandwidth (triad): {r['gbps']:.1f} GB/s")
+                elif "kernel" in r:
+                    kernel_records.append(r)
+                elif "architecture" in r:
+                    model_records.append(r)
+    for n in notes:
+        print(n + "\n")
+    if kernel_records:
+        print(kernels_table(kernel_records) + "\n")
+    if model_records:
+        print(model_table(model_records))
+        for r in model_records:
+            if r.get("batches"):
+                base = r["batches"][0]["images_per_s"]
+                cells = ", ".join(f"batch {b['batch']}: {b['images_per_s']:.3f} images/s ({b['images_per_s'] / base:.2f}×)"
+                                  for b in r["batches"])
+                print(f"\n{r['model'].rstrip('/').split('/')[-1]} ({r['weights']}): {cells}")
+        for r in model_records:
+            print(f"\n{r['model'].rstrip('/').split('/')[-1]} ({r['weights']}): load {r['load_ms']:.0f} ms, "
+                  f"device memory {r['device_memory_mb']:.0f} MB, fixed cost per token "
+                  f"{r.get('submit_roundtrip_ms', 0):.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
