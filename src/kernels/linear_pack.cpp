@@ -26,9 +26,21 @@ void for_each_weight(const float* w, int n, int k, WeightLayout layout, Put put)
     }
 }
 
-template <typename T>
-vk::Buffer upload(vk::Context& ctx, const std::vector<T>& values) {
-  return ctx.upload_vector<T>(std::span<const T>(values));
+// A device buffer of `count` T filled by `fill(T*)` (zeroed first): written in place when the
+// device memory is mapped (lavapipe, integrated GPUs), so a layer's weights exist once on the
+// host side; staged through a host vector otherwise.
+template <typename T, typename Fill>
+vk::Buffer pack_into_device(vk::Context& ctx, size_t count, Fill fill) {
+  vk::Buffer buffer = ctx.create_buffer(count * sizeof(T));
+  if (void* mapped = buffer.mapped()) {
+    std::memset(mapped, 0, count * sizeof(T));
+    fill(static_cast<T*>(mapped));
+    return buffer;
+  }
+  std::vector<T> values(count, T{});
+  fill(values.data());
+  ctx.upload(buffer, values.data(), count * sizeof(T));
+  return buffer;
 }
 
 // Cpu variant: panel p = col / panel_width, lane stream l = (col % panel_width) / 4, and within
@@ -88,15 +100,14 @@ PackedWeight pack_linear(vk::Context& ctx, const float* w, const float* bias, in
   }
 
   if (type == WeightType::F32) {
-    std::vector<float> values(count, 0.0f);
-    for_each_weight(w, n, k, layout, [&](int col, int kk, float v) { values[position(col, kk)] = v; });
-    packed.weight = upload(ctx, values);
+    packed.weight = pack_into_device<float>(ctx, count, [&](float* values) {
+      for_each_weight(w, n, k, layout, [&](int col, int kk, float v) { values[position(col, kk)] = v; });
+    });
   } else {
     // Padded to a multiple of 4 halves: the Cpu kernel reads them as uint64.
-    std::vector<uint16_t> values((count + 3) / 4 * 4, 0);
-    for_each_weight(w, n, k, layout,
-                    [&](int col, int kk, float v) { values[position(col, kk)] = float_to_half(v); });
-    packed.weight = upload(ctx, values);
+    packed.weight = pack_into_device<uint16_t>(ctx, (count + 3) / 4 * 4, [&](uint16_t* values) {
+      for_each_weight(w, n, k, layout, [&](int col, int kk, float v) { values[position(col, kk)] = float_to_half(v); });
+    });
   }
   if (bias) packed.bias = ctx.upload_vector<float>(std::span<const float>(bias, static_cast<size_t>(n)));
   return packed;

@@ -32,7 +32,7 @@ CaptionModel::CaptionModel(vk::Context& ctx, const std::filesystem::path& dir, c
   WeightLoader weights =
       checkpoint ? WeightLoader(
                        ctx, [&](std::string_view name) { return checkpoint->find(name); }, checkpoint->source(),
-                       options.weights)
+                       options.weights, [&](const TensorView& view) { checkpoint->release(view); })
                  : WeightLoader::random(ctx, *options.random_weights_seed, options.weights);
 
   try {

@@ -1,11 +1,14 @@
 #include "model/gpu_weights.h"
 
+#include <cstdint>
+
 #include "util/error.h"
 
 namespace vkcap::model {
 
-WeightLoader::WeightLoader(vk::Context& ctx, TensorLookup lookup, std::string source_label, kernels::WeightType type)
-    : ctx_(ctx), lookup_(std::move(lookup)), label_(std::move(source_label)), type_(type) {}
+WeightLoader::WeightLoader(vk::Context& ctx, TensorLookup lookup, std::string source_label, kernels::WeightType type,
+                           TensorRelease release)
+    : ctx_(ctx), lookup_(std::move(lookup)), release_(std::move(release)), label_(std::move(source_label)), type_(type) {}
 
 TensorView WeightLoader::require(const std::string& name, std::vector<int64_t> shape) const {
   std::optional<TensorView> view = lookup_(name);
@@ -25,7 +28,9 @@ WeightLoader WeightLoader::random(vk::Context& ctx, uint64_t seed, kernels::Weig
 
 std::vector<float> WeightLoader::floats(const std::string& name, std::vector<int64_t> shape) const {
   if (!random_) {
-    std::vector<float> values = to_f32(require(name, shape));
+    const TensorView view = require(name, shape);
+    std::vector<float> values = to_f32(view);
+    if (release_) release_(view);
     if (counted_.insert(name).second) elements_ += values.size();
     return values;
   }
@@ -60,9 +65,22 @@ LayerNormWeights WeightLoader::layer_norm(const std::string& prefix, int d, floa
 }
 
 kernels::PackedWeight WeightLoader::linear(const std::string& prefix, int n, int k, bool bias) const {
-  std::vector<float> w = floats(prefix + ".weight", {n, k});
   std::vector<float> b;
   if (bias) b = floats(prefix + ".bias", {n});
+  const std::string name = prefix + ".weight";
+  if (!random_) {
+    // An f32 weight is packed straight from the mapped file: no f32 copy of it in between.
+    const TensorView view = require(name, {n, k});
+    if (view.dtype == DType::F32 && reinterpret_cast<uintptr_t>(view.bytes.data()) % alignof(float) == 0) {
+      kernels::PackedWeight packed =
+          kernels::pack_linear(ctx_, reinterpret_cast<const float*>(view.bytes.data()), bias ? b.data() : nullptr, n,
+                               k, kernels::WeightLayout::OutIn, type_);
+      if (release_) release_(view);
+      if (counted_.insert(name).second) elements_ += uint64_t(n) * uint64_t(k);
+      return packed;
+    }
+  }
+  std::vector<float> w = floats(name, {n, k});
   return kernels::pack_linear(ctx_, w.data(), bias ? b.data() : nullptr, n, k, kernels::WeightLayout::OutIn, type_);
 }
 

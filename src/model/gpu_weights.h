@@ -18,6 +18,8 @@ namespace vkcap::model {
 
 // Finds a tensor by its checkpoint name; nullopt when absent.
 using TensorLookup = std::function<std::optional<TensorView>(std::string_view name)>;
+// Called once a tensor's values are on the device, so its file pages can leave memory.
+using TensorRelease = std::function<void(const TensorView& view)>;
 
 struct LayerNormWeights {
   vk::Buffer gamma, beta;
@@ -44,7 +46,8 @@ inline kernels::LayerNormArgs layer_norm_args(const LayerNormWeights& ln, kernel
 
 class WeightLoader {
  public:
-  WeightLoader(vk::Context& ctx, TensorLookup lookup, std::string source_label, kernels::WeightType type);
+  WeightLoader(vk::Context& ctx, TensorLookup lookup, std::string source_label, kernels::WeightType type,
+               TensorRelease release = {});
   // Random weights of the right shapes instead of a checkpoint (benchmarks of full-size models
   // from their config alone): LayerNorm weights 1, biases 0, everything else uniform ±0.05.
   static WeightLoader random(vk::Context& ctx, uint64_t seed, kernels::WeightType type);
@@ -70,6 +73,7 @@ class WeightLoader {
  private:
   vk::Context& ctx_;
   TensorLookup lookup_;
+  TensorRelease release_;
   std::string label_;
   kernels::WeightType type_;
   bool random_ = false;

@@ -41,6 +41,8 @@ class SafetensorsFile {
   const std::map<std::string, std::string>& metadata() const { return contents_.metadata; }
   // nullptr when absent.
   const TensorView* find(std::string_view name) const;
+  // Drops the tensor's pages from memory once it has been copied out (see MappedFile::release).
+  void release(const TensorView& view) const { file_.release(view.bytes); }
 
  private:
   MappedFile file_;

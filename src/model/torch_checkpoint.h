@@ -23,6 +23,8 @@ class TorchCheckpoint {
   const std::filesystem::path& path() const { return file_.path(); }
   const std::vector<TensorView>& tensors() const { return tensors_; }  // sorted by name
   const TensorView* find(std::string_view name) const;                 // nullptr when absent
+  // Drops a tensor's mapped pages once copied out; a no-op for tensors held in copies_.
+  void release(const TensorView& view) const { file_.release(view.bytes); }
 
  private:
   MappedFile file_;

@@ -134,3 +134,12 @@ const TensorView& WeightStore::require(std::string_view name, std::span<const in
 }
 
 }  // namespace vkcap
+
+namespace vkcap {
+
+void WeightStore::release(const TensorView& view) const {
+  for (const auto& f : safetensors_) f->release(view);
+  for (const auto& f : torch_) f->release(view);
+}
+
+}  // namespace vkcap

@@ -19,6 +19,10 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  // Lets the kernel drop the pages wholly inside `part` from this process's memory once their
+  // contents have been copied elsewhere (weights uploaded to the device): reading them again
+  // faults them back in from the file. A no-op for bytes outside this mapping.
+  void release(std::span<const uint8_t> part) const;
   const std::filesystem::path& path() const { return path_; }
 
  private:

@@ -107,3 +107,27 @@ TEST_CASE("a directory without weights says what it looked for") {
                                            "model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json)");
   CHECK(store_error(dir / "nope").find("not a directory") != std::string::npos);
 }
+
+TEST_CASE("release drops a tensor's file pages but never its values, mapped or copied") {
+  // Mapped: a tensor spanning several pages of a safetensors file.
+  fs::path dir = fresh_dir("release_mapped");
+  write_safetensors(dir / "model.safetensors", {{"small", {3}}, {"big", {5, 4099}}});
+  WeightStore mapped(dir);
+  // Copied: strided torch views are made contiguous in memory vkcap owns, which a page release
+  // must not touch (dropping anonymous pages would zero them).
+  fs::path bin_dir = fresh_dir("release_views");
+  fs::copy_file(kFixtures / "formats/state_views.bin", bin_dir / "pytorch_model.bin");
+  WeightStore views(bin_dir);
+  for (const WeightStore* store : {&mapped, &views}) {
+    for (const std::string& name : store->names()) {
+      CAPTURE(name);
+      const TensorView view = *store->find(name);
+      const std::vector<uint8_t> before(view.bytes.begin(), view.bytes.end());
+      store->release(view);
+      CHECK(std::memcmp(view.bytes.data(), before.data(), before.size()) == 0);  // read back (refaulted)
+      store->release(view);  // twice is harmless
+      CHECK(std::memcmp(view.bytes.data(), before.data(), before.size()) == 0);
+    }
+  }
+  CHECK(mapped.find("big")->bytes.size() == 5 * 4099 * 4);
+}
