@@ -3,7 +3,7 @@
 
   /usr/bin/python3 tools/make_example_scenes.py [--out examples/scenes]
 The expected caption is the scene's reference caption. The scenes were chosen among
-seed 4242's first 16 as ones the shipped model (assets/models/vkcap-shapes, 64 % exact
+seed 4242's first 16 as ones the shipped model (assets/models/vkcap-shapes, 75 % exact
 match overall) captions correctly with PyTorch greedy decoding, so they double as a
 smoke test for vkcap.
 """
@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scenes  # noqa: E402
 
 SEED = 4242
-INDICES = [3, 5, 8, 15, 0, 9]  # two single, two relation, two count scenes
+INDICES = [3, 5, 14, 15, 0, 9]  # two single, two relation, two count scenes
 
 
 def main():

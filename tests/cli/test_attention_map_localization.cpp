@@ -165,7 +165,7 @@ TEST_CASE("the README example: an attention grid for an example scene") {
     return;
   }
   model::CaptionModel m(test::gpu(), kModel);
-  const fs::path scene = fs::path(VKCAP_SOURCE_DIR) / "examples" / "scenes" / "scene_4242_00008.png";
+  const fs::path scene = fs::path(VKCAP_SOURCE_DIR) / "examples" / "scenes" / "scene_4242_00014.png";
   const Image image = decode_image(scene);
   m.encode({m.pixel_values(image)});
   GenerationConfig config;
