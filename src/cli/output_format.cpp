@@ -65,7 +65,7 @@ void RecordWriter::write(const CaptionRecord& r) {
     case Format::Csv: {
       if (!header_) line = "image,caption,tokens,finish_reason,score,error\n", header_ = true;
       std::string tokens;
-      for (int32_t t : r.tokens) tokens += (tokens.empty() ? "" : " ") + std::to_string(t);
+      for (int32_t t : r.tokens) tokens.append(tokens.empty() ? "" : " ").append(std::to_string(t));
       char score[32] = "";
       if (r.error.empty()) std::snprintf(score, sizeof score, "%.6g", r.score);
       line += csv_field(r.image) + "," + csv_field(r.caption) + "," + csv_field(tokens) + "," +

@@ -8,7 +8,7 @@ namespace vkcap::vk {
 
 std::string KernelSpec::key() const {
   std::string key = shader + "/" + std::to_string(buffers) + "/" + std::to_string(push_bytes);
-  for (uint32_t v : specialization) key += "/" + std::to_string(v);
+  for (uint32_t v : specialization) key.append("/").append(std::to_string(v));
   return key;
 }
 
