@@ -68,6 +68,17 @@ double submit_roundtrip_ms(vk::Context& ctx) {
   return median(times);
 }
 
+// Exactly `new_tokens` new tokens every run (EOS masked by min_new_tokens).
+GenerationConfig fixed_length(const model::CaptionModel& m, int new_tokens, int beams) {
+  GenerationConfig config;
+  config.eos_token_id = {m.eos_token_id()};
+  config.pad_token_id = m.pad_token_id();
+  config.max_new_tokens = new_tokens;
+  config.min_new_tokens = new_tokens;
+  config.num_beams = beams;
+  return config;
+}
+
 }  // namespace
 
 int run_bench_model(const BenchModelOptions& o) {
@@ -104,12 +115,7 @@ int run_bench_model(const BenchModelOptions& o) {
                            {"load_ms", load_ms},
                            {"new_tokens", o.new_tokens}};
   for (int beams : o.beams) {
-    GenerationConfig config;
-    config.eos_token_id = {m.eos_token_id()};
-    config.pad_token_id = m.pad_token_id();
-    config.max_new_tokens = o.new_tokens;
-    config.min_new_tokens = o.new_tokens;  // EOS masked: exactly new_tokens every run
-    config.num_beams = beams;
+    const GenerationConfig config = fixed_length(m, o.new_tokens, beams);
     std::vector<double> encoder, cross_kv, decode, total;
     for (int run = 0; run <= o.runs; ++run) {  // run 0 is the warm-up
       const auto t0 = Clock::now();
@@ -136,11 +142,7 @@ int run_bench_model(const BenchModelOptions& o) {
   }
   // Throughput at several batch sizes: b images encoded together, then decoded together (greedy).
   for (int b : o.batches) {
-    GenerationConfig config;
-    config.eos_token_id = {m.eos_token_id()};
-    config.pad_token_id = m.pad_token_id();
-    config.max_new_tokens = o.new_tokens;
-    config.min_new_tokens = o.new_tokens;
+    const GenerationConfig config = fixed_length(m, o.new_tokens, 1);
     const std::vector<std::vector<float>> images(size_t(std::max(1, b)), pixels);
     std::vector<double> total;
     for (int run = 0; run <= o.runs; ++run) {

@@ -338,11 +338,9 @@ int run_caption(const CaptionOptions& o) {
     }
     try {
       if (!device_lost) captioner.run(ready);
-    } catch (const DeviceLostError& e) {
-      device_lost = true;  // nothing more can run; the rest are reported as failed
-      for (Pending* p : ready)
-        if (p->record.finish_reason.empty()) p->record.error = p->record.image + ": " + e.what();
     } catch (const Error& e) {
+      // After a lost device nothing more can run: the rest are reported as not run.
+      device_lost = dynamic_cast<const DeviceLostError*>(&e) != nullptr;
       for (Pending* p : ready)
         if (p->record.finish_reason.empty()) p->record.error = p->record.image + ": " + e.what();
     }

@@ -1,10 +1,12 @@
 #include "cli/embed_metadata.h"
 
 #include <exiv2/exiv2.hpp>
-#include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
+#include "cli/platform.h"
 #include "util/error.h"
 
 namespace vkcap::cli {
@@ -12,16 +14,6 @@ namespace vkcap::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Removes the temporary copy unless it was renamed into place.
-struct TempCopy {
-  fs::path path;
-  bool kept = false;
-  ~TempCopy() {
-    std::error_code ec;
-    if (!kept) fs::remove(path, ec);
-  }
-};
 
 void write_fields(Exiv2::Image& image, const std::string& caption) {
   image.readMetadata();
@@ -50,28 +42,28 @@ void embed_caption_metadata(const std::string& image_path, const std::string& ca
   // Exiv2 warns on stderr about oddities it copes with (maker notes and the like); only vkcap's
   // own one-line errors belong there.
   Exiv2::LogMsg::setLevel(Exiv2::LogMsg::mute);
-  const fs::path original(image_path);
-  std::string temp_name = original.filename().string();
-  temp_name.insert(0, 1, '.');
-  temp_name += ".vkcap-" + std::to_string(::getpid());
-  TempCopy temp{original.parent_path() / temp_name};
-  std::error_code ec;
-  fs::copy_file(original, temp.path, fs::copy_options::overwrite_existing, ec);
-  if (ec) throw Error(image_path + ": cannot copy the image to write its metadata (" + ec.message() + ")");
+  std::ifstream in(image_path, std::ios::binary);
+  const std::string original((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in) throw Error(image_path + ": cannot read the image to write its metadata");
+  std::string edited;
   try {
-    auto image = Exiv2::ImageFactory::open(temp.path.string());
+    // Edited in memory, then written the way sidecars are: temporary file, fsync, rename.
+    auto image = Exiv2::ImageFactory::open(reinterpret_cast<const Exiv2::byte*>(original.data()),
+                                           static_cast<long>(original.size()));
     if (!image.get()) throw Error(image_path + ": cannot open it to write metadata");
     if (!image->supportsMetadata(Exiv2::mdExif) && !image->supportsMetadata(Exiv2::mdXmp))
       throw Error(image_path + ": this image format cannot hold caption metadata (JPEG, PNG, TIFF and WebP can)");
     write_fields(*image, caption);
+    Exiv2::BasicIo& io = image->io();
+    io.seek(0, Exiv2::BasicIo::beg);
+    const Exiv2::DataBuf bytes = io.read(static_cast<long>(io.size()));
+    edited.assign(reinterpret_cast<const char*>(bytes.pData_), static_cast<size_t>(bytes.size_));
   } catch (const Exiv2::AnyError& e) {
     throw Error(image_path + ": cannot write the caption metadata (" + e.what() + ")");
   }
-  // Keep the original's permissions on the replacement.
-  fs::permissions(temp.path, fs::status(original, ec).permissions(), ec);
-  fs::rename(temp.path, original, ec);
-  if (ec) throw Error(image_path + ": cannot replace the image with its captioned copy (" + ec.message() + ")");
-  temp.kept = true;
+  std::error_code ec;
+  const auto permissions = fs::status(image_path, ec).permissions();
+  replace_file_atomically(image_path, edited, ec ? 0644u : static_cast<unsigned>(permissions));
 }
 
 }  // namespace vkcap::cli

@@ -59,7 +59,7 @@ void write_record(int fd, const std::string& bytes, bool sync, const std::string
     throw Error(name_for_errors + ": cannot sync (" + std::strerror(errno) + ")");
 }
 
-void replace_file_atomically(const std::filesystem::path& path, const std::string& content) {
+void replace_file_atomically(const std::filesystem::path& path, const std::string& content, unsigned mode) {
   std::string temp = path.string() + ".vkcap-XXXXXX";
   const int fd = ::mkstemp(temp.data());
   if (fd < 0) throw Error(path.string() + ": cannot create a temporary file next to it (" + std::strerror(errno) + ")");
@@ -70,7 +70,7 @@ void replace_file_atomically(const std::filesystem::path& path, const std::strin
     ::unlink(temp.c_str());
     throw;
   }
-  ::fchmod(fd, 0644);  // mkstemp makes 0600; a caption file is as public as the image beside it
+  ::fchmod(fd, mode);  // mkstemp makes 0600; a caption file is as public as the image beside it
   ::close(fd);
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     const int e = errno;

@@ -16,8 +16,9 @@ bool is_terminal(std::FILE* stream);
 void write_record(int fd, const std::string& bytes, bool sync, const std::string& name_for_errors);
 
 // Replaces `path` with `content` atomically: a temporary file in the same directory, fsync,
-// rename(2). Readers see the old file or the new one, never half of it.
-void replace_file_atomically(const std::filesystem::path& path, const std::string& content);
+// rename(2). Readers see the old file or the new one, never half of it. `mode`: the new file's
+// permissions.
+void replace_file_atomically(const std::filesystem::path& path, const std::string& content, unsigned mode = 0644);
 
 // Ctrl-C (SIGINT) and SIGTERM as a request to stop after the current batch: the first one sets
 // interrupt_requested() and prints a note; a second one ends the process at once (the records

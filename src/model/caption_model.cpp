@@ -35,22 +35,18 @@ CaptionModel::CaptionModel(vk::Context& ctx, const std::filesystem::path& dir, c
                        options.weights, [&](const TensorView& view) { checkpoint->release(view); })
                  : WeightLoader::random(ctx, *options.random_weights_seed, options.weights);
 
+  if (checkpoint)
+    for (const std::string& name : checkpoint->names()) parameters_ += uint64_t(checkpoint->find(name)->element_count());
   try {
     build_layers(weights);
   } catch (const OutOfMemoryError& e) {
     // Say what the model needs, so the user can pick --fp16, a bigger budget or another device.
-    uint64_t elements = 0;
-    if (checkpoint)
-      for (const std::string& name : checkpoint->names()) elements += uint64_t(checkpoint->find(name)->element_count());
-    const uint64_t bytes = elements * (options.weights == kernels::WeightType::F16 ? 2 : 4);
+    const uint64_t bytes = parameters_ * (options.weights == kernels::WeightType::F16 ? 2 : 4);
     throw OutOfMemoryError(dir.string() + ": the model does not fit in device memory: its weights need about " +
                            std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB as " +
                            (options.weights == kernels::WeightType::F16 ? "fp16" : "fp32") + " (" + e.what() + ")");
   }
-  if (checkpoint)
-    for (const std::string& name : checkpoint->names()) parameters_ += uint64_t(checkpoint->find(name)->element_count());
-  else
-    parameters_ = weights.elements_loaded();
+  if (!checkpoint) parameters_ = weights.elements_loaded();
 }
 
 CaptionModel::~CaptionModel() = default;

@@ -67,21 +67,19 @@ LayerNormWeights WeightLoader::layer_norm(const std::string& prefix, int d, floa
 kernels::PackedWeight WeightLoader::linear(const std::string& prefix, int n, int k, bool bias) const {
   std::vector<float> b;
   if (bias) b = floats(prefix + ".bias", {n});
+  const auto pack = [&](const float* w) {
+    return kernels::pack_linear(ctx_, w, bias ? b.data() : nullptr, n, k, kernels::WeightLayout::OutIn, type_);
+  };
   const std::string name = prefix + ".weight";
-  if (!random_) {
-    // An f32 weight is packed straight from the mapped file: no f32 copy of it in between.
-    const TensorView view = require(name, {n, k});
-    if (view.dtype == DType::F32 && reinterpret_cast<uintptr_t>(view.bytes.data()) % alignof(float) == 0) {
-      kernels::PackedWeight packed =
-          kernels::pack_linear(ctx_, reinterpret_cast<const float*>(view.bytes.data()), bias ? b.data() : nullptr, n,
-                               k, kernels::WeightLayout::OutIn, type_);
-      if (release_) release_(view);
-      if (counted_.insert(name).second) elements_ += uint64_t(n) * uint64_t(k);
-      return packed;
-    }
-  }
-  std::vector<float> w = floats(name, {n, k});
-  return kernels::pack_linear(ctx_, w.data(), bias ? b.data() : nullptr, n, k, kernels::WeightLayout::OutIn, type_);
+  if (random_) return pack(floats(name, {n, k}).data());
+  // An aligned f32 weight is packed straight from the mapped file, with no f32 copy in between;
+  // other dtypes go through one conversion.
+  const TensorView view = require(name, {n, k});
+  const bool direct = view.dtype == DType::F32 && reinterpret_cast<uintptr_t>(view.bytes.data()) % alignof(float) == 0;
+  kernels::PackedWeight packed =
+      direct ? pack(reinterpret_cast<const float*>(view.bytes.data())) : pack(to_f32(view).data());
+  if (release_) release_(view);
+  return packed;
 }
 
 kernels::PackedWeight WeightLoader::conv1d_columns(const std::string& prefix, int k, int n_total, int col0,

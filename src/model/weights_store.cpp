@@ -133,10 +133,6 @@ const TensorView& WeightStore::require(std::string_view name, std::span<const in
   return view;
 }
 
-}  // namespace vkcap
-
-namespace vkcap {
-
 void WeightStore::release(const TensorView& view) const {
   for (const auto& f : safetensors_) f->release(view);
   for (const auto& f : torch_) f->release(view);
