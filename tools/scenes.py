@@ -157,14 +157,18 @@ def caption_of(meta):
     return f"{phrase[0]} {RELATION_WORDS[meta['relation']]} {phrase[1]}"
 
 
-def make_scene(seed, index):
-    """Returns {"image": PIL RGB image, "caption": str, "meta": dict}."""
+def make_scene(seed, index, kind_weights=None):
+    """Returns {"image": PIL RGB image, "caption": str, "meta": dict}.
+
+    kind_weights (default KIND_WEIGHTS, the mix every evaluation uses) lets training draw
+    more of the scenes it finds hard; the scene is still a pure function of its arguments."""
+    weights = kind_weights or KIND_WEIGHTS
     rng = np.random.default_rng([seed, index])
     r = rng.random()
-    kinds = list(KIND_WEIGHTS)
+    kinds = list(weights)
     acc, kind = 0.0, kinds[-1]
     for k in kinds:
-        acc += KIND_WEIGHTS[k]
+        acc += weights[k]
         if r < acc:
             kind = k
             break

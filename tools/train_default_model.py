@@ -83,8 +83,8 @@ def pixel_values(images):
     return torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
 
 
-def batch(seed, start, n):
-    sc = [scenes.make_scene(seed, start + i) for i in range(n)]
+def batch(seed, start, n, kind_weights=None):
+    sc = [scenes.make_scene(seed, start + i, kind_weights) for i in range(n)]
     toks = [encode(s["caption"]) for s in sc]
     L = max(len(t) for t in toks) + 1
     inp = torch.full((n, L), PAD, dtype=torch.long)
@@ -95,9 +95,35 @@ def batch(seed, start, n):
     return pixel_values([s["image"] for s in sc]), inp, tgt
 
 
-def init_weights(model):
+def sincos_grid(grid, width, amplitude, base=100.0):
+    """[1 + grid*grid, width] position table: CLS row zero, then for the patch at (row, col)
+    width/4 sines and width/4 cosines of the row and the same of the column.
+
+    Why: two-object captions hinge on "are they side by side or one over the other", a
+    comparison of rows and columns. With this start, q.k between two patches already
+    depends on their row and column offsets, so attention can find "same row" from step 0
+    instead of first having to learn the grid from random vectors. Base 100 (not 10000)
+    because the grid is only 8 wide: most frequencies of 10000 would be flat over it."""
+    quarter = width // 4
+    omega = base ** (-torch.arange(quarter, dtype=torch.float64) / quarter)
+    pos = torch.arange(grid, dtype=torch.float64)
+    def axis(values):
+        angles = values[:, None] * omega[None, :]
+        return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
+    rows = axis(pos.repeat_interleave(grid))  # patches are row-major
+    cols = axis(pos.repeat(grid))
+    table = torch.zeros(1 + grid * grid, width, dtype=torch.float64)
+    table[1:, :4 * quarter] = torch.cat([rows, cols], dim=1)
+    return (table * amplitude).float()
+
+
+def init_weights(model, pos_init="random", pos_amplitude=0.5):
     for name, p in model.named_parameters():
-        if p.dim() >= 2 and "embedding" not in name:
+        if name.endswith("position_embedding") and pos_init == "sincos":
+            grid = math.isqrt(p.shape[1] - 1)
+            with torch.no_grad():
+                p.copy_(sincos_grid(grid, p.shape[2], pos_amplitude)[None])
+        elif p.dim() >= 2 and "embedding" not in name:
             torch.nn.init.trunc_normal_(p, std=0.02)
         elif name.endswith("bias"):
             torch.nn.init.zeros_(p)
@@ -151,14 +177,18 @@ def write_model_dir(model, config, out):
 
 @torch.no_grad()
 def validate(model, seed, n, bs=100):
+    """Exact-match rate over n scenes of the evaluation mix, overall and per scene kind."""
     model.eval()
-    exact = 0
+    hits, totals = {}, {}
     for s0 in range(0, n, bs):
         sc = [scenes.make_scene(seed, s0 + i) for i in range(min(bs, n - s0))]
         seqs = model.greedy(pixel_values([s["image"] for s in sc]))
-        exact += sum(decode(q) == s["caption"] for q, s in zip(seqs, sc))
+        for q, s in zip(seqs, sc):
+            kind = s["meta"]["kind"]
+            totals[kind] = totals.get(kind, 0) + 1
+            hits[kind] = hits.get(kind, 0) + (decode(q) == s["caption"])
     model.train()
-    return exact / n
+    return sum(hits.values()) / n, {k: round(hits[k] / totals[k], 4) for k in sorted(totals)}
 
 
 def main():
@@ -185,6 +215,11 @@ def main():
                     help="wall-time budget for the cosine schedule (0 = steps only)")
     ap.add_argument("--max-minutes", type=float, default=0, help="stop early (0 = never)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--pos-init", choices=["random", "sincos"], default="sincos",
+                    help="vision position embeddings start random or as a 2-D sin-cos grid")
+    ap.add_argument("--pos-amplitude", type=float, default=0.5)
+    ap.add_argument("--train-mix", default="single=0.15,relation=0.6,count=0.25",
+                    help="kind weights of training scenes (evaluation keeps scenes.KIND_WEIGHTS)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -192,7 +227,10 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     config = make_config(a)
     model = blip_tiny.BlipForConditionalGeneration(config)
-    init_weights(model)
+    init_weights(model, a.pos_init, a.pos_amplitude)
+    train_mix = {k: float(v) for k, v in (kv.split("=") for kv in a.train_mix.split(","))}
+    if set(train_mix) != set(scenes.KIND_WEIGHTS) or abs(sum(train_mix.values()) - 1) > 1e-9:
+        raise SystemExit(f"--train-mix must weight {sorted(scenes.KIND_WEIGHTS)} and sum to 1")
     model.train()
     nparams = sum(p.numel() for p in model.parameters())
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embedding" not in n]
@@ -218,7 +256,7 @@ def main():
             warm_minutes = elapsed
         for g in opt.param_groups:
             g["lr"] = lr
-        px, inp, tgt = batch(a.data_seed, next_scene, a.batch)
+        px, inp, tgt = batch(a.data_seed, next_scene, a.batch, train_mix)
         next_scene += a.batch
         logits = model(px, inp)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=-100)
@@ -232,10 +270,10 @@ def main():
             print(f"step {step} loss {loss_avg:.4f} lr {lr:.2e} {elapsed:.1f} min", flush=True)
         stop = (a.max_minutes and elapsed > a.max_minutes) or (step > a.warmup and progress >= 1.0)
         if step % a.save_every == 0 or step == a.steps or stop:
-            acc = validate(model, 998, a.val_scenes)
+            acc, per_kind = validate(model, 998, a.val_scenes)
             write_model_dir(model, config, f"{a.out}/latest")
             rec = {"event": "val", "step": step, "progress": round(progress, 4), "minutes": round(elapsed, 2), "loss": loss_avg,
-                   "lr": lr, "exact": acc, "scenes_seen": next_scene}
+                   "lr": lr, "exact": acc, "exact_by_kind": per_kind, "scenes_seen": next_scene}
             print(json.dumps(rec), flush=True)
             log.write(json.dumps(rec) + "\n")
             log.flush()
