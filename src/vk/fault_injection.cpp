@@ -25,11 +25,13 @@ FaultInjector::FaultInjector(const std::string& spec) {
     kind_ = Kind::DeviceLost;
   else if (kind == "submit-error")
     kind_ = Kind::SubmitError;
+  else if (kind == "validation-message")
+    kind_ = Kind::ValidationMessage;
   const std::string number = at == std::string::npos ? "" : spec.substr(at + 1);
   char* end = nullptr;
   const unsigned long long n = number.empty() ? 0 : std::strtoull(number.c_str(), &end, 10);
   if (kind_ == Kind::None || n == 0 || *end != '\0')
-    throw Error("VKCAP_FAULT_INJECT='" + spec + "': expected device-lost@N or submit-error@N (N >= 1)");
+    throw Error("VKCAP_FAULT_INJECT='" + spec + "': expected device-lost@N, submit-error@N or validation-message@N (N >= 1)");
   at_ = n;
 }
 
@@ -38,7 +40,10 @@ VkResult FaultInjector::before_submit() {
   const uint64_t n = ++submits_;
   if (kind_ == Kind::DeviceLost && n >= at_) return VK_ERROR_DEVICE_LOST;
   if (kind_ == Kind::SubmitError && n == at_) return VK_ERROR_UNKNOWN;
+  if (kind_ == Kind::ValidationMessage && n == at_) message_due_ = true;
   return VK_SUCCESS;
 }
+
+bool FaultInjector::validation_message_due() { return message_due_.exchange(false); }
 
 }  // namespace vkcap::vk

@@ -4,6 +4,9 @@
 // submission fail exactly as the driver would report it. Unset, it costs one counter increment.
 //   VKCAP_FAULT_INJECT=device-lost@N    submission N (1-based) and every later one: VK_ERROR_DEVICE_LOST
 //   VKCAP_FAULT_INJECT=submit-error@N   submission N only: VK_ERROR_UNKNOWN (a transient failure)
+//   VKCAP_FAULT_INJECT=validation-message@N   submission N goes ahead, but first a message is
+//       sent through the validation messenger (vkSubmitDebugUtilsMessageEXT), as the layer would
+//       for a real mistake: proves that the tests which watch for validation messages see them.
 #include <vulkan/vulkan.h>
 
 #include <atomic>
@@ -20,12 +23,15 @@ class FaultInjector {
 
   // Called before every vkQueueSubmit: VK_SUCCESS, or the result to report instead of submitting.
   VkResult before_submit();
+  // True once, right after the before_submit() that reached validation-message@N.
+  bool validation_message_due();
 
  private:
-  enum class Kind { None, DeviceLost, SubmitError };
+  enum class Kind { None, DeviceLost, SubmitError, ValidationMessage };
   Kind kind_ = Kind::None;
   uint64_t at_ = 0;
   std::atomic<uint64_t> submits_{0};
+  std::atomic<bool> message_due_{false};
 };
 
 }  // namespace vkcap::vk

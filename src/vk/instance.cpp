@@ -131,6 +131,18 @@ Instance::~Instance() {
 
 void Instance::set_message_sink(MessageSink sink) { sink_ = std::move(sink); }
 
+void Instance::send_test_message(const char* text) {
+  if (!messenger_) return;
+  auto submit = reinterpret_cast<PFN_vkSubmitDebugUtilsMessageEXT>(
+      vkGetInstanceProcAddr(instance_, "vkSubmitDebugUtilsMessageEXT"));
+  if (!submit) return;
+  VkDebugUtilsMessengerCallbackDataEXT data{VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CALLBACK_DATA_EXT};
+  data.pMessageIdName = "VKCAP-fault-injection";
+  data.pMessage = text;
+  submit(instance_, VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT, VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT,
+         &data);
+}
+
 VKAPI_ATTR VkBool32 VKAPI_CALL Instance::on_message(VkDebugUtilsMessageSeverityFlagBitsEXT,
                                                     VkDebugUtilsMessageTypeFlagsEXT,
                                                     const VkDebugUtilsMessengerCallbackDataEXT* data,

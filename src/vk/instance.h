@@ -40,6 +40,9 @@ class Instance {
   uint64_t validation_messages() const { return messages_.load(); }
   // Where messages go (default: stderr). Tests install a sink that fails the running test.
   void set_message_sink(MessageSink sink);
+  // Sends `text` through the validation messenger as an error, exactly as the layer reports one
+  // (VKCAP_FAULT_INJECT=validation-message@N). Without validation there is no messenger: no-op.
+  void send_test_message(const char* text);
 
  private:
   static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlagBitsEXT,

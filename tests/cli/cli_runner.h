@@ -80,17 +80,29 @@ inline pid_t spawn_vkcap(const std::vector<std::string>& args, const fs::path& d
   return pid;
 }
 
-inline RunResult wait_vkcap(pid_t pid, const fs::path& dir) {
+// The first validation message in a child's stderr ("" if none).
+inline std::string child_validation_message(const std::string& err) {
+  const size_t at = err.find("Vulkan validation:");
+  return at == std::string::npos ? "" : err.substr(at, err.find('\n', at) - at);
+}
+
+// Waits for the child and collects its exit code and output, without judging them.
+inline RunResult collect_vkcap(pid_t pid, const fs::path& dir) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_text(dir / ".stdout");
   r.err = read_text(dir / ".stderr");
+  return r;
+}
+
+inline RunResult wait_vkcap(pid_t pid, const fs::path& dir) {
+  RunResult r = collect_vkcap(pid, dir);
   // The children inherit VKCAP_VALIDATE=1 from ctest: a validation message there fails the test
   // that ran them, as one in this process would.
-  if (const size_t at = r.err.find("Vulkan validation:"); at != std::string::npos) {
-    const std::string what = "the vkcap child process reported: " + r.err.substr(at, r.err.find('\n', at) - at);
+  if (const std::string message = child_validation_message(r.err); !message.empty()) {
+    const std::string what = "the vkcap child process reported: " + message;
     ADD_FAIL_CHECK_AT(__FILE__, __LINE__, what);
   }
   return r;

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <optional>
 
 #include "cli/cli_runner.h"
 #include "vk/context.h"
@@ -16,11 +17,20 @@ namespace {
 const std::string kFixture = "blip_tiny_a";
 const std::string kModel = (kFixtures / kFixture).string();
 
-// Sets an environment variable for the processes spawned in its lifetime.
+// Sets an environment variable for the processes spawned in its lifetime, then restores it.
 struct ScopedEnv {
   std::string name;
-  ScopedEnv(std::string n, const std::string& value) : name(std::move(n)) { ::setenv(name.c_str(), value.c_str(), 1); }
-  ~ScopedEnv() { ::unsetenv(name.c_str()); }
+  std::optional<std::string> before;
+  ScopedEnv(std::string n, const std::string& value) : name(std::move(n)) {
+    if (const char* old = std::getenv(name.c_str())) before = old;
+    ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (before)
+      ::setenv(name.c_str(), before->c_str(), 1);
+    else
+      ::unsetenv(name.c_str());
+  }
 };
 
 // `count` fixture images in `dir` as photo0.png ...; returns the expected caption per path.
@@ -130,7 +140,23 @@ TEST_CASE("VKCAP_FAULT_INJECT: a malformed value is refused with the accepted fo
   ScopedEnv fault("VKCAP_FAULT_INJECT", "device-lost@soon");
   RunResult r = run_vkcap(caption_args(dir / "images", dir / "out.jsonl"), dir.path);
   CHECK(r.exit_code != 0);
-  CHECK(contains(r.err, "expected device-lost@N or submit-error@N"));
+  CHECK(contains(r.err, "expected device-lost@N, submit-error@N or validation-message@N"));
+}
+
+// Every CLI test relies on wait_vkcap failing it when a child reports a validation message;
+// here a child is made to report one, to show that the watcher really sees it.
+TEST_CASE("a validation message in a child process is seen by the runner that fails CLI tests") {
+  TempDir dir;
+  const auto expected = make_images(dir / "images", 1);
+  ScopedEnv validate("VKCAP_VALIDATE", "1");
+  ScopedEnv fault("VKCAP_FAULT_INJECT", "validation-message@2");
+  const RunResult r = collect_vkcap(spawn_vkcap(caption_args(dir / "images", dir / "out.jsonl"), dir.path), dir.path);
+  CHECK(r.exit_code == 0);  // a validation message is reported, not fatal
+  const std::string message = child_validation_message(r.err);
+  CHECK(contains(message, "injected by VKCAP_FAULT_INJECT=validation-message"));
+  const auto records = parse_jsonl(read_text(dir / "out.jsonl"));
+  REQUIRE(records.size() == 1);
+  CHECK(records[0]["caption"] == expected.begin()->second);
 }
 
 TEST_CASE("out of device memory: the batch is halved and every image is still captioned") {
