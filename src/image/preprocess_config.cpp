@@ -8,6 +8,7 @@
 #include "image/preprocess.h"
 #include "util/error.h"
 #include "util/json_limits.h"
+#include "util/json_parse.h"
 
 namespace vkcap {
 
@@ -104,13 +105,7 @@ std::string processor_type(const json& root) {
 
 PreprocessConfig parse_preprocess_config(std::string_view text, std::string_view name) {
   const std::string file(name);
-  check_json_depth(text, file);
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::exception& e) {
-    throw Error(file + ": not valid JSON (" + e.what() + ")");
-  }
+  const json root = parse_json_text(text, file);
   if (!root.is_object()) throw Error(file + ": expected a JSON object at the top level");
 
   PreprocessConfig c = processor_type(root).starts_with("Blip") ? PreprocessConfig::blip_defaults()

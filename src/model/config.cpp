@@ -7,6 +7,7 @@
 
 #include "util/error.h"
 #include "util/json_limits.h"
+#include "util/json_parse.h"
 
 namespace vkcap {
 
@@ -210,13 +211,7 @@ void read_vit_gpt2(const Section& top, ModelConfig& c) {
 }  // namespace
 
 ModelConfig parse_model_config(const std::string& text, const std::string& file) {
-  check_json_depth(text, file);
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::exception& e) {
-    throw Error(file + ": not valid JSON (" + e.what() + ")");
-  }
+  const json root = parse_json_text(text, file);
   if (!root.is_object()) throw Error(file + ": expected a JSON object at the top level");
   const Section top(root, "", file);
 

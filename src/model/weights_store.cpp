@@ -10,6 +10,7 @@
 #include "model/torch_checkpoint.h"
 #include "util/error.h"
 #include "util/json_limits.h"
+#include "util/json_parse.h"
 
 namespace vkcap {
 
@@ -60,13 +61,7 @@ void WeightStore::add(const TensorView& view, const fs::path& file) {
 void WeightStore::load_index(const fs::path& index_file, bool safetensors) {
   const std::string file = index_file.string();
   const std::string text = read_config_text(index_file);
-  check_json_depth(text, file);
-  nlohmann::json index;
-  try {
-    index = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(file + ": not valid JSON (" + e.what() + ")");
-  }
+  nlohmann::json index = parse_json_text(text, file);
   if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
     throw Error(file + ": expected an object with a 'weight_map' object");
 

@@ -6,6 +6,7 @@
 #include "text/unicode.h"
 #include "util/error.h"
 #include "util/json_limits.h"
+#include "util/json_parse.h"
 
 namespace vkcap::text {
 namespace fs = std::filesystem;
@@ -48,12 +49,7 @@ std::string read_text_file(const fs::path& path, uintmax_t max_bytes) {
 
 nlohmann::json read_json_file(const fs::path& path) {
   const std::string text = read_text_file(path, kMaxJsonBytes);
-  check_json_depth(text, path.string());
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path.string() + ": malformed JSON: " + e.what());
-  }
+  return parse_json_text(text, path.string());
 }
 
 namespace {

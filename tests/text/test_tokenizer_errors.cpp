@@ -58,7 +58,7 @@ TEST_CASE("malformed vocab.json is refused, naming the file") {
   dir.write("vocab.json", R"({"a": 0, "b": )");
   dir.write("merges.txt", "#version: 0.2\na b\n");
   const std::string message = load_error(dir.path);
-  CHECK(message.find((dir.path / "vocab.json").string() + ": malformed JSON") == 0);
+  CHECK(message.find((dir.path / "vocab.json").string() + ": not valid JSON") == 0);
   dir.write("vocab.json", R"({"a": "zero"})");
   CHECK(load_error(dir.path).find("vocab.json: vocabulary[\"a\"] = \"zero\"") != std::string::npos);
   dir.write("vocab.json", R"(["a", "b"])");
