@@ -14,9 +14,11 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$src/examples/photos}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-chmod 755 "$tmp"  # run as root, apt fetches as the _apt user, which must be able to write here
 
-(cd "$tmp" && apt-get download python3-skimage >/dev/null) || {
+# (As root apt warns that its _apt user cannot write to the temporary directory and downloads
+# as root instead: harmless, so its messages are shown only when the download fails.)
+(cd "$tmp" && apt-get download python3-skimage >/dev/null 2>"$tmp/apt.log") || {
+  cat "$tmp/apt.log" >&2
   echo "get_photos.sh: 'apt-get download python3-skimage' failed (is a Debian/Ubuntu mirror reachable?)" >&2
   exit 1
 }
