@@ -35,15 +35,14 @@ FaultInjector::FaultInjector(const std::string& spec) {
   at_ = n;
 }
 
-VkResult FaultInjector::before_submit() {
+VkResult FaultInjector::before_submit(Instance& instance) {
   if (kind_ == Kind::None) return VK_SUCCESS;
   const uint64_t n = ++submits_;
   if (kind_ == Kind::DeviceLost && n >= at_) return VK_ERROR_DEVICE_LOST;
   if (kind_ == Kind::SubmitError && n == at_) return VK_ERROR_UNKNOWN;
-  if (kind_ == Kind::ValidationMessage && n == at_) message_due_ = true;
+  if (kind_ == Kind::ValidationMessage && n == at_)
+    instance.send_test_message("injected by VKCAP_FAULT_INJECT=validation-message (a test of the watchers)");
   return VK_SUCCESS;
 }
-
-bool FaultInjector::validation_message_due() { return message_due_.exchange(false); }
 
 }  // namespace vkcap::vk

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <string>
 
+#include "vk/instance.h"
+
 namespace vkcap::vk {
 
 class FaultInjector {
@@ -22,16 +24,14 @@ class FaultInjector {
   explicit FaultInjector(const std::string& spec);
 
   // Called before every vkQueueSubmit: VK_SUCCESS, or the result to report instead of submitting.
-  VkResult before_submit();
-  // True once, right after the before_submit() that reached validation-message@N.
-  bool validation_message_due();
+  // validation-message@N sends its message through `instance` here.
+  VkResult before_submit(Instance& instance);
 
  private:
   enum class Kind { None, DeviceLost, SubmitError, ValidationMessage };
   Kind kind_ = Kind::None;
   uint64_t at_ = 0;
   std::atomic<uint64_t> submits_{0};
-  std::atomic<bool> message_due_{false};
 };
 
 }  // namespace vkcap::vk

@@ -207,9 +207,7 @@ void Recorder::submit() {
   submit.commandBufferCount = 1;
   submit.pCommandBuffers = &commands_;
   check(vkResetFences(context_.device(), 1, &fence_), "vkResetFences");
-  check(context_.faults().before_submit(), "vkQueueSubmit");
-  if (context_.faults().validation_message_due())
-    context_.instance().send_test_message("injected by VKCAP_FAULT_INJECT=validation-message (a test of the watchers)");
+  check(context_.faults().before_submit(context_.instance()), "vkQueueSubmit");
   check(vkQueueSubmit(context_.queue(), 1, &submit, fence_), "vkQueueSubmit");
   check(vkWaitForFences(context_.device(), 1, &fence_, VK_TRUE, UINT64_MAX), "vkWaitForFences");
   if (queries_ && queries_used_ > 0) {
