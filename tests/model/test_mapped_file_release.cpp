@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,21 +20,23 @@ using vkcap::MappedFile;
 
 namespace {
 
-// Resident kB of the mapping that starts at `start`, from /proc/self/smaps; -1 if not found.
-long resident_kb(const void* start) {
+// Resident kB of every mapping of `file` in this process, from /proc/self/smaps (0 if none).
+long resident_kb_of_file(const fs::path& file) {
   std::ifstream smaps("/proc/self/smaps");
-  std::ostringstream want;
-  want << std::hex << reinterpret_cast<uintptr_t>(start) << '-';
+  const std::string name = fs::canonical(file).string();
   std::string line;
   bool inside = false;
+  long total = 0;
   while (std::getline(smaps, line)) {
-    if (line.rfind(want.str(), 0) == 0) {
-      inside = true;
+    const bool header = !line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) &&
+                        line.find('-') != std::string::npos && line.find(':') > line.find(' ');
+    if (header) {
+      inside = line.size() >= name.size() && line.compare(line.size() - name.size(), name.size(), name) == 0;
     } else if (inside && line.rfind("Rss:", 0) == 0) {
-      return std::stol(line.substr(4));
+      total += std::stol(line.substr(4));
     }
   }
-  return -1;
+  return total;
 }
 
 uint64_t touch_all(std::span<const uint8_t> bytes) {
@@ -64,7 +65,7 @@ TEST_CASE("MappedFile::release drops the released pages from this process, and t
   const auto bytes = mapped.bytes();
   REQUIRE(bytes.size() == size);
   const uint64_t sum = touch_all(bytes);
-  const long all_kb = resident_kb(bytes.data());
+  const long all_kb = resident_kb_of_file(file.path);
   MESSAGE("resident after reading every page: " << all_kb << " kB");
   REQUIRE(all_kb >= long(size / 1024) - 64);
 
@@ -72,45 +73,23 @@ TEST_CASE("MappedFile::release drops the released pages from this process, and t
   const uint8_t elsewhere[8192] = {};
   mapped.release({elsewhere, sizeof elsewhere});
   mapped.release(bytes.subspan(100, 200));
-  CHECK(resident_kb(bytes.data()) >= all_kb - 4);
+  CHECK(resident_kb_of_file(file.path) >= all_kb - 4);
 
   // The first half goes; only whole pages inside the span are dropped.
   mapped.release(bytes.subspan(0, size / 2));
-  const long half_kb = resident_kb(bytes.data());
+  const long half_kb = resident_kb_of_file(file.path);
   MESSAGE("after releasing the first half: " << half_kb << " kB");
   CHECK(half_kb <= all_kb - long(size / 2 / 1024) + 8);
   CHECK(half_kb >= long(size / 2 / 1024) - 64);
 
   mapped.release(bytes);
-  CHECK(resident_kb(bytes.data()) <= 8);
+  CHECK(resident_kb_of_file(file.path) <= 8);
 
   // Released pages fault back in from the file with the same contents.
   CHECK(touch_all(bytes) == sum);
   CHECK(bytes[size - 1] == static_cast<uint8_t>((size - 1) * 131 + ((size - 1) >> 12)));
 }
 
-namespace {
-
-// Resident kB of every mapping of `file` in this process, from /proc/self/smaps (0 if none).
-long resident_kb_of_file(const fs::path& file) {
-  std::ifstream smaps("/proc/self/smaps");
-  const std::string name = fs::canonical(file).string();
-  std::string line;
-  bool inside = false;
-  long total = 0;
-  while (std::getline(smaps, line)) {
-    const bool header = !line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) &&
-                        line.find('-') != std::string::npos && line.find(':') > line.find(' ');
-    if (header) {
-      inside = line.size() >= name.size() && line.compare(line.size() - name.size(), name.size(), name) == 0;
-    } else if (inside && line.rfind("Rss:", 0) == 0) {
-      total += std::stol(line.substr(4));
-    }
-  }
-  return total;
-}
-
-}  // namespace
 
 TEST_CASE("WeightStore::release drops a checkpoint's tensors from memory while the store stays open") {
   // CaptionModel hands every tensor to WeightStore::release right after uploading it; here the
