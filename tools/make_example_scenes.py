@@ -21,14 +21,12 @@ INDICES = [3, 5, 14, 4, 0, 9]  # two single, two relation ("above", "to the left
 
 
 def greedy_ids(model_dir, images):
-    """PyTorch greedy token ids ([DEC] ... [SEP]) of the model for each image."""
-    import torch
-    import blip_tiny
-    import train_default_model
-    model = blip_tiny.load_pretrained(model_dir)
-    model.eval()
-    with torch.no_grad():
-        return [[int(t) for t in q] for q in model.greedy(train_default_model.pixel_values(images))]
+    """PyTorch greedy token ids ([DEC] ... [SEP]) for each image, computed exactly as
+    tools/eval_default_model.py computes the evaluation's reference ids."""
+    import eval_default_model as ev
+    ev.import_reference_stack()
+    model = ev.blip_tiny.load_pretrained(model_dir)
+    return [[int(t) for t in q] for q in model.greedy(ev.pixel_values(images, model_dir))]
 
 
 def main():
