@@ -71,14 +71,9 @@ def shaders_in(dump):
             if start.group(1) is None and start.group(2) is None:  # "cs_variant:" opens a shader
                 current = []
                 shaders.append(current)
-            continue
-        if not SHADER_START.match(line) and line and not line[0].isspace():
-            # another JIT function (a texture sampler, ...) ends the current shader
-            if line.endswith(":"):
-                current = None
-            continue
-        m = INSTRUCTION.match(line)
-        if m and current is not None:
+        elif line.endswith(":") and not line[0].isspace():
+            current = None  # another JIT function (a texture sampler, ...) ends the shader
+        elif current is not None and (m := INSTRUCTION.match(line)):
             current.append((m.group(1), m.group(2)))
     return shaders
 
