@@ -99,6 +99,8 @@ TEST_CASE("indexes that point outside the directory or at the wrong shard are re
   CHECK(store_error(dir).find("shard 'gone.safetensors' is missing") != std::string::npos);
   write_text(dir / "model.safetensors.index.json", R"({"weight_map":[]})");
   CHECK(store_error(dir).find("expected an object with a 'weight_map' object") != std::string::npos);
+  write_text(dir / "model.safetensors.index.json", R"({"weight_map":{"w":)");
+  CHECK(store_error(dir).find("model.safetensors.index.json: not valid JSON") != std::string::npos);
 }
 
 TEST_CASE("a directory without weights says what it looked for") {
