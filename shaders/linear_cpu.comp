@@ -17,6 +17,11 @@
 // Every buffer is reached through buffer_reference pointers in push constants: llvmpipe turns
 // those loads into single hardware gathers, while descriptor loads become per-lane loops
 // (shared/LAVAPIPE.md §2). WEIGHTS_F16: the panel holds fp16 read 4 at a time as one uint64.
+// WEIGHT_TEXELS: the weights are read instead through a uniform texel buffer view of the same
+// bytes, one RGBA texel (= one lane's 4 weights of one k) per fetch; RGBA16F views convert fp16.
+// Why: on CPUs without fast gathers (AVX2 only) LLVM splits each buffer_reference gather into 8
+// branchy one-lane loads, while llvmpipe compiles a texel fetch into 8 unmasked 16-byte loads and
+// a transpose — about twice the GEMM throughput measured on an AVX2 EPYC (README "Speed").
 #extension GL_EXT_buffer_reference : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -33,6 +38,10 @@ layout(local_size_x_id = 0) in;
 
 #include "linear_epilogue.glsl"
 
+#ifdef WEIGHT_TEXELS
+#extension GL_EXT_samplerless_texture_functions : require
+layout(binding = 0) uniform textureBuffer weight_texels;  // RGBA32F, or RGBA16F for fp16 weights
+#endif
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer Floats { float v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 8) readonly buffer Words64 { uint64_t v[]; };
 
@@ -60,6 +69,12 @@ void main() {
   vec4 acc[RB];
   [[unroll]] for (uint r = 0; r < RB; ++r) acc[r] = vec4(0.0);
 
+#if defined(WEIGHT_TEXELS)
+  // Texel index of this lane's stream at k = 0 (ls is a multiple of 4: one texel per k).
+  int wt = int((panel * SG + lane) * (ls / 4u));
+#define LOAD_W(j) vec4 w = texelFetch(weight_texels, wt + int(j));
+#define ADVANCE_W wt += 8;
+#else
 #ifdef WEIGHTS_F16
   const uint W_BYTES = 2u;
 #define LOAD_W(j) \
@@ -75,6 +90,8 @@ void main() {
   // Bytes of one k step of a lane stream: each gather touches SG cache lines, one per lane.
   const uint W_ROW = 4u * W_BYTES;
   uint64_t wp = w_address + uint64_t(panel * SG + lane) * ls * W_BYTES;
+#define ADVANCE_W wp += 8u * W_ROW;
+#endif
 #define STEP(j) { LOAD_W(j) \
   [[unroll]] for (uint r = 0; r < RB; ++r) acc[r] += subgroupBroadcast(a[r], j) * w; }
 #define BLOCK STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5) STEP(6) STEP(7)
@@ -84,7 +101,7 @@ void main() {
     float a[RB];
     [[unroll]] for (uint r = 0; r < RB; ++r) a[r] = Floats(xp + x_row[r]).v[0];
     BLOCK
-    wp += 8u * W_ROW;
+    ADVANCE_W
     xp += 32u;
   }
   if (k_full < k) {  // K tail: the panel is zero padded to kp, x is masked

@@ -16,6 +16,8 @@
 // until its slowest lane arrives; with lane streams each gather touches SG different cache lines
 // (SG memory requests in flight) instead of one, and P panels add P independent streams per
 // lane. All RB rows share each weight load, so beams cost almost nothing extra.
+// WEIGHT_TEXELS: weights read through a uniform texel buffer view (one RGBA32F or RGBA16F texel
+// = one lane's 4 weights of one k); see linear_cpu.comp for why (CPUs without fast gathers).
 #extension GL_EXT_buffer_reference : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -33,6 +35,10 @@ layout(local_size_x_id = 0) in;
 
 #include "linear_epilogue.glsl"
 
+#ifdef WEIGHT_TEXELS
+#extension GL_EXT_samplerless_texture_functions : require
+layout(binding = 0) uniform textureBuffer weight_texels;  // RGBA32F, or RGBA16F for fp16 weights
+#endif
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer Floats { float v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 8) readonly buffer Words64 { uint64_t v[]; };
 
@@ -57,6 +63,13 @@ void main() {
   [[unroll]] for (uint r = 0; r < RB; ++r) x_row[r] = min(row0 + r, m - 1u) * x_stride * 4u;
   uint64_t xp = x_address + uint64_t(lane & 7u) * 4u;
 
+#if defined(WEIGHT_TEXELS)
+  // Texel index of each panel's stream for this lane at k = 0 (one RGBA texel per k).
+  int wt[P];
+  [[unroll]] for (uint q = 0; q < P; ++q) wt[q] = int((min(panel0 + q, panels - 1u) * SG + lane) * (ls / 4u));
+#define LOAD_W(q, j) vec4 w = texelFetch(weight_texels, wt[q] + int(j));
+#define ADVANCE_W [[unroll]] for (uint q = 0; q < P; ++q) wt[q] += 8;
+#else
 #ifdef WEIGHTS_F16
   const uint W_BYTES = 2u;
 #define LOAD_W(q, j) \
@@ -72,6 +85,8 @@ void main() {
   uint64_t wp[P];
   [[unroll]] for (uint q = 0; q < P; ++q)
     wp[q] = w_address + uint64_t(min(panel0 + q, panels - 1u) * SG + lane) * ls * W_BYTES;
+#define ADVANCE_W [[unroll]] for (uint q = 0; q < P; ++q) wp[q] += 32u * W_BYTES;
+#endif
 
   vec4 acc[RB][P];
   [[unroll]] for (uint r = 0; r < RB; ++r)
@@ -86,7 +101,7 @@ void main() {
     float a[RB];
     [[unroll]] for (uint r = 0; r < RB; ++r) a[r] = Floats(xp + x_row[r]).v[0];
     BLOCK
-    [[unroll]] for (uint q = 0; q < P; ++q) wp[q] += 32u * W_BYTES;
+    ADVANCE_W
     xp += 32u;
   }
   if (k_full < k) {  // K tail: the streams are zero padded to kp, x is masked

@@ -84,11 +84,12 @@ void record_cpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
   const uint32_t rb = tile.rows;
   const uint32_t act = activation_code(a.activation), bias_flag = w.has_bias() ? 1u : 0u,
                  residual_flag = has_residual ? 1u : 0u;
-  const vk::Kernel& kernel =
-      matvec ? ctx.kernel({f16 ? "linear_cpu_mv_f16" : "linear_cpu_mv", 0, sizeof(CpuPush),
-                           {sg, rb, act, bias_flag, residual_flag, tile.panels}})
-             : ctx.kernel({f16 ? "linear_cpu_f16" : "linear_cpu", 0, sizeof(CpuPush),
-                           {sg, rb, act, bias_flag, residual_flag}});
+  // Kernel names: linear_cpu[_mv][_f16 | _texels]; a texel view converts fp16 by its format.
+  const bool texels = w.fetch == WeightFetch::Texels;
+  const std::string name = std::string(matvec ? "linear_cpu_mv" : "linear_cpu") + (texels ? "_texels" : f16 ? "_f16" : "");
+  std::vector<uint32_t> constants{sg, rb, act, bias_flag, residual_flag};
+  if (matvec) constants.push_back(tile.panels);
+  const vk::Kernel& kernel = ctx.kernel({name, 0, sizeof(CpuPush), constants, texels ? 1u : 0u});
   CpuPush push{};
   push.x = a.x.address();
   push.w = w.weight.address();
@@ -103,7 +104,8 @@ void record_cpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
   push.y_stride = ys;
   push.residual_stride = rs;
   push.ls = static_cast<uint32_t>(w.lane_stride);
-  std::vector<vk::Use> uses{vk::reads_address(*a.x.buffer), vk::reads_address(w.weight)};
+  std::vector<vk::Use> uses{vk::reads_address(*a.x.buffer),
+                            texels ? vk::reads_texels(w.weight, weight_texel_format(w.type)) : vk::reads_address(w.weight)};
   if (w.has_bias()) uses.push_back(vk::reads_address(w.bias));
   if (has_residual) uses.push_back(vk::reads_address(*a.residual.buffer));
   uses.push_back(vk::writes_address(*a.y.buffer));

@@ -8,6 +8,9 @@ namespace vkcap::kernels {
 enum class WeightType { F32, F16 };
 enum class WeightLayout { OutIn /* [N,K] nn.Linear */, InOut /* [K,N] GPT-2 Conv1D */ };
 enum class Activation { None, GeluErf, GeluTanh };
+// How the Cpu variant's kernels read the panel-packed weights (same bytes either way):
+// Texels through a uniform texel buffer view, Addresses through buffer_reference loads.
+enum class WeightFetch { Addresses, Texels };
 // A linear layer's weight (and optional bias) uploaded once, in the layout the chosen kernel
 // variant reads fastest (e.g. panel-packed for the CPU variant). fp16 weights are converted on
 // the host at pack time (round to nearest even); bias stays f32.
@@ -15,6 +18,8 @@ enum class Activation { None, GeluErf, GeluTanh };
 //                "lane streams", stream l holding W[k, p·panel_width + 4l .. +3] for k = 0 ..
 //                k_padded−1 (K rounded up to 8) contiguously, streams lane_stride elements apart
 //                (4·k_padded + one cache line), zero padded (linear_cpu.comp, linear_cpu_mv.comp).
+//                With WeightFetch::Texels the kernels read the same bytes as one RGBA32F (fp16:
+//                RGBA16F) texel per lane and k.
 //   Gpu variant: [N, k_padded] row-major (K rounded up to 2 for fp16 pairs) (linear_gpu*.comp).
 struct PackedWeight {
   vk::Buffer weight;
@@ -25,15 +30,29 @@ struct PackedWeight {
   int k_padded = 0;         // rows per panel (Cpu) or row length (Gpu) in the packed weight
   int panel_width = 0;      // Cpu variant only: columns per panel
   int lane_stride = 0;      // Cpu variant only: elements from one lane stream to the next
+  WeightFetch fetch = WeightFetch::Addresses;  // Cpu variant only
   bool has_bias() const { return static_cast<bool>(bias); }
   uint64_t bytes() const;   // device bytes used
 };
-// `w` holds n*k floats in `layout`; `bias` n floats or nullptr.
+// `w` holds n*k floats in `layout`; `bias` n floats or nullptr. `fetch` matters for the Cpu
+// variant only; it must be Addresses where the device has no texel weights.
 PackedWeight pack_linear(vk::Context& ctx, const float* w, const float* bias, int n, int k, WeightLayout layout,
-                         WeightType type, vk::KernelVariant variant);
+                         WeightType type, vk::KernelVariant variant, WeightFetch fetch);
+// The device's choices: its preferred variant, texels where it supports them (DeviceInfo).
+inline WeightFetch preferred_fetch(const vk::DeviceInfo& info) {
+  return info.texel_weights ? WeightFetch::Texels : WeightFetch::Addresses;
+}
+inline PackedWeight pack_linear(vk::Context& ctx, const float* w, const float* bias, int n, int k,
+                                WeightLayout layout, WeightType type, vk::KernelVariant variant) {
+  return pack_linear(ctx, w, bias, n, k, layout, type, variant, preferred_fetch(ctx.info()));
+}
 inline PackedWeight pack_linear(vk::Context& ctx, const float* w, const float* bias, int n, int k,
                                 WeightLayout layout, WeightType type) {
   return pack_linear(ctx, w, bias, n, k, layout, type, ctx.info().preferred_variant());
+}
+// The texel format of a Cpu-variant weight read as texels: 4 weights per texel.
+inline VkFormat weight_texel_format(WeightType type) {
+  return type == WeightType::F16 ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R32G32B32A32_SFLOAT;
 }
 struct LinearArgs {
   const PackedWeight* w = nullptr;

@@ -52,7 +52,8 @@ BenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, int rep
 
   BenchRecord out;
   const bool matvec = s.m <= kLinearMatVecMaxRows;
-  if (packed.variant == vk::KernelVariant::Cpu) out.kernel = matvec ? "linear_cpu_mv" : "linear_cpu";
+  if (packed.variant == vk::KernelVariant::Cpu)
+    out.kernel = std::string(matvec ? "linear_cpu_mv" : "linear_cpu") + (packed.fetch == WeightFetch::Texels ? "_texels" : "");
   else out.kernel = matvec ? "linear_gpu_mv" : "linear_gpu";
   out.shape = "{\"m\":" + std::to_string(s.m) + ",\"n\":" + std::to_string(s.n) + ",\"k\":" + std::to_string(s.k) + "}";
   out.dtype = type == WeightType::F16 ? "f16" : "f32";

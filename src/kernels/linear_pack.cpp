@@ -64,7 +64,7 @@ struct PackedPosition {
 uint64_t PackedWeight::bytes() const { return weight.size() + (bias ? bias.size() : 0); }
 
 PackedWeight pack_linear(vk::Context& ctx, const float* w, const float* bias, int n, int k, WeightLayout layout,
-                         WeightType type, vk::KernelVariant variant) {
+                         WeightType type, vk::KernelVariant variant, WeightFetch fetch) {
   if (!w) throw Error("src/kernels/linear_pack.cpp: pack_linear: weight pointer is null");
   if (n < 1 || k < 1)
     throw Error("src/kernels/linear_pack.cpp: pack_linear: weight shape n=" + std::to_string(n) +
@@ -110,6 +110,17 @@ PackedWeight pack_linear(vk::Context& ctx, const float* w, const float* bias, in
     });
   }
   if (bias) packed.bias = ctx.upload_vector<float>(std::span<const float>(bias, static_cast<size_t>(n)));
+  if (variant == vk::KernelVariant::Cpu && fetch == WeightFetch::Texels) {
+    if (!ctx.info().texel_weights)
+      throw Error("src/kernels/linear_pack.cpp: device '" + ctx.info().name + "' cannot read weights as texels");
+    const VkFormat format = weight_texel_format(type);
+    if (!packed.weight.fits_texel_view(format))
+      throw Error("src/kernels/linear_pack.cpp: a " + std::to_string(n) + "x" + std::to_string(k) +
+                  " weight has more texels than the device's maxTexelBufferElements (" +
+                  std::to_string(ctx.info().max_texel_buffer_elements) + "); set VKCAP_WEIGHT_FETCH=addresses");
+    packed.weight.texel_view(format);  // created now, not while recording
+    packed.fetch = WeightFetch::Texels;
+  }
   return packed;
 }
 

@@ -28,6 +28,17 @@ Context::Context(const ContextOptions& options) {
   } else if (!kernels.empty()) {
     throw Error("kernel family '" + kernels + "' is unknown (use gpu or cpu)");
   }
+  if (const char* env = std::getenv("VKCAP_WEIGHT_FETCH"); env && *env) {
+    const std::string fetch = env;
+    if (fetch == "addresses") {
+      info_.texel_weights = false;
+    } else if (fetch == "texels") {
+      if (!info_.texel_weights)
+        throw Error("VKCAP_WEIGHT_FETCH=texels: device '" + info_.name + "' has no RGBA32F/RGBA16F uniform texel buffers");
+    } else {
+      throw Error("VKCAP_WEIGHT_FETCH='" + fetch + "' is unknown (use texels or addresses)");
+    }
+  }
   physical_ = instance_->physical_devices()[index];
   if (info_.compute_queue_family == UINT32_MAX)
     throw Error("Vulkan device '" + info_.name + "' has no compute queue");

@@ -37,6 +37,13 @@ struct DeviceInfo {
 
   // Limits.
   uint64_t max_storage_buffer_range = 0;
+  uint64_t max_texel_buffer_elements = 0;
+  // Whether the Cpu variant's linear kernels read weights through uniform texel buffers
+  // (RGBA32F / RGBA16F views) rather than buffer_reference loads: true when the formats are
+  // supported, unless VKCAP_WEIGHT_FETCH=addresses (vk/context.cpp). On CPUs without fast
+  // gathers (AVX2-only), a texel fetch is a few plain vector loads where a buffer_reference load
+  // is 8 branchy scalar loads: 1.3-2x faster linears (README "Speed").
+  bool texel_weights = false;
   uint64_t max_memory_allocation_size = 0;
   uint64_t min_storage_buffer_offset_alignment = 0;
   uint32_t max_shared_memory = 0;

@@ -9,6 +9,7 @@ namespace vkcap::vk {
 std::string KernelSpec::key() const {
   std::string key = shader + "/" + std::to_string(buffers) + "/" + std::to_string(push_bytes);
   for (uint32_t v : specialization) key.append("/").append(std::to_string(v));
+  if (texel_buffers) key.append("/t").append(std::to_string(texel_buffers));
   return key;
 }
 
@@ -22,11 +23,12 @@ Kernel::Kernel(VkDevice device, VkPipelineCache cache, const KernelSpec& spec)
   module.pCode = words.data();
   check(vkCreateShaderModule(device_, &module, nullptr, &module_), "vkCreateShaderModule(" + spec.shader + ")");
 
-  std::vector<VkDescriptorSetLayoutBinding> bindings(spec.buffers);
-  for (uint32_t b = 0; b < spec.buffers; ++b)
-    bindings[b] = {b, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+  std::vector<VkDescriptorSetLayoutBinding> bindings(spec.buffers + spec.texel_buffers);
+  for (uint32_t b = 0; b < bindings.size(); ++b)
+    bindings[b] = {b, b < spec.buffers ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
+                   1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
   VkDescriptorSetLayoutCreateInfo set{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
-  set.bindingCount = spec.buffers;
+  set.bindingCount = static_cast<uint32_t>(bindings.size());
   set.pBindings = bindings.data();
   check(vkCreateDescriptorSetLayout(device_, &set, nullptr, &set_layout_), "vkCreateDescriptorSetLayout");
 

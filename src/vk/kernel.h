@@ -1,6 +1,7 @@
 #pragma once
 // A compute pipeline built from an embedded SPIR-V module: its descriptor layout (N storage
-// buffers at bindings 0..N-1), its push-constant block and its specialization constants.
+// buffers at bindings 0..N-1, then T uniform texel buffers at bindings N..N+T-1), its
+// push-constant block and its specialization constants.
 #include <vulkan/vulkan.h>
 
 #include <cstdint>
@@ -14,6 +15,7 @@ struct KernelSpec {
   uint32_t buffers = 0;                // storage buffers at set 0, bindings 0..buffers-1
   uint32_t push_bytes = 0;             // size of the push-constant block
   std::vector<uint32_t> specialization;  // values for constant_id 0, 1, 2, ...
+  uint32_t texel_buffers = 0;          // uniform texel buffers after the storage buffers
 
   std::string key() const;
 };

@@ -50,8 +50,40 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
     block_ = std::exchange(other.block_, -1);
     offset_ = std::exchange(other.offset_, 0);
     reserved_ = std::exchange(other.reserved_, 0);
+    views_ = std::exchange(other.views_, {});
   }
   return *this;
+}
+
+namespace {
+uint32_t texel_bytes(VkFormat format) {
+  switch (format) {
+    case VK_FORMAT_R32_SFLOAT: return 4;
+    case VK_FORMAT_R16G16B16A16_SFLOAT: return 8;
+    case VK_FORMAT_R32G32B32A32_SFLOAT: return 16;
+    default: throw Error("internal: no texel view format " + std::to_string(format));
+  }
+}
+}  // namespace
+
+bool Buffer::fits_texel_view(VkFormat format) const {
+  return owner_ && size_ / texel_bytes(format) <= owner_->info_.max_texel_buffer_elements;
+}
+
+VkBufferView Buffer::texel_view(VkFormat format) const {
+  if (!fits_texel_view(format))
+    throw Error("internal: a " + std::to_string(size_) + "-byte buffer does not fit a texel view");
+  std::lock_guard lock(owner_->mutex_);
+  for (const auto& [f, view] : views_)
+    if (f == format) return view;
+  VkBufferViewCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
+  info.buffer = buffer_;
+  info.format = format;
+  info.range = size_ / texel_bytes(format) * texel_bytes(format);
+  VkBufferView view;
+  check(vkCreateBufferView(owner_->device_, &info, nullptr, &view), "vkCreateBufferView");
+  views_.emplace_back(format, view);
+  return view;
 }
 
 void Buffer::release() {
@@ -151,8 +183,9 @@ Buffer Allocator::create_buffer(uint64_t size, MemoryKind kind) {
   if (size == 0) size = 4;
   VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
   info.size = size;
-  info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-               VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  // Texel-buffer usage lets a kernel read a buffer through a typed view (vk/texel_view.h).
+  info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+               VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   if (info_.buffer_device_address) info.usage |= VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
   info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   Buffer buffer;
@@ -192,6 +225,8 @@ Buffer Allocator::create_buffer(uint64_t size, MemoryKind kind) {
 }
 
 void Allocator::free_buffer(Buffer& buffer) {
+  for (const auto& [format, view] : buffer.views_) vkDestroyBufferView(device_, view, nullptr);
+  buffer.views_.clear();
   vkDestroyBuffer(device_, buffer.buffer_, nullptr);
   std::lock_guard lock(mutex_);
   if (buffer.block_ < 0) return;

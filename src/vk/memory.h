@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "vk/device_info.h"
@@ -40,6 +41,14 @@ class Buffer {
   // GPU address for buffer_reference shaders (0 when the device has no buffer device address).
   VkDeviceAddress address() const { return address_; }
   explicit operator bool() const { return buffer_ != VK_NULL_HANDLE; }
+  // The whole buffer as texels of `format` (R32_SFLOAT, R16G16B16A16_SFLOAT or
+  // R32G32B32A32_SFLOAT), for kernels that bind it as a uniform texel buffer. Created on first
+  // use and kept until the buffer is freed. Why kernels want one: on CPU drivers a texel fetch
+  // compiles to plain unmasked loads (or an AVX2 gather), where a buffer_reference load on a CPU
+  // without fast gathers becomes one branchy scalar load per lane (README "Speed").
+  VkBufferView texel_view(VkFormat format) const;
+  // Whether texel_view(format) fits the device's maxTexelBufferElements.
+  bool fits_texel_view(VkFormat format) const;
 
  private:
   friend class Allocator;
@@ -52,6 +61,7 @@ class Buffer {
   int block_ = -1;
   uint64_t offset_ = 0;
   uint64_t reserved_ = 0;
+  mutable std::vector<std::pair<VkFormat, VkBufferView>> views_;  // guarded by the owner's mutex
 };
 
 struct MemoryStats {

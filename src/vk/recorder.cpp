@@ -91,11 +91,12 @@ void Recorder::track(const Use* uses, size_t count) {
 
 VkDescriptorSet Recorder::allocate_set(const Kernel& kernel) {
   if (sets_left_ == 0) {
-    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * 8};
+    const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * 8},
+                                          {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, kSetsPerPool * 2}};
     VkDescriptorPoolCreateInfo pool{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
     pool.maxSets = kSetsPerPool;
-    pool.poolSizeCount = 1;
-    pool.pPoolSizes = &size;
+    pool.poolSizeCount = 2;
+    pool.pPoolSizes = sizes;
     VkDescriptorPool handle;
     check(vkCreateDescriptorPool(context_.device(), &pool, nullptr, &handle), "vkCreateDescriptorPool");
     descriptor_pools_.push_back(handle);
@@ -131,8 +132,13 @@ void Recorder::dispatch(const Kernel& kernel, const std::vector<Use>& uses, cons
     throw Error("internal: kernel " + spec.shader + " takes " + std::to_string(spec.push_bytes) +
                 " push-constant bytes, got " + std::to_string(push_bytes));
   std::vector<VkDescriptorBufferInfo> infos;
+  std::vector<VkBufferView> views;
   for (const Use& use : uses) {
     if (!use.bound) continue;
+    if (use.view) {
+      views.push_back(use.view);
+      continue;
+    }
     const uint64_t range = use.range ? use.range : use.buffer->size() - use.offset;
     if (use.offset + range > use.buffer->size())
       throw Error("internal: kernel " + spec.shader + " binds a window past the end of a buffer");
@@ -142,9 +148,10 @@ void Recorder::dispatch(const Kernel& kernel, const std::vector<Use>& uses, cons
                   std::to_string(context_.info().max_storage_buffer_range) + " bytes)");
     infos.push_back({use.buffer->handle(), use.offset, use.range ? use.range : VK_WHOLE_SIZE});
   }
-  if (infos.size() != spec.buffers)
-    throw Error("internal: kernel " + spec.shader + " binds " + std::to_string(spec.buffers) + " buffers, got " +
-                std::to_string(infos.size()));
+  if (infos.size() != spec.buffers || views.size() != spec.texel_buffers)
+    throw Error("internal: kernel " + spec.shader + " binds " + std::to_string(spec.buffers) + " buffers and " +
+                std::to_string(spec.texel_buffers) + " texel buffers, got " + std::to_string(infos.size()) +
+                " and " + std::to_string(views.size()));
   const auto& limits = context_.info().max_workgroup_count;
   if (gx > limits[0] || gy > limits[1] || gz > limits[2])
     throw Error("kernel " + spec.shader + ": grid " + std::to_string(gx) + "x" + std::to_string(gy) + "x" +
@@ -154,16 +161,21 @@ void Recorder::dispatch(const Kernel& kernel, const std::vector<Use>& uses, cons
   track(uses.data(), uses.size());
 
   vkCmdBindPipeline(commands_, VK_PIPELINE_BIND_POINT_COMPUTE, kernel.pipeline());
-  if (spec.buffers > 0) {
+  if (spec.buffers + spec.texel_buffers > 0) {
     VkDescriptorSet set = allocate_set(kernel);
-    std::vector<VkWriteDescriptorSet> writes(infos.size());
-    for (uint32_t b = 0; b < infos.size(); ++b) {
+    std::vector<VkWriteDescriptorSet> writes(infos.size() + views.size());
+    for (uint32_t b = 0; b < writes.size(); ++b) {
       writes[b] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
       writes[b].dstSet = set;
       writes[b].dstBinding = b;
       writes[b].descriptorCount = 1;
-      writes[b].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-      writes[b].pBufferInfo = &infos[b];
+      if (b < infos.size()) {
+        writes[b].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        writes[b].pBufferInfo = &infos[b];
+      } else {
+        writes[b].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+        writes[b].pTexelBufferView = &views[b - infos.size()];
+      }
     }
     vkUpdateDescriptorSets(context_.device(), static_cast<uint32_t>(writes.size()), writes.data(), 0, nullptr);
     vkCmdBindDescriptorSets(commands_, VK_PIPELINE_BIND_POINT_COMPUTE, kernel.layout(), 0, 1, &set, 0, nullptr);

@@ -25,9 +25,10 @@ class Context;
 
 enum class Access { Read, Write, ReadWrite };
 
-// One buffer a dispatch touches. `bound` buffers become descriptors at consecutive bindings;
-// unbound ones are reached through device addresses in push constants and only count for
-// barriers.
+// One buffer a dispatch touches. `bound` buffers become descriptors at consecutive bindings:
+// storage buffers first, then uniform texel buffers (uses with a `view`), each kind in the
+// order given; unbound ones are reached through device addresses in push constants and only
+// count for barriers.
 struct Use {
   const Buffer* buffer = nullptr;
   Access access = Access::Read;
@@ -35,6 +36,7 @@ struct Use {
   // Bound buffers: the window the shader sees (bytes); range 0 = to the end of the buffer. Lets a
   // kernel walk a tensor larger than maxStorageBufferRange one window at a time.
   uint64_t offset = 0, range = 0;
+  VkBufferView view = VK_NULL_HANDLE;  // set: bound as a uniform texel buffer through this view
 };
 inline Use reads_window(const Buffer& b, uint64_t offset, uint64_t range) {
   return {&b, Access::Read, true, offset, range};
@@ -42,6 +44,7 @@ inline Use reads_window(const Buffer& b, uint64_t offset, uint64_t range) {
 inline Use reads(const Buffer& b) { return {&b, Access::Read, true}; }
 inline Use writes(const Buffer& b) { return {&b, Access::Write, true}; }
 inline Use updates(const Buffer& b) { return {&b, Access::ReadWrite, true}; }
+inline Use reads_texels(const Buffer& b, VkFormat format) { return {&b, Access::Read, true, 0, 0, b.texel_view(format)}; }
 inline Use reads_address(const Buffer& b) { return {&b, Access::Read, false}; }
 inline Use writes_address(const Buffer& b) { return {&b, Access::Write, false}; }
 inline Use updates_address(const Buffer& b) { return {&b, Access::ReadWrite, false}; }

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "cli/cli_runner.h"
+#include "common/scoped_env.h"
 #include "vk/context.h"
 
 using namespace vkcap::test;
@@ -16,22 +17,6 @@ namespace {
 
 const std::string kFixture = "blip_tiny_a";
 const std::string kModel = (kFixtures / kFixture).string();
-
-// Sets an environment variable for the processes spawned in its lifetime, then restores it.
-struct ScopedEnv {
-  std::string name;
-  std::optional<std::string> before;
-  ScopedEnv(std::string n, const std::string& value) : name(std::move(n)) {
-    if (const char* old = std::getenv(name.c_str())) before = old;
-    ::setenv(name.c_str(), value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (before)
-      ::setenv(name.c_str(), before->c_str(), 1);
-    else
-      ::unsetenv(name.c_str());
-  }
-};
 
 // `count` fixture images in `dir` as photo0.png ...; returns the expected caption per path.
 std::map<std::string, std::string> make_images(const fs::path& dir, int count) {

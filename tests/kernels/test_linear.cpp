@@ -1,5 +1,6 @@
-// linear kernels (src/kernels/linear.h): both variants, fp32 / fp16 weights, both weight
-// layouts, the fused epilogue (bias, GELU erf / tanh, residual) against a plain double reference.
+// linear kernels (src/kernels/linear.h): every path (gpu; cpu reading the weights by address and
+// as texels), fp32 / fp16 weights, both weight layouts, the fused epilogue (bias, GELU erf / tanh,
+// residual) against a plain double reference.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -20,12 +21,23 @@ namespace {
 
 using kernels::Activation;
 using kernels::WeightLayout;
+using kernels::WeightFetch;
 using kernels::WeightType;
 using vk::KernelVariant;
 
+// A kernel family and, for the Cpu family, how it reads the weights: every path is tested.
+struct LinearPath {
+  KernelVariant variant = KernelVariant::Cpu;
+  WeightFetch fetch = WeightFetch::Texels;
+  std::string name() const {
+    if (variant == KernelVariant::Gpu) return "gpu";
+    return fetch == WeightFetch::Texels ? "cpu texels" : "cpu addresses";
+  }
+};
+
 struct Case {
   int m = 1, n = 1, k = 1;
-  KernelVariant variant = KernelVariant::Cpu;
+  LinearPath path;
   WeightType type = WeightType::F32;
   WeightLayout layout = WeightLayout::OutIn;
   Activation activation = Activation::None;
@@ -38,7 +50,7 @@ struct Case {
 
   std::string name() const {
     std::ostringstream s;
-    s << (variant == KernelVariant::Cpu ? "cpu" : "gpu") << (type == WeightType::F16 ? " f16" : " f32")
+    s << path.name() << (type == WeightType::F16 ? " f16" : " f32")
       << (layout == WeightLayout::OutIn ? " [N,K]" : " [K,N]") << " m=" << m << " n=" << n << " k=" << k
       << " act=" << static_cast<int>(activation) << (bias ? " bias" : "") << (residual ? " residual" : "")
       << (in_place ? " in-place" : "") << " x*" << x_scale << " w*" << w_scale;
@@ -46,9 +58,12 @@ struct Case {
   }
 };
 
-std::vector<KernelVariant> variants() {
-  std::vector<KernelVariant> v{KernelVariant::Gpu};
-  if (gpu().info().supports_cpu_variant() && gpu().info().subgroup_size >= 8) v.push_back(KernelVariant::Cpu);
+std::vector<LinearPath> paths() {
+  std::vector<LinearPath> v{{KernelVariant::Gpu, WeightFetch::Addresses}};
+  if (gpu().info().supports_cpu_variant() && gpu().info().subgroup_size >= 8) {
+    v.push_back({KernelVariant::Cpu, WeightFetch::Addresses});
+    if (gpu().info().texel_weights) v.push_back({KernelVariant::Cpu, WeightFetch::Texels});
+  }
   return v;
 }
 
@@ -88,7 +103,7 @@ Prepared prepare(const Case& c) {
     if (c.residual) p.residual_buf = std::make_unique<GuardedBuffer>(p.residual);
   }
   p.packed = kernels::pack_linear(gpu(), p.w.data(), c.bias ? p.bias.data() : nullptr, c.n, c.k, c.layout, c.type,
-                                  c.variant);
+                                  c.path.variant, c.path.fetch);
   return p;
 }
 
@@ -186,7 +201,7 @@ void run(const std::vector<Case>& cases) {
 }  // namespace
 
 TEST_CASE("linear: every M, N, K edge (rows, panels, k blocks) matches the reference, fp32 and fp16") {
-  for (KernelVariant variant : variants())
+  for (const LinearPath& path : paths())
     for (WeightType type : {WeightType::F32, WeightType::F16}) {
       std::vector<Case> cases;
       uint32_t seed = 10;
@@ -194,7 +209,7 @@ TEST_CASE("linear: every M, N, K edge (rows, panels, k blocks) matches the refer
         for (int n : {1, 3, 31, 33, 100})
           for (int k : {1, 5, 17, 64, 129}) {
             Case c;
-            c.m = m, c.n = n, c.k = k, c.variant = variant, c.type = type, c.seed = seed++;
+            c.m = m, c.n = n, c.k = k, c.path = path, c.type = type, c.seed = seed++;
             c.bias = (m + n + k) % 2 == 0;
             cases.push_back(c);
           }
@@ -207,14 +222,14 @@ TEST_CASE("linear: matrix-vector path (m <= 8) over odd panel counts, K tails an
   // m = 7, 8 into two row groups: panel counts 1, 3, 4, 6 (partial last panel, an odd count
   // with a clamped extra panel), K tails of 1..7 and every m from 1 to kLinearMatVecMaxRows.
   static_assert(kernels::kLinearMatVecMaxRows == 8);
-  for (KernelVariant variant : variants())
+  for (const LinearPath& path : paths())
     for (WeightType type : {WeightType::F32, WeightType::F16}) {
       std::vector<Case> cases;
       uint32_t seed = 2000;
       for (int m = 1; m <= kernels::kLinearMatVecMaxRows; ++m)
         for (auto [n, k] : {std::pair{65, 77}, std::pair{97, 8}, std::pair{161, 263}, std::pair{7, 1}}) {
           Case c;
-          c.m = m, c.n = n, c.k = k, c.variant = variant, c.type = type, c.seed = seed++;
+          c.m = m, c.n = n, c.k = k, c.path = path, c.type = type, c.seed = seed++;
           c.activation = m % 3 == 0 ? Activation::GeluTanh : (m % 3 == 1 ? Activation::None : Activation::GeluErf);
           c.bias = (m + n) % 2 == 0;
           c.residual = m % 2 == 1;
@@ -227,12 +242,23 @@ TEST_CASE("linear: matrix-vector path (m <= 8) over odd panel counts, K tails an
 }
 
 TEST_CASE("linear: decode-sized matrix-vector 3x2304x768 (GPT-2 c_attn, a beam of 3)") {
-  for (KernelVariant variant : variants())
+  for (const LinearPath& path : paths())
     for (WeightType type : {WeightType::F32, WeightType::F16}) {
       Case c;
-      c.m = 3, c.n = 2304, c.k = 768, c.variant = variant, c.type = type, c.seed = 4242;
+      c.m = 3, c.n = 2304, c.k = 768, c.path = path, c.type = type, c.seed = 4242;
       run({c});
     }
+}
+
+TEST_CASE("linear: on lavapipe the Cpu kernels read weights as texels unless told otherwise") {
+  // The texel path is the fast one on CPUs without fast gathers; a probe that stopped finding the
+  // texel formats would silently fall back to the slow path (and skip its tests above).
+  if (gpu().info().driver_name != "llvmpipe") return;
+  REQUIRE(gpu().info().texel_weights);
+  std::vector<float> w(static_cast<size_t>(40) * 9, 0.25f);
+  const kernels::PackedWeight p = kernels::pack_linear(gpu(), w.data(), nullptr, 40, 9, WeightLayout::OutIn, WeightType::F32);
+  CHECK(p.variant == KernelVariant::Cpu);
+  CHECK(p.fetch == WeightFetch::Texels);
 }
 
 TEST_CASE("linear: Cpu packing gives each lane its own stream, skewed by one cache line") {
@@ -251,7 +277,7 @@ TEST_CASE("linear: Cpu packing gives each lane its own stream, skewed by one cac
 }
 
 TEST_CASE("linear: both weight layouts, padded strides, and the fused epilogue") {
-  for (KernelVariant variant : variants())
+  for (const LinearPath& path : paths())
     for (WeightType type : {WeightType::F32, WeightType::F16}) {
       std::vector<Case> cases;
       uint32_t seed = 500;
@@ -259,7 +285,7 @@ TEST_CASE("linear: both weight layouts, padded strides, and the fused epilogue")
         for (Activation act : {Activation::None, Activation::GeluErf, Activation::GeluTanh})
           for (int m : {3, 13}) {
             Case c;
-            c.m = m, c.n = 33, c.k = 70, c.variant = variant, c.type = type, c.layout = layout, c.activation = act;
+            c.m = m, c.n = 33, c.k = 70, c.path = path, c.type = type, c.layout = layout, c.activation = act;
             c.residual = true, c.seed = seed++;
             c.x_scale = 3.0f;  // pre-activations over GELU's curved range
             cases.push_back(c);
@@ -274,7 +300,7 @@ TEST_CASE("linear: both weight layouts, padded strides, and the fused epilogue")
 }
 
 TEST_CASE("linear: large and tiny magnitudes (x ±1e4 with w ±1e-4 and the reverse)") {
-  for (KernelVariant variant : variants())
+  for (const LinearPath& path : paths())
     for (WeightType type : {WeightType::F32, WeightType::F16}) {
       std::vector<Case> cases;
       uint32_t seed = 900;
@@ -282,7 +308,7 @@ TEST_CASE("linear: large and tiny magnitudes (x ±1e4 with w ±1e-4 and the reve
         for (Activation act : {Activation::None, Activation::GeluErf, Activation::GeluTanh})
           for (int m : {2, 13}) {
             Case c;
-            c.m = m, c.n = 31, c.k = 129, c.variant = variant, c.type = type, c.activation = act;
+            c.m = m, c.n = 31, c.k = 129, c.path = path, c.type = type, c.activation = act;
             c.x_scale = xs, c.w_scale = ws, c.bias = false, c.seed = seed++;
             cases.push_back(c);
           }
@@ -293,12 +319,12 @@ TEST_CASE("linear: large and tiny magnitudes (x ±1e4 with w ±1e-4 and the reve
 TEST_CASE("linear: long reductions stay within a budget that grows with sqrt(K)") {
   const Tolerance short_k = Tolerance::for_reduction(64), long_k = Tolerance::for_reduction(3072);
   CHECK(long_k.abs > short_k.abs * 6.9);  // √(3072/64) ≈ 6.93
-  for (KernelVariant variant : variants())
+  for (const LinearPath& path : paths())
     for (WeightType type : {WeightType::F32, WeightType::F16}) {
       std::vector<Case> cases;
       for (int m : {3, 20}) {
         Case c;
-        c.m = m, c.n = 65, c.k = 3072, c.variant = variant, c.type = type, c.activation = Activation::GeluErf;
+        c.m = m, c.n = 65, c.k = 3072, c.path = path, c.type = type, c.activation = Activation::GeluErf;
         c.residual = true, c.seed = 1234 + m;
         cases.push_back(c);
       }
@@ -307,9 +333,9 @@ TEST_CASE("linear: long reductions stay within a budget that grows with sqrt(K)"
 }
 
 TEST_CASE("linear: encoder-sized 197x768x768 with GELU and residual") {
-  for (KernelVariant variant : variants()) {
+  for (const LinearPath& path : paths()) {
     Case c;
-    c.m = 197, c.n = 768, c.k = 768, c.variant = variant, c.activation = Activation::GeluErf, c.residual = true;
+    c.m = 197, c.n = 768, c.k = 768, c.path = path, c.activation = Activation::GeluErf, c.residual = true;
     c.seed = 77;
     run({c});
   }
@@ -317,7 +343,7 @@ TEST_CASE("linear: encoder-sized 197x768x768 with GELU and residual") {
 
 TEST_CASE("linear: GELU erf keeps its accuracy across the range, tails included") {
   // Identity weight (K = N = 1, w = 1): y = GELU(x) exactly as the epilogue computes it.
-  for (KernelVariant variant : variants())
+  for (const LinearPath& path : paths())
     for (Activation act : {Activation::GeluErf, Activation::GeluTanh}) {
       std::vector<float> xs;
       for (int i = -2000; i <= 2000; ++i) xs.push_back(static_cast<float>(i) * 0.006f);  // ±12
@@ -325,7 +351,7 @@ TEST_CASE("linear: GELU erf keeps its accuracy across the range, tails included"
       const int m = static_cast<int>(xs.size());
       const float one = 1.0f;
       kernels::PackedWeight w =
-          kernels::pack_linear(gpu(), &one, nullptr, 1, 1, WeightLayout::OutIn, WeightType::F32, variant);
+          kernels::pack_linear(gpu(), &one, nullptr, 1, 1, WeightLayout::OutIn, WeightType::F32, path.variant, path.fetch);
       GuardedBuffer x(xs), y(xs.size());
       vk::Recorder rec(gpu());
       kernels::LinearArgs args;
@@ -335,7 +361,7 @@ TEST_CASE("linear: GELU erf keeps its accuracy across the range, tails included"
       std::vector<double> expected;
       for (float v : xs) expected.push_back(activate(v, act));
       // Relative 2e-6 (exp/erfc of the tails), absolute 1e-7 (erf near 1 in fp32).
-      expect_close(y.read(), expected, {1e-7, 2e-6}, variant == KernelVariant::Cpu ? "cpu gelu" : "gpu gelu");
+      expect_close(y.read(), expected, {1e-7, 2e-6}, path.name() + " gelu");
       CHECK(y.guards_intact());
     }
 }

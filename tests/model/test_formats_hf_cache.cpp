@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "common/scoped_env.h"
 #include "model/hf_cache.h"
 #include "test_formats_util.h"
 #include "util/error.h"
@@ -17,20 +18,6 @@ using vkcap::test::fresh_dir;
 using vkcap::test::write_text;
 
 namespace {
-
-// Sets (or unsets) an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    value ? ::setenv(name, value, 1) : ::unsetenv(name);
-  }
-  ~ScopedEnv() { old_ ? ::setenv(name_, old_->c_str(), 1) : ::unsetenv(name_); }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 std::string resolve_error(const std::string& spec) {
   try {

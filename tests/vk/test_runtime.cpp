@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/gpu/harness.h"
+#include "common/scoped_env.h"
 #include "util/error.h"
 #include "vk/context.h"
 #include "vk/pipeline_cache.h"
@@ -184,6 +185,35 @@ TEST_CASE("binding a buffer larger than maxStorageBufferRange is refused clearly
   vk::Recorder rec(gpu());
   CHECK_THROWS_WITH(rec.dispatch(saxpy(), {vk::reads(big), vk::updates(small)}, SaxpyPush{1, 1.0f}, 1),
                     doctest::Contains("maxStorageBufferRange"));
+}
+
+TEST_CASE("VKCAP_WEIGHT_FETCH picks how the Cpu kernels read weights and rejects unknown values") {
+  {
+    ScopedEnv fetch("VKCAP_WEIGHT_FETCH", "addresses");
+    vk::Context context;
+    CHECK_FALSE(context.info().texel_weights);
+  }
+  {
+    ScopedEnv fetch("VKCAP_WEIGHT_FETCH", "bogus");
+    CHECK_THROWS_WITH_AS(vk::Context(), doctest::Contains("VKCAP_WEIGHT_FETCH='bogus' is unknown"), Error);
+  }
+  if (gpu().info().texel_weights) {
+    ScopedEnv fetch("VKCAP_WEIGHT_FETCH", "texels");
+    vk::Context context;
+    CHECK(context.info().texel_weights);
+  }
+}
+
+TEST_CASE("a buffer's texel views are made once per format and kept") {
+  vk::Buffer buffer = gpu().create_buffer(256);
+  const VkBufferView rgba = buffer.texel_view(VK_FORMAT_R32G32B32A32_SFLOAT);
+  CHECK(rgba != VK_NULL_HANDLE);
+  CHECK(buffer.texel_view(VK_FORMAT_R32G32B32A32_SFLOAT) == rgba);
+  const VkBufferView single = buffer.texel_view(VK_FORMAT_R32_SFLOAT);
+  CHECK(single != VK_NULL_HANDLE);
+  CHECK(single != rgba);
+  CHECK(buffer.fits_texel_view(VK_FORMAT_R32_SFLOAT));
+  CHECK_THROWS_AS(buffer.texel_view(VK_FORMAT_R8_UNORM), Error);
 }
 
 TEST_CASE("profiling records per-kernel GPU time") {
