@@ -18,7 +18,8 @@
 // those loads into single hardware gathers, while descriptor loads become per-lane loops
 // (shared/LAVAPIPE.md §2). WEIGHTS_F16: the panel holds fp16 read 4 at a time as one uint64.
 // WEIGHT_TEXELS: the weights are read instead through a uniform texel buffer view of the same
-// bytes, one RGBA texel (= one lane's 4 weights of one k) per fetch; RGBA16F views convert fp16.
+// bytes: one RGBA32F texel = one lane's 4 weights of one k; fp16: one RGBA32UI texel = 8 halves
+// = two k steps (llvmpipe makes each fetch a call that spills the accumulators, so fewer is better).
 // Why: on CPUs without fast gathers (AVX2 only) LLVM splits each buffer_reference gather into 8
 // branchy one-lane loads, while llvmpipe compiles a texel fetch into 8 unmasked 16-byte loads and
 // a transpose — about twice the GEMM throughput measured on an AVX2 EPYC (README "Speed").
@@ -40,7 +41,11 @@ layout(local_size_x_id = 0) in;
 
 #ifdef WEIGHT_TEXELS
 #extension GL_EXT_samplerless_texture_functions : require
-layout(binding = 0) uniform textureBuffer weight_texels;  // RGBA32F, or RGBA16F for fp16 weights
+#ifdef WEIGHTS_F16
+layout(binding = 0) uniform utextureBuffer weight_texels;  // RGBA32UI: 8 halves = 2 k steps of a lane
+#else
+layout(binding = 0) uniform textureBuffer weight_texels;   // RGBA32F: 4 floats = 1 k step of a lane
+#endif
 #endif
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer Floats { float v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 8) readonly buffer Words64 { uint64_t v[]; };
@@ -69,7 +74,15 @@ void main() {
   vec4 acc[RB];
   [[unroll]] for (uint r = 0; r < RB; ++r) acc[r] = vec4(0.0);
 
-#if defined(WEIGHT_TEXELS)
+#if defined(WEIGHT_TEXELS) && defined(WEIGHTS_F16)
+  // Texel index of this lane's stream at k = 0 (16-byte texels; ls is a multiple of 8 halves).
+  // A fetch is a call into llvmpipe's texel function, which spills the accumulators: one
+  // fetch per two k steps halves that cost.
+  int wt = int((panel * SG + lane) * (ls / 8u));
+#define LOAD_W2(j) vec4 w0, w1; { uvec4 t = texelFetch(weight_texels, wt + int(j) / 2); \
+  w0 = vec4(unpackHalf2x16(t.x), unpackHalf2x16(t.y)); w1 = vec4(unpackHalf2x16(t.z), unpackHalf2x16(t.w)); }
+#define ADVANCE_W wt += 4;
+#elif defined(WEIGHT_TEXELS)
   // Texel index of this lane's stream at k = 0 (ls is a multiple of 4: one texel per k).
   int wt = int((panel * SG + lane) * (ls / 4u));
 #define LOAD_W(j) vec4 w = texelFetch(weight_texels, wt + int(j));
@@ -92,9 +105,15 @@ void main() {
   uint64_t wp = w_address + uint64_t(panel * SG + lane) * ls * W_BYTES;
 #define ADVANCE_W wp += 8u * W_ROW;
 #endif
+#ifdef LOAD_W2  // one load for steps j and j + 1
+#define STEP2(j) { LOAD_W2(j) [[unroll]] for (uint r = 0; r < RB; ++r) { \
+  acc[r] += subgroupBroadcast(a[r], j) * w0; acc[r] += subgroupBroadcast(a[r], j + 1) * w1; } }
+#else
 #define STEP(j) { LOAD_W(j) \
   [[unroll]] for (uint r = 0; r < RB; ++r) acc[r] += subgroupBroadcast(a[r], j) * w; }
-#define BLOCK STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5) STEP(6) STEP(7)
+#define STEP2(j) STEP(j) STEP(j + 1)
+#endif
+#define BLOCK STEP2(0) STEP2(2) STEP2(4) STEP2(6)
 
   const uint k_full = k & ~7u;
   for (uint k0 = 0; k0 < k_full; k0 += 8u) {

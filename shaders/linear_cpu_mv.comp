@@ -16,8 +16,8 @@
 // until its slowest lane arrives; with lane streams each gather touches SG different cache lines
 // (SG memory requests in flight) instead of one, and P panels add P independent streams per
 // lane. All RB rows share each weight load, so beams cost almost nothing extra.
-// WEIGHT_TEXELS: weights read through a uniform texel buffer view (one RGBA32F or RGBA16F texel
-// = one lane's 4 weights of one k); see linear_cpu.comp for why (CPUs without fast gathers).
+// WEIGHT_TEXELS: weights read through a uniform texel buffer view (one RGBA32F texel = one lane's
+// 4 weights of one k; fp16: one RGBA32UI texel = 2 k's); see linear_cpu.comp for why.
 #extension GL_EXT_buffer_reference : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -37,7 +37,11 @@ layout(local_size_x_id = 0) in;
 
 #ifdef WEIGHT_TEXELS
 #extension GL_EXT_samplerless_texture_functions : require
-layout(binding = 0) uniform textureBuffer weight_texels;  // RGBA32F, or RGBA16F for fp16 weights
+#ifdef WEIGHTS_F16
+layout(binding = 0) uniform utextureBuffer weight_texels;  // RGBA32UI: 8 halves = 2 k steps of a lane
+#else
+layout(binding = 0) uniform textureBuffer weight_texels;   // RGBA32F: 4 floats = 1 k step of a lane
+#endif
 #endif
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer Floats { float v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 8) readonly buffer Words64 { uint64_t v[]; };
@@ -63,7 +67,14 @@ void main() {
   [[unroll]] for (uint r = 0; r < RB; ++r) x_row[r] = min(row0 + r, m - 1u) * x_stride * 4u;
   uint64_t xp = x_address + uint64_t(lane & 7u) * 4u;
 
-#if defined(WEIGHT_TEXELS)
+#if defined(WEIGHT_TEXELS) && defined(WEIGHTS_F16)
+  // Texel index of each panel's stream for this lane at k = 0 (16-byte texels: 2 k steps).
+  int wt[P];
+  [[unroll]] for (uint q = 0; q < P; ++q) wt[q] = int((min(panel0 + q, panels - 1u) * SG + lane) * (ls / 8u));
+#define LOAD_W2(q, j) vec4 w0, w1; { uvec4 t = texelFetch(weight_texels, wt[q] + int(j) / 2); \
+  w0 = vec4(unpackHalf2x16(t.x), unpackHalf2x16(t.y)); w1 = vec4(unpackHalf2x16(t.z), unpackHalf2x16(t.w)); }
+#define ADVANCE_W [[unroll]] for (uint q = 0; q < P; ++q) wt[q] += 4;
+#elif defined(WEIGHT_TEXELS)
   // Texel index of each panel's stream for this lane at k = 0 (one RGBA texel per k).
   int wt[P];
   [[unroll]] for (uint q = 0; q < P; ++q) wt[q] = int((min(panel0 + q, panels - 1u) * SG + lane) * (ls / 4u));
@@ -92,9 +103,16 @@ void main() {
   [[unroll]] for (uint r = 0; r < RB; ++r)
     [[unroll]] for (uint q = 0; q < P; ++q) acc[r][q] = vec4(0.0);
 
+#ifdef LOAD_W2  // one load for steps j and j + 1
+#define STEP2(j) [[unroll]] for (uint q = 0; q < P; ++q) { LOAD_W2(q, j) \
+  [[unroll]] for (uint r = 0; r < RB; ++r) { acc[r][q] += subgroupBroadcast(a[r], j) * w0; \
+                                             acc[r][q] += subgroupBroadcast(a[r], j + 1) * w1; } }
+#else
 #define STEP(j) [[unroll]] for (uint q = 0; q < P; ++q) { LOAD_W(q, j) \
   [[unroll]] for (uint r = 0; r < RB; ++r) acc[r][q] += subgroupBroadcast(a[r], j) * w; }
-#define BLOCK STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5) STEP(6) STEP(7)
+#define STEP2(j) STEP(j) STEP(j + 1)
+#endif
+#define BLOCK STEP2(0) STEP2(2) STEP2(4) STEP2(6)
 
   const uint k_full = k & ~7u;
   for (uint k0 = 0; k0 < k_full; k0 += 8u) {

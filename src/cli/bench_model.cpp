@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/step_adapter.h"
+#include "cli/profile_table.h"
 #include "generate/generate.h"
 #include "model/caption_model.h"
 
@@ -84,6 +85,7 @@ GenerationConfig fixed_length(const model::CaptionModel& m, int new_tokens, int 
 int run_bench_model(const BenchModelOptions& o) {
   vk::ContextOptions context_options;
   context_options.device = o.device.device;
+  context_options.profile = o.device.profile;
   vk::Context ctx(context_options);
   model::ModelOptions model_options;
   model_options.weights = o.fp16 ? kernels::WeightType::F16 : kernels::WeightType::F32;
@@ -157,6 +159,8 @@ int run_bench_model(const BenchModelOptions& o) {
   report["submit_roundtrip_ms"] = submit_roundtrip_ms(ctx);
   report["peak_rss_mb"] = peak_rss_mb();
   report["device_memory_mb"] = m.device_bytes() / 1048576.0;
+  // Every timed run, warm-ups included, in one per-kernel table (stderr: stdout stays parseable).
+  if (o.device.profile) print_profile(ctx.profile(), stderr);
   if (o.json) {
     std::printf("%s\n", report.dump().c_str());
     return 0;

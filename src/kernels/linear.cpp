@@ -84,9 +84,10 @@ void record_cpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
   const uint32_t rb = tile.rows;
   const uint32_t act = activation_code(a.activation), bias_flag = w.has_bias() ? 1u : 0u,
                  residual_flag = has_residual ? 1u : 0u;
-  // Kernel names: linear_cpu[_mv][_f16 | _texels]; a texel view converts fp16 by its format.
+  // Kernel names: linear_cpu[_mv][_texels][_f16].
   const bool texels = w.fetch == WeightFetch::Texels;
-  const std::string name = std::string(matvec ? "linear_cpu_mv" : "linear_cpu") + (texels ? "_texels" : f16 ? "_f16" : "");
+  const std::string name =
+      std::string(matvec ? "linear_cpu_mv" : "linear_cpu") + (texels ? "_texels" : "") + (f16 ? "_f16" : "");
   std::vector<uint32_t> constants{sg, rb, act, bias_flag, residual_flag};
   if (matvec) constants.push_back(tile.panels);
   const vk::Kernel& kernel = ctx.kernel({name, 0, sizeof(CpuPush), constants, texels ? 1u : 0u});

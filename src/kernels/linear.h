@@ -18,8 +18,8 @@ enum class WeightFetch { Addresses, Texels };
 //                "lane streams", stream l holding W[k, p·panel_width + 4l .. +3] for k = 0 ..
 //                k_padded−1 (K rounded up to 8) contiguously, streams lane_stride elements apart
 //                (4·k_padded + one cache line), zero padded (linear_cpu.comp, linear_cpu_mv.comp).
-//                With WeightFetch::Texels the kernels read the same bytes as one RGBA32F (fp16:
-//                RGBA16F) texel per lane and k.
+//                With WeightFetch::Texels the kernels read the same bytes as 16-byte texels: one
+//                RGBA32F texel per lane and k (fp16: one RGBA32UI texel per lane and 2 k's).
 //   Gpu variant: [N, k_padded] row-major (K rounded up to 2 for fp16 pairs) (linear_gpu*.comp).
 struct PackedWeight {
   vk::Buffer weight;
@@ -50,9 +50,10 @@ inline PackedWeight pack_linear(vk::Context& ctx, const float* w, const float* b
                                 WeightLayout layout, WeightType type) {
   return pack_linear(ctx, w, bias, n, k, layout, type, ctx.info().preferred_variant());
 }
-// The texel format of a Cpu-variant weight read as texels: 4 weights per texel.
+// The texel format of a Cpu-variant weight read as texels: 16 bytes, i.e. 4 fp32 weights (one
+// k step of a lane stream) or 8 fp16 weights (two k steps, unpacked in the shader).
 inline VkFormat weight_texel_format(WeightType type) {
-  return type == WeightType::F16 ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R32G32B32A32_SFLOAT;
+  return type == WeightType::F16 ? VK_FORMAT_R32G32B32A32_UINT : VK_FORMAT_R32G32B32A32_SFLOAT;
 }
 struct LinearArgs {
   const PackedWeight* w = nullptr;

@@ -34,7 +34,7 @@ Context::Context(const ContextOptions& options) {
       info_.texel_weights = false;
     } else if (fetch == "texels") {
       if (!info_.texel_weights)
-        throw Error("VKCAP_WEIGHT_FETCH=texels: device '" + info_.name + "' has no RGBA32F/RGBA16F uniform texel buffers");
+        throw Error("VKCAP_WEIGHT_FETCH=texels: device '" + info_.name + "' has no RGBA32F/RGBA32UI uniform texel buffers");
     } else {
       throw Error("VKCAP_WEIGHT_FETCH='" + fetch + "' is unknown (use texels or addresses)");
     }

@@ -52,7 +52,7 @@ DeviceInfo probe(VkPhysicalDevice device, uint32_t index) {
   info.max_storage_buffer_range = limits.maxStorageBufferRange;
   info.max_texel_buffer_elements = limits.maxTexelBufferElements;
   info.texel_weights = true;
-  for (VkFormat format : {VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_R16G16B16A16_SFLOAT}) {
+  for (VkFormat format : {VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_R32G32B32A32_UINT}) {
     VkFormatProperties properties{};
     vkGetPhysicalDeviceFormatProperties(device, format, &properties);
     if (!(properties.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT)) info.texel_weights = false;

@@ -39,7 +39,7 @@ struct DeviceInfo {
   uint64_t max_storage_buffer_range = 0;
   uint64_t max_texel_buffer_elements = 0;
   // Whether the Cpu variant's linear kernels read weights through uniform texel buffers
-  // (RGBA32F / RGBA16F views) rather than buffer_reference loads: true when the formats are
+  // (RGBA32F / RGBA32UI views) rather than buffer_reference loads: true when the formats are
   // supported, unless VKCAP_WEIGHT_FETCH=addresses (vk/context.cpp). On CPUs without fast
   // gathers (AVX2-only), a texel fetch is a few plain vector loads where a buffer_reference load
   // is 8 branchy scalar loads: 1.3-2x faster linears (README "Speed").

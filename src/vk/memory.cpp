@@ -58,9 +58,8 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
 namespace {
 uint32_t texel_bytes(VkFormat format) {
   switch (format) {
-    case VK_FORMAT_R32_SFLOAT: return 4;
-    case VK_FORMAT_R16G16B16A16_SFLOAT: return 8;
-    case VK_FORMAT_R32G32B32A32_SFLOAT: return 16;
+    case VK_FORMAT_R32G32B32A32_SFLOAT:
+    case VK_FORMAT_R32G32B32A32_UINT: return 16;
     default: throw Error("internal: no texel view format " + std::to_string(format));
   }
 }

@@ -41,8 +41,8 @@ class Buffer {
   // GPU address for buffer_reference shaders (0 when the device has no buffer device address).
   VkDeviceAddress address() const { return address_; }
   explicit operator bool() const { return buffer_ != VK_NULL_HANDLE; }
-  // The whole buffer as texels of `format` (R32_SFLOAT, R16G16B16A16_SFLOAT or
-  // R32G32B32A32_SFLOAT), for kernels that bind it as a uniform texel buffer. Created on first
+  // The whole buffer as texels of `format` (R32G32B32A32_SFLOAT or
+  // R32G32B32A32_UINT), for kernels that bind it as a uniform texel buffer. Created on first
   // use and kept until the buffer is freed. Why kernels want one: on CPU drivers a texel fetch
   // compiles to plain unmasked loads (or an AVX2 gather), where a buffer_reference load on a CPU
   // without fast gathers becomes one branchy scalar load per lane (README "Speed").
