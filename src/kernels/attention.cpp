@@ -134,10 +134,12 @@ struct GpuPush {
 
 // Query rows per subgroup in the CPU variant: more rows share each K/V load (measured on
 // lavapipe at 577×577×12×64: 1 row 3.3, 2 rows 5.3, 4 rows 7.5, 8 rows 8.7 GFLOP/s, despite
-// some spilling), capped so that rows × head_dim stays ≤ 512 accumulators per lane group, and
-// at the next power of two ≥ lq so short queries waste no rows (and few pipelines are built).
+// some spilling; on the AVX2 host, where every K/V load is 8 one-lane loads, 8 rows 8.8–10.1,
+// 16 rows 10.1–10.8, 32 rows 9.8–10.5), capped so that rows × head_dim stays ≤ 1024
+// accumulators per lane group, and at the next power of two ≥ lq so short queries waste no rows
+// (and few pipelines are built).
 uint32_t cpu_rows_per_subgroup(const AttentionArgs& a) {
-  const uint32_t cap = std::clamp(512u / uint32_t(a.head_dim), 1u, 8u);
+  const uint32_t cap = std::clamp(1024u / uint32_t(a.head_dim), 1u, 16u);
   uint32_t rows = 1;
   while (rows < cap && rows < uint32_t(a.lq)) rows *= 2;
   return std::min(rows, cap);
