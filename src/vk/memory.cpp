@@ -182,7 +182,7 @@ Buffer Allocator::create_buffer(uint64_t size, MemoryKind kind) {
   if (size == 0) size = 4;
   VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
   info.size = size;
-  // Texel-buffer usage lets a kernel read a buffer through a typed view (vk/texel_view.h).
+  // Texel-buffer usage lets a kernel read a buffer through a typed view (Buffer::texel_view).
   info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
                VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   if (info_.buffer_device_address) info.usage |= VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
