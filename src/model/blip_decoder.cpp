@@ -14,9 +14,8 @@ BlipDecoder::BlipDecoder(const WeightLoader& w, const DecoderSpec& spec)
   for (int i = 0; i < spec.layers; ++i) {
     const std::string l = root + "bert.encoder.layer." + std::to_string(i) + ".";
     Layer layer;
-    layer.query = w.linear(l + "attention.self.query", d, d);
-    layer.key = w.linear(l + "attention.self.key", d, d);
-    layer.value = w.linear(l + "attention.self.value", d, d);
+    layer.qkv = w.stacked_linear(
+        {l + "attention.self.query", l + "attention.self.key", l + "attention.self.value"}, d, d);
     layer.self_out = w.linear(l + "attention.output.dense", d, d);
     layer.self_ln = w.layer_norm(l + "attention.output.LayerNorm", d, spec.eps);
     layer.cross_query = w.linear(l + "crossattention.self.query", d, d);
@@ -57,11 +56,9 @@ void BlipDecoder::record_step(vk::Recorder& rec) {
   };
   for (int l = 0; l < spec_.layers; ++l) {
     Layer& layer = layers_[l];
-    kernels::record_linear(rec, {.w = &layer.query, .x = x_, .m = rows, .y = q_});
-    kernels::record_linear(rec, {.w = &layer.key, .x = x_, .m = rows, .y = cache_key_slot(l), .y_stride = cache_row_stride()});
-    kernels::record_linear(rec, {.w = &layer.value, .x = x_, .m = rows, .y = cache_value_slot(l), .y_stride = cache_row_stride()});
+    kernels::record_linear(rec, {.w = &layer.qkv, .x = x_, .m = rows, .y = cache_qkv_slot(l), .y_stride = cache_row_stride()});
     // BLIP's causal mask is additive: (1 - mask) * -10000.
-    record_self_attention(rec, l, q_, attended_, kernels::MaskMode::Add, -10000.0f);
+    record_self_attention(rec, l, attended_, kernels::MaskMode::Add, -10000.0f);
     kernels::record_linear(rec, {.w = &layer.self_out, .x = attended_, .m = rows, .y = tmp_});
     post_ln(layer.self_ln);
     kernels::record_linear(rec, {.w = &layer.cross_query, .x = x_, .m = rows, .y = q_});

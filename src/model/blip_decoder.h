@@ -18,7 +18,7 @@ class BlipDecoder : public TextDecoder {
 
  private:
   struct Layer {
-    kernels::PackedWeight query, key, value, self_out;
+    kernels::PackedWeight qkv, self_out;  // qkv: query, key and value stacked (3·d outputs)
     LayerNormWeights self_ln;
     kernels::PackedWeight cross_query, cross_key, cross_value, cross_out;
     LayerNormWeights cross_ln;

@@ -19,9 +19,7 @@ Gpt2Decoder::Gpt2Decoder(const WeightLoader& w, const DecoderSpec& spec)
     layer.ln_1 = w.layer_norm(l + "ln_1", c, spec.eps);
     layer.ln_cross = w.layer_norm(l + "ln_cross_attn", c, spec.eps);
     layer.ln_2 = w.layer_norm(l + "ln_2", c, spec.eps);
-    layer.query = w.conv1d_columns(l + "attn.c_attn", c, 3 * c, 0, c);
-    layer.key = w.conv1d_columns(l + "attn.c_attn", c, 3 * c, c, c);
-    layer.value = w.conv1d_columns(l + "attn.c_attn", c, 3 * c, 2 * c, c);
+    layer.qkv = w.conv1d_columns(l + "attn.c_attn", c, 3 * c, 0, 3 * c);
     layer.proj = w.conv1d_columns(l + "attn.c_proj", c, c, 0, c);
     layer.cross_query = w.conv1d_columns(l + "crossattention.q_attn", c, c, 0, c);
     layer.cross_key = w.conv1d_columns(l + "crossattention.c_attn", c, 2 * c, 0, c);
@@ -51,11 +49,9 @@ void Gpt2Decoder::record_step(vk::Recorder& rec) {
   for (int l = 0; l < spec_.layers; ++l) {
     Layer& layer = layers_[l];
     pre_ln(layer.ln_1);
-    kernels::record_linear(rec, {.w = &layer.query, .x = tmp_, .m = rows, .y = q_});
-    kernels::record_linear(rec, {.w = &layer.key, .x = tmp_, .m = rows, .y = cache_key_slot(l), .y_stride = cache_row_stride()});
-    kernels::record_linear(rec, {.w = &layer.value, .x = tmp_, .m = rows, .y = cache_value_slot(l), .y_stride = cache_row_stride()});
+    kernels::record_linear(rec, {.w = &layer.qkv, .x = tmp_, .m = rows, .y = cache_qkv_slot(l), .y_stride = cache_row_stride()});
     // GPT-2 replaces masked scores with the fp32 minimum (torch.where).
-    record_self_attention(rec, l, q_, attended_, kernels::MaskMode::Replace, std::numeric_limits<float>::lowest());
+    record_self_attention(rec, l, attended_, kernels::MaskMode::Replace, std::numeric_limits<float>::lowest());
     kernels::record_linear(rec, {.w = &layer.proj, .x = attended_, .m = rows, .y = x_, .residual = x_});
     pre_ln(layer.ln_cross);
     kernels::record_linear(rec, {.w = &layer.cross_query, .x = tmp_, .m = rows, .y = q_});

@@ -21,7 +21,7 @@ class Gpt2Decoder : public TextDecoder {
  private:
   struct Layer {
     LayerNormWeights ln_1, ln_cross, ln_2;
-    kernels::PackedWeight query, key, value, proj;
+    kernels::PackedWeight qkv, proj;  // qkv: c_attn whole (query, key, value: 3·c outputs)
     kernels::PackedWeight cross_query, cross_key, cross_value, cross_proj;
     kernels::PackedWeight fc, fc_proj;
   };

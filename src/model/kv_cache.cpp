@@ -8,13 +8,10 @@ namespace vkcap::model {
 
 KvCache::KvCache(vk::Context& ctx, int layers, int d) : ctx_(ctx), layers_(layers), d_(d) {}
 
-std::vector<KvCache::Set> KvCache::allocate(int rows, int capacity) {
-  std::vector<Set> sets(layers_);
-  const uint64_t bytes = uint64_t(rows) * capacity * d_ * sizeof(float);
-  for (Set& s : sets) {
-    s.k = ctx_.create_buffer(bytes);
-    s.v = ctx_.create_buffer(bytes);
-  }
+std::vector<vk::Buffer> KvCache::allocate(int rows, int capacity) {
+  std::vector<vk::Buffer> sets(layers_);
+  const uint64_t bytes = uint64_t(rows) * capacity * position_stride() * sizeof(float);
+  for (vk::Buffer& s : sets) s = ctx_.create_buffer(bytes);
   return sets;
 }
 
@@ -36,17 +33,15 @@ void KvCache::ensure_capacity(int needed, int rows) {
   int capacity = capacity_;
   while (capacity < needed) capacity *= 2;
   const int row_capacity = std::max(rows, rows_capacity_);
-  std::vector<Set> grown = allocate(row_capacity, capacity);
+  std::vector<vk::Buffer> grown = allocate(row_capacity, capacity);
   // Rare (past the first capacity): copy through the host, row by row.
-  std::vector<float> row(size_t(capacity_) * d_);
+  const uint64_t slot = uint64_t(position_stride());
+  std::vector<float> row(size_t(capacity_) * slot);
   for (int l = 0; l < layers_; ++l)
-    for (int r = 0; r < rows_capacity_; ++r)
-      for (int kv = 0; kv < 2; ++kv) {
-        const vk::Buffer& src = kv ? current_[l].v : current_[l].k;
-        const vk::Buffer& dst = kv ? grown[l].v : grown[l].k;
-        ctx_.download(src, row.data(), row.size() * 4, uint64_t(r) * capacity_ * d_ * 4);
-        ctx_.upload(dst, row.data(), row.size() * 4, uint64_t(r) * capacity * d_ * 4);
-      }
+    for (int r = 0; r < rows_capacity_; ++r) {
+      ctx_.download(current_[l], row.data(), row.size() * 4, uint64_t(r) * capacity_ * slot * 4);
+      ctx_.upload(grown[l], row.data(), row.size() * 4, uint64_t(r) * capacity * slot * 4);
+    }
   current_ = std::move(grown);
   spare_.clear();
   ++allocations_;
@@ -63,12 +58,8 @@ void KvCache::reorder(vk::Recorder& rec, const std::vector<int>& parent) {
   if (spare_.empty()) spare_ = allocate(rows_capacity_, capacity_);
   std::vector<int32_t> ids(parent.begin(), parent.end());
   ctx_.upload(parent_, ids.data(), ids.size() * sizeof(int32_t));
-  for (int l = 0; l < layers_; ++l) {
-    kernels::record_gather_rows(rec, current_[l].k, spare_[l].k, parent_, int(parent.size()), row_stride(),
-                                row_stride());
-    kernels::record_gather_rows(rec, current_[l].v, spare_[l].v, parent_, int(parent.size()), row_stride(),
-                                row_stride());
-  }
+  for (int l = 0; l < layers_; ++l)
+    kernels::record_gather_rows(rec, current_[l], spare_[l], parent_, int(parent.size()), row_stride(), row_stride());
   std::swap(current_, spare_);
   swapped_ = !swapped_;
 }

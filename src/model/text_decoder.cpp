@@ -48,27 +48,26 @@ void TextDecoder::set_images(const vk::Buffer& image_tokens, int images, int tok
   rec.submit();
 }
 
-BufferRef TextDecoder::cache_key_slot(int layer) const {
-  return BufferRef(cache_.keys(layer), uint64_t(position_) * spec_.hidden);
-}
-BufferRef TextDecoder::cache_value_slot(int layer) const {
-  return BufferRef(cache_.values(layer), uint64_t(position_) * spec_.hidden);
+BufferRef TextDecoder::cache_qkv_slot(int layer) const {
+  return BufferRef(cache_.slots(layer), uint64_t(position_) * cache_.position_stride());
 }
 
-void TextDecoder::record_self_attention(vk::Recorder& rec, int layer, const vk::Buffer& q, const vk::Buffer& out,
-                                        kernels::MaskMode mode, float masked_value) {
+void TextDecoder::record_self_attention(vk::Recorder& rec, int layer, const vk::Buffer& out, kernels::MaskMode mode,
+                                        float masked_value) {
+  const vk::Buffer& slots = cache_.slots(layer);
   kernels::AttentionArgs a;
-  a.q = q;
-  a.k = cache_.keys(layer);
-  a.v = cache_.values(layer);
+  a.q = BufferRef(slots, uint64_t(position_) * cache_.position_stride() + KvCache::kQuery);
+  a.k = BufferRef(slots, cache_.key_offset());
+  a.v = BufferRef(slots, cache_.value_offset());
   a.out = out;
   a.batch = rows_;
   a.lq = 1;
   a.lk = position_ + 1;
   a.heads = spec_.heads;
   a.head_dim = spec_.hidden / spec_.heads;
-  a.q_batch_stride = a.out_batch_stride = spec_.hidden;
-  a.k_batch_stride = a.v_batch_stride = cache_.row_stride();
+  a.q_row_stride = a.k_row_stride = a.v_row_stride = int(cache_.position_stride());
+  a.q_batch_stride = a.k_batch_stride = a.v_batch_stride = cache_.row_stride();
+  a.out_batch_stride = spec_.hidden;
   a.scale = 1.0f / std::sqrt(float(a.head_dim));
   // One query at position p sees keys 0..p: exactly the causal mask's visible set.
   a.mask = kernels::MaskKind::Causal;

@@ -53,12 +53,13 @@ class TextDecoder {
   virtual void record_cross_kv(vk::Recorder& rec, const vk::Buffer& image_tokens, int rows, int layer) = 0;
 
   // Self-attention of the current token of every row over the cache (positions 0..position_).
-  void record_self_attention(vk::Recorder& rec, int layer, const vk::Buffer& q, const vk::Buffer& out,
-                             kernels::MaskMode mode, float masked_value);
+  // Attention of the current position's query (in the cache slot) over keys 0..position.
+  void record_self_attention(vk::Recorder& rec, int layer, const vk::Buffer& out, kernels::MaskMode mode,
+                             float masked_value);
   void record_cross_attention(vk::Recorder& rec, int layer, const vk::Buffer& q, const vk::Buffer& out);
-  // Where the K/V projections of the current token are written (in-place into the cache).
-  kernels::BufferRef cache_key_slot(int layer) const;
-  kernels::BufferRef cache_value_slot(int layer) const;
+  // Where the fused q|k|v projection of the current token is written (in place into the cache;
+  // the next row's slot is cache_row_stride() floats further).
+  kernels::BufferRef cache_qkv_slot(int layer) const;
   int cache_row_stride() const { return int(cache_.row_stride()); }
 
   vk::Context& ctx_;

@@ -33,3 +33,28 @@ TEST_CASE("decoder steps are recorded once and replayed for later images") {
   CHECK(caption("img0_80x56.png") == first);  // replays reproduce the first run exactly
   CHECK(m.decoder().recorded_steps() == recorded);
 }
+
+TEST_CASE("growing the KV cache past its first 32 positions keeps every [q|k|v] row intact") {
+  // A caption longer than the cache's first capacity copies the cache into a larger one mid-
+  // generation (with beam re-parenting around it). The same caption produced with a cache that
+  // is already large enough (grown by an earlier long caption) must be token for token the same.
+  const auto dir = std::filesystem::path(VKCAP_FIXTURES_DIR) / "blip_tiny_a";
+  GenerationConfig config;
+  config.max_new_tokens = 44;
+  config.min_new_tokens = 44;
+  config.num_beams = 3;
+  auto caption = [&](model::CaptionModel& m, const char* file) {
+    config.eos_token_id = {m.eos_token_id()};
+    config.pad_token_id = m.pad_token_id();
+    api::DecoderStepModel step_model(m);
+    m.encode({m.pixel_values(decode_image(dir / file))});
+    return generate(step_model, m.decoder_prompt(""), 1, config).at(0).tokens;
+  };
+  model::CaptionModel grown_during(test::gpu(), dir);
+  const auto grown = caption(grown_during, "img0_80x56.png");
+  REQUIRE(grown.size() >= 44);
+
+  model::CaptionModel grown_before(test::gpu(), dir);
+  caption(grown_before, "img1_20x20.png");  // grows this model's cache to 64 positions
+  CHECK(caption(grown_before, "img0_80x56.png") == grown);
+}
