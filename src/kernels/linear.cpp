@@ -84,13 +84,11 @@ void record_cpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
   const uint32_t rb = tile.rows;
   const uint32_t act = activation_code(a.activation), bias_flag = w.has_bias() ? 1u : 0u,
                  residual_flag = has_residual ? 1u : 0u;
-  // Kernel names: linear_cpu[_mv][_texels][_f16].
   const bool texels = w.fetch == WeightFetch::Texels;
-  const std::string name =
-      std::string(matvec ? "linear_cpu_mv" : "linear_cpu") + (texels ? "_texels" : "") + (f16 ? "_f16" : "");
   std::vector<uint32_t> constants{sg, rb, act, bias_flag, residual_flag};
   if (matvec) constants.push_back(tile.panels);
-  const vk::Kernel& kernel = ctx.kernel({name, 0, sizeof(CpuPush), constants, texels ? 1u : 0u});
+  const vk::Kernel& kernel = ctx.kernel(
+      {linear_kernel_family(w, a.m) + (f16 ? "_f16" : ""), 0, sizeof(CpuPush), constants, texels ? 1u : 0u});
   CpuPush push{};
   push.x = a.x.address();
   push.w = w.weight.address();
@@ -140,8 +138,8 @@ void record_gpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
   const uint32_t bias_flag = w.has_bias() ? 1u : 0u, residual_flag = has_residual ? 1u : 0u;
   if (a.m <= kLinearMatVecMaxRows) {
     const uint32_t wg = 64;
-    const vk::Kernel& kernel =
-        ctx.kernel({f16 ? "linear_gpu_mv_f16" : "linear_gpu_mv", 5, sizeof(GpuPush), {wg, act, bias_flag, residual_flag}});
+    const vk::Kernel& kernel = ctx.kernel(
+        {linear_kernel_family(w, a.m) + (f16 ? "_f16" : ""), 5, sizeof(GpuPush), {wg, act, bias_flag, residual_flag}});
     const uint32_t n = static_cast<uint32_t>(w.n);
     const uint32_t gx = std::min<uint32_t>(n, 32768), gy = (n + gx - 1) / gx;
     rec.dispatch(kernel, uses, &push, sizeof(push), gx, gy);
@@ -151,7 +149,7 @@ void record_gpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
   // where this variant only runs in tests.
   const uint32_t tile = ctx.info().is_cpu() ? 32 : 64, bk = 16, tm = 4, tn = 4;
   const uint32_t threads = (tile / tm) * (tile / tn);
-  const vk::Kernel& kernel = ctx.kernel({f16 ? "linear_gpu_f16" : "linear_gpu", 5, sizeof(GpuPush),
+  const vk::Kernel& kernel = ctx.kernel({linear_kernel_family(w, a.m) + (f16 ? "_f16" : ""), 5, sizeof(GpuPush),
                                          {tile, tile, bk, tm, tn, act, bias_flag, residual_flag, threads}});
   const uint32_t gx = (static_cast<uint32_t>(w.n) + tile - 1) / tile;
   const uint32_t gy = (static_cast<uint32_t>(a.m) + tile - 1) / tile;
@@ -182,6 +180,12 @@ void record_linear(vk::Recorder& rec, const LinearArgs& args) {
     record_cpu(rec, args, static_cast<uint32_t>(xs), static_cast<uint32_t>(ys), static_cast<uint32_t>(rs));
   else
     record_gpu(rec, args, static_cast<uint32_t>(xs), static_cast<uint32_t>(ys), static_cast<uint32_t>(rs));
+}
+
+std::string linear_kernel_family(const PackedWeight& w, int m) {
+  const bool cpu = w.variant == vk::KernelVariant::Cpu;
+  return std::string(cpu ? "linear_cpu" : "linear_gpu") + (m <= kLinearMatVecMaxRows ? "_mv" : "") +
+         (cpu && w.fetch == WeightFetch::Texels ? "_texels" : "");
 }
 
 double linear_flops(const LinearArgs& args) {

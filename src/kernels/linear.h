@@ -1,6 +1,7 @@
 // src/kernels/linear.h  (matmul + matrix-vector, one entry point)
 #pragma once
 #include <cstdint>
+#include <string>
 #include "kernels/buffer_ref.h"
 #include "vk/context.h"
 #include "vk/recorder.h"
@@ -68,6 +69,9 @@ struct LinearArgs {
 void record_linear(vk::Recorder& rec, const LinearArgs& args);
 // Floating-point operations of one call (2·m·n·k), for benchmarks.
 double linear_flops(const LinearArgs& args);
+// The shader record_linear runs for `m` rows of `w`, less the "_f16" that fp16 weights add:
+// linear_{cpu,gpu}[_mv][_texels] (benchmarks print it with the dtype beside it).
+std::string linear_kernel_family(const PackedWeight& w, int m);
 // Rows at or below which record_linear uses the matrix-vector path.
 inline constexpr int kLinearMatVecMaxRows = 8;
 }  // namespace vkcap::kernels

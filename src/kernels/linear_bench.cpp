@@ -51,10 +51,7 @@ BenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, int rep
   const double t = times[times.size() / 2];
 
   BenchRecord out;
-  const bool matvec = s.m <= kLinearMatVecMaxRows;
-  if (packed.variant == vk::KernelVariant::Cpu)
-    out.kernel = std::string(matvec ? "linear_cpu_mv" : "linear_cpu") + (packed.fetch == WeightFetch::Texels ? "_texels" : "");
-  else out.kernel = matvec ? "linear_gpu_mv" : "linear_gpu";
+  out.kernel = linear_kernel_family(packed, s.m);
   out.shape = "{\"m\":" + std::to_string(s.m) + ",\"n\":" + std::to_string(s.n) + ",\"k\":" + std::to_string(s.k) + "}";
   out.dtype = type == WeightType::F16 ? "f16" : "f32";
   out.us = t * 1e6;

@@ -9,10 +9,10 @@ namespace vkcap::model {
 KvCache::KvCache(vk::Context& ctx, int layers, int d) : ctx_(ctx), layers_(layers), d_(d) {}
 
 std::vector<vk::Buffer> KvCache::allocate(int rows, int capacity) {
-  std::vector<vk::Buffer> sets(layers_);
+  std::vector<vk::Buffer> buffers(layers_);
   const uint64_t bytes = uint64_t(rows) * capacity * position_stride() * sizeof(float);
-  for (vk::Buffer& s : sets) s = ctx_.create_buffer(bytes);
-  return sets;
+  for (vk::Buffer& b : buffers) b = ctx_.create_buffer(bytes);
+  return buffers;
 }
 
 void KvCache::reset(int rows, int capacity) {

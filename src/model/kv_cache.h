@@ -26,13 +26,13 @@ class KvCache {
   void reorder(vk::Recorder& rec, const std::vector<int>& parent);
 
   int capacity() const { return capacity_; }
-  // Changes whenever the buffers behind keys()/values() change (reallocation, or the swap after
+  // Changes whenever the buffers behind slots() change (reallocation, or the swap after
   // a reorder), so that recorded command buffers know when they are stale.
   uint64_t layout_id() const { return allocations_ * 2 + (swapped_ ? 1 : 0); }
   int64_t row_stride() const { return int64_t(capacity_) * position_stride(); }
   int64_t position_stride() const { return 3 * int64_t(d_); }
   // Element offsets of q, k and v within a position's slot.
-  static constexpr int kQuery = 0;
+  int64_t query_offset() const { return 0; }
   int64_t key_offset() const { return d_; }
   int64_t value_offset() const { return 2 * int64_t(d_); }
   const vk::Buffer& slots(int layer) const { return current_[layer]; }

@@ -56,7 +56,7 @@ void TextDecoder::record_self_attention(vk::Recorder& rec, int layer, const vk::
                                         float masked_value) {
   const vk::Buffer& slots = cache_.slots(layer);
   kernels::AttentionArgs a;
-  a.q = BufferRef(slots, uint64_t(position_) * cache_.position_stride() + KvCache::kQuery);
+  a.q = BufferRef(slots, uint64_t(position_) * cache_.position_stride() + cache_.query_offset());
   a.k = BufferRef(slots, cache_.key_offset());
   a.v = BufferRef(slots, cache_.value_offset());
   a.out = out;

@@ -52,8 +52,8 @@ class TextDecoder {
   // Projects image tokens to one layer's cross K and V ([images*tokens, hidden] each).
   virtual void record_cross_kv(vk::Recorder& rec, const vk::Buffer& image_tokens, int rows, int layer) = 0;
 
-  // Self-attention of the current token of every row over the cache (positions 0..position_).
-  // Attention of the current position's query (in the cache slot) over keys 0..position.
+  // Self-attention of the current token of every row (its query in the cache slot) over the
+  // cache's keys and values at positions 0..position_.
   void record_self_attention(vk::Recorder& rec, int layer, const vk::Buffer& out, kernels::MaskMode mode,
                              float masked_value);
   void record_cross_attention(vk::Recorder& rec, int layer, const vk::Buffer& q, const vk::Buffer& out);
