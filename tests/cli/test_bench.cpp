@@ -38,3 +38,18 @@ TEST_CASE("bench model --json reports stages, batches and the per-token fixed co
   CHECK(j["peak_rss_mb"].get<double>() > 0);
   CHECK(j["device_memory_mb"].get<double>() > 0);
 }
+
+TEST_CASE("bench model --profile prints the per-kernel table on stderr and keeps stdout JSON") {
+  TempDir dir;
+  const std::string model = std::string(VKCAP_SOURCE_DIR) + "/assets/models/vkcap-shapes";
+  RunResult r = run_vkcap({"bench", "model", model, "--runs", "1", "--new-tokens", "2", "--beams", "1", "--json",
+                           "--profile"},
+                          dir.path);
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(lines_of(r.out).size() == 1);
+  CHECK_NOTHROW((void)nlohmann::json::parse(lines_of(r.out)[0]));
+  CHECK(r.err.find("calls") != std::string::npos);
+  CHECK(r.err.find("attention_cpu") != std::string::npos);
+  CHECK(r.err.find("linear_cpu") != std::string::npos);
+}
