@@ -7,7 +7,8 @@ namespace vkcap::kernels {
 // rows of d floats with strides; residual optional (BLIP post-LN adds it before the norm). y may alias x.
 struct LayerNormArgs { BufferRef x; int x_stride = 0; BufferRef residual; int residual_stride = 0;
                        BufferRef gamma, beta; BufferRef y; int y_stride = 0; int rows = 0, d = 0; float eps = 1e-5f; };
-void record_layer_norm(vk::Recorder& rec, const LayerNormArgs& args);
+void record_layer_norm(vk::Recorder& rec, const LayerNormArgs& args);  // the device's preferred variant
+void record_layer_norm(vk::Recorder& rec, const LayerNormArgs& args, vk::KernelVariant variant);
 // Row softmax / log-softmax over n floats per row (in place allowed).
 void record_softmax(vk::Recorder& rec, BufferRef x, BufferRef y, int rows, int n, bool log);
 enum class Gelu { Erf, Tanh };

@@ -72,9 +72,9 @@ TEST_CASE("attention: inputs of magnitude 1e4 and 1e-4") {
 TEST_CASE("attention: large shapes (577 tokens x 12 heads, 4096 keys)") {
   Problem p;
   p.lq = p.lk = 577, p.heads = 12, p.d = 64;
-  for (vkcap::vk::KernelVariant variant : variants()) {
+  for (vkcap::vk::KernelVariant variant : kernel_variants()) {
     const Result r = run(p, variant);
-    expect_close(r.out, r.ref_out, out_tolerance(p), std::string("577x577 ") + name(variant));
+    expect_close(r.out, r.ref_out, out_tolerance(p), std::string("577x577 ") + variant_name(variant));
     CHECK(r.guards_ok);
   }
   Problem q;

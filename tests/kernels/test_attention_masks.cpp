@@ -37,8 +37,8 @@ TEST_CASE("attention: step-by-step causal decoding equals full causal recomputat
     const std::vector<float> q = random_values(size_t(T) * hd, 5), k = random_values(size_t(T) * hd, 6),
                              v = random_values(size_t(T) * hd, 7);
     GuardedBuffer qb(q), kb(k), vb(v);
-    for (vkcap::vk::KernelVariant variant : variants()) {
-      CAPTURE(name(variant));
+    for (vkcap::vk::KernelVariant variant : kernel_variants()) {
+      CAPTURE(variant_name(variant));
       GuardedBuffer full(size_t(T) * hd), steps(size_t(T) * hd);
       AttentionArgs a;
       a.q = qb.ref(), a.k = kb.ref(), a.v = vb.ref(), a.out = full.ref();
@@ -85,7 +85,7 @@ TEST_CASE("attention: fully masked rows behave as in torch") {
   p.key_valid.assign(size_t(2) * 7, 1.0f);
   for (int j = 0; j < 7; ++j) p.key_valid[j] = 0.0f;  // batch 0: nothing to attend to
   p.mode = MaskMode::Replace, p.masked_value = kFp32Min;
-  for (vkcap::vk::KernelVariant variant : variants()) {
+  for (vkcap::vk::KernelVariant variant : kernel_variants()) {
     const Result r = run(p, variant);
     for (int h = 0; h < 2; ++h)
       for (int i = 0; i < 2; ++i)
@@ -107,7 +107,7 @@ TEST_CASE("attention: probabilities sum to 1 per row and match the reference") {
   Problem p;
   p.batch = 2, p.lq = 7, p.lk = 64, p.heads = 3, p.d = 32, p.probs = true, p.qk_magnitude = 3.0f;
   check(p, "probs");
-  for (vkcap::vk::KernelVariant variant : variants()) {
+  for (vkcap::vk::KernelVariant variant : kernel_variants()) {
     const Result r = run(p, variant);
     for (size_t row = 0; row < r.probs.size() / 64; ++row) {
       double sum = 0;

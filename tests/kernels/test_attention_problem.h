@@ -22,6 +22,8 @@ namespace vkcap::test::attention {
 using kernels::AttentionArgs;
 using kernels::MaskKind;
 using kernels::MaskMode;
+using test::kernel_variants;
+using test::variant_name;
 
 // The shape and layout of one problem; strides 0 mean the kernel's defaults.
 struct Problem {
@@ -201,14 +203,6 @@ inline Result run(const Problem& p, vk::KernelVariant variant) {
   return res;
 }
 
-inline const char* name(vk::KernelVariant v) { return v == vk::KernelVariant::Cpu ? "cpu" : "gpu"; }
-
-// Both variants on every machine (the Cpu one where the device supports it).
-inline std::vector<vk::KernelVariant> variants() {
-  std::vector<vk::KernelVariant> out{vk::KernelVariant::Gpu};
-  if (gpu().info().supports_cpu_variant()) out.push_back(vk::KernelVariant::Cpu);
-  return out;
-}
 
 // Output error budget: softmax-weighted sums of V (plus the lk-term normaliser) in fp32.
 inline Tolerance out_tolerance(const Problem& p, double extra = 1.0) {
@@ -220,8 +214,8 @@ inline Tolerance out_tolerance(const Problem& p, double extra = 1.0) {
 
 // Runs `p` on both variants and checks outputs (and probabilities when requested).
 inline void check(const Problem& p, const std::string& what, double extra_tolerance = 1.0) {
-  for (vk::KernelVariant variant : variants()) {
-    const std::string label = what + " [" + name(variant) + "]";
+  for (vk::KernelVariant variant : kernel_variants()) {
+    const std::string label = what + " [" + variant_name(variant) + "]";
     CAPTURE(label);
     const Result r = run(p, variant);
     expect_close(r.out, r.ref_out, out_tolerance(p, extra_tolerance), label + " output");

@@ -32,10 +32,13 @@ std::vector<double> layer_norm_ref(const std::vector<float>& x, const std::vecto
 }  // namespace
 
 TEST_CASE("layer_norm matches torch over row lengths 1..4096 with strided input") {
-  struct Shape { int rows, d; };
-  for (Shape s : {Shape{1, 1}, Shape{3, 32}, Shape{5, 40}, Shape{7, 48}, Shape{2, 64}, Shape{13, 97}, Shape{4, 768},
-                  Shape{3, 1024}, Shape{2, 4096}, Shape{1, 5003}}) {
-    const int stride = s.d + 3;  // a row is a slice of a wider buffer
+  struct Shape { int rows, d, stride_pad; };
+  // Odd pads make the Cpu variant read single floats, even ones 64-bit pairs (where d is even).
+  for (vk::KernelVariant variant : test::kernel_variants())
+  for (Shape s : {Shape{1, 1, 3}, Shape{3, 32, 3}, Shape{5, 40, 2}, Shape{7, 48, 3}, Shape{2, 64, 0}, Shape{13, 97, 3},
+                  Shape{4, 768, 0}, Shape{577, 768, 2}, Shape{3, 1024, 3}, Shape{2, 4096, 2}, Shape{1, 5003, 3}}) {
+    CAPTURE(test::variant_name(variant));
+    const int stride = s.d + s.stride_pad;  // a row may be a slice of a wider buffer
     auto x = test::random_values(size_t(s.rows) * stride, 11 + s.d, -2.0f, 3.0f);
     auto g = test::random_values(s.d, 12 + s.d, 0.5f, 1.5f);
     auto b = test::random_values(s.d, 13 + s.d, -0.5f, 0.5f);
@@ -44,7 +47,7 @@ TEST_CASE("layer_norm matches torch over row lengths 1..4096 with strided input"
     kernels::LayerNormArgs a;
     a.x = xb.ref(), a.x_stride = stride, a.gamma = gb.ref(), a.beta = bb.ref(), a.y = yb.ref(), a.y_stride = s.d;
     a.rows = s.rows, a.d = s.d, a.eps = 1e-12f;
-    kernels::record_layer_norm(rec, a);
+    kernels::record_layer_norm(rec, a, variant);
     rec.submit();
     CHECK(yb.guards_intact());
     // d = 1: the row is its own mean, so y = beta exactly.
@@ -54,6 +57,8 @@ TEST_CASE("layer_norm matches torch over row lengths 1..4096 with strided input"
 }
 
 TEST_CASE("layer_norm statistics are robust to a large mean and tiny or huge magnitudes") {
+  for (vk::KernelVariant variant : test::kernel_variants()) {
+  CAPTURE(test::variant_name(variant));
   const int rows = 3, d = 768;
   std::vector<float> x(size_t(rows) * d);
   auto noise = test::random_values(x.size(), 5);
@@ -68,7 +73,7 @@ TEST_CASE("layer_norm statistics are robust to a large mean and tiny or huge mag
   kernels::LayerNormArgs a;
   a.x = xb.ref(), a.x_stride = d, a.gamma = gb.ref(), a.beta = bb.ref(), a.y = yb.ref(), a.y_stride = d;
   a.rows = rows, a.d = d, a.eps = 1e-12f;
-  kernels::record_layer_norm(rec, a);
+  kernels::record_layer_norm(rec, a, variant);
   rec.submit();
   // Row 0's inputs are only known to ~1e-3 absolute (float spacing at 1e4 is 1e-3), which the
   // reference sees exactly, so the result is good to the ~1e-3 relative of the input data.
@@ -77,6 +82,7 @@ TEST_CASE("layer_norm statistics are robust to a large mean and tiny or huge mag
   test::expect_close(std::span(y).subspan(0, d), std::span(ref).subspan(0, d), {2e-3, 2e-3}, "mean 1e4");
   test::expect_close(std::span(y).subspan(d), std::span(ref).subspan(d), test::Tolerance::for_reduction(d, 1e-6, 1e-5),
                      "tiny and huge rows");
+  }
 }
 
 TEST_CASE("layer_norm adds the residual first (post-LN) and may write in place") {
@@ -86,13 +92,15 @@ TEST_CASE("layer_norm adds the residual first (post-LN) and may write in place")
   auto g = test::random_values(d, 23, 0.5f, 1.5f);
   auto b = test::random_values(d, 24);
   auto ref = layer_norm_ref(x, &res, rows, d, d, g, b, 1e-5);
+  for (vk::KernelVariant variant : test::kernel_variants())
   for (bool into_residual : {false, true}) {
+    CAPTURE(test::variant_name(variant));
     GuardedBuffer xb(x), rb(res), gb(g), bb(b);
     vk::Recorder rec(test::gpu());
     kernels::LayerNormArgs a;
     a.x = xb.ref(), a.x_stride = d, a.residual = rb.ref(), a.residual_stride = d, a.gamma = gb.ref(), a.beta = bb.ref();
     a.y = into_residual ? rb.ref() : xb.ref(), a.y_stride = d, a.rows = rows, a.d = d;
-    kernels::record_layer_norm(rec, a);
+    kernels::record_layer_norm(rec, a, variant);
     rec.submit();
     GuardedBuffer& out = into_residual ? rb : xb;
     CHECK(out.guards_intact());

@@ -6,12 +6,22 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "vk/context.h"
 
 namespace vkcap::test {
 
 vk::Context& gpu();
+
+// Both kernel families on every machine (the Cpu one where the device supports it), so each
+// shader with two variants is tested everywhere.
+inline std::vector<vk::KernelVariant> kernel_variants() {
+  std::vector<vk::KernelVariant> out{vk::KernelVariant::Gpu};
+  if (gpu().info().supports_cpu_variant()) out.push_back(vk::KernelVariant::Cpu);
+  return out;
+}
+inline const char* variant_name(vk::KernelVariant v) { return v == vk::KernelVariant::Cpu ? "cpu" : "gpu"; }
 
 // While alive, validation messages are counted here instead of failing the test: for tests
 // that provoke a message on purpose.
