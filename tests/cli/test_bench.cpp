@@ -52,4 +52,15 @@ TEST_CASE("bench model --profile prints the per-kernel table on stderr and keeps
   CHECK(r.err.find("calls") != std::string::npos);
   CHECK(r.err.find("attention_cpu") != std::string::npos);
   CHECK(r.err.find("linear_cpu") != std::string::npos);
+  // One table per stage: patches are cut only for the image, tokens embedded only while decoding.
+  const size_t image = r.err.find("image stage"), decoding = r.err.find("decoding"), all = r.err.find("all runs");
+  REQUIRE(image < decoding);
+  REQUIRE(decoding < all);
+  REQUIRE(all != std::string::npos);
+  const std::string image_table = r.err.substr(image, decoding - image);
+  const std::string decode_table = r.err.substr(decoding, all - decoding);
+  CHECK(image_table.find("im2col") != std::string::npos);
+  CHECK(image_table.find("embedding") == std::string::npos);
+  CHECK(decode_table.find("embedding") != std::string::npos);
+  CHECK(decode_table.find("im2col") == std::string::npos);
 }
