@@ -130,30 +130,52 @@ void record_gpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
   push.x_stride = xs;
   push.y_stride = ys;
   push.residual_stride = rs;
-  // Absent bias / residual bindings are filled with the weight buffer (never read).
-  std::vector<vk::Use> uses{vk::reads(*a.x.buffer), vk::reads(w.weight),
-                            vk::reads(w.has_bias() ? w.bias : w.weight),
-                            vk::reads(has_residual ? *a.residual.buffer : w.weight), vk::writes(*a.y.buffer)};
   const uint32_t act = activation_code(a.activation);
   const uint32_t bias_flag = w.has_bias() ? 1u : 0u, residual_flag = has_residual ? 1u : 0u;
-  if (a.m <= kLinearMatVecMaxRows) {
-    const uint32_t wg = 64;
-    const vk::Kernel& kernel = ctx.kernel(
-        {linear_kernel_family(w, a.m) + (f16 ? "_f16" : ""), 5, sizeof(GpuPush), {wg, act, bias_flag, residual_flag}});
-    const uint32_t n = static_cast<uint32_t>(w.n);
-    const uint32_t gx = std::min<uint32_t>(n, 32768), gy = (n + gx - 1) / gx;
-    rec.dispatch(kernel, uses, &push, sizeof(push), gx, gy);
-    return;
-  }
-  // Tiles: 64×64 with 4×4 per thread (256 threads) on GPUs; 32×32 (64 threads) on CPU devices,
-  // where this variant only runs in tests.
+  const bool matvec = a.m <= kLinearMatVecMaxRows;
+  // Tiles of the matmul: 64×64 with 4×4 per thread (256 threads) on GPUs; 32×32 (64 threads) on
+  // CPU devices, where this variant only runs in tests.
   const uint32_t tile = ctx.info().is_cpu() ? 32 : 64, bk = 16, tm = 4, tn = 4;
   const uint32_t threads = (tile / tm) * (tile / tn);
-  const vk::Kernel& kernel = ctx.kernel({linear_kernel_family(w, a.m) + (f16 ? "_f16" : ""), 5, sizeof(GpuPush),
-                                         {tile, tile, bk, tm, tn, act, bias_flag, residual_flag, threads}});
-  const uint32_t gx = (static_cast<uint32_t>(w.n) + tile - 1) / tile;
-  const uint32_t gy = (static_cast<uint32_t>(a.m) + tile - 1) / tile;
-  rec.dispatch(kernel, uses, &push, sizeof(push), gx, gy);
+  const std::string shader = linear_kernel_family(w, a.m) + (f16 ? "_f16" : "");
+  const vk::Kernel& kernel =
+      matvec ? ctx.kernel({shader, 5, sizeof(GpuPush), {64u, act, bias_flag, residual_flag}})
+             : ctx.kernel({shader, 5, sizeof(GpuPush), {tile, tile, bk, tm, tn, act, bias_flag, residual_flag, threads}});
+
+  // A weight larger than one storage-buffer binding (GPT-2's fp32 LM head is 154 MB; lavapipe and
+  // many mobile GPUs bind at most 128 MiB) runs as several dispatches over column ranges, each
+  // binding its rows of W [N, Kp] and of the bias. Ranges start at multiples of 256 columns, so
+  // both windows start at multiples of 256 bytes: aligned for any minStorageBufferOffsetAlignment.
+  constexpr uint64_t kColumnAlign = 256;
+  const uint64_t row_bytes = uint64_t(w.k_padded) * (f16 ? 2 : 4);
+  const uint64_t n = static_cast<uint64_t>(w.n);
+  uint64_t columns = n;
+  if (w.weight.size() > ctx.info().max_storage_buffer_range) {
+    columns = ctx.info().max_storage_buffer_range / row_bytes / kColumnAlign * kColumnAlign;
+    if (columns == 0)
+      throw Error(std::string(kWhere) + ": record_linear: one weight row (" + std::to_string(row_bytes) +
+                  " bytes) times 256 exceeds the device's storage-buffer range");
+  }
+  for (uint64_t first = 0; first < n; first += columns) {
+    const uint64_t count = std::min(columns, n - first);
+    GpuPush p = push;
+    p.n = static_cast<uint32_t>(count);
+    p.y_offset += static_cast<uint32_t>(first);
+    if (has_residual) p.residual_offset += static_cast<uint32_t>(first);
+    const vk::Use weight = columns == n ? vk::reads(w.weight) : vk::reads_window(w.weight, first * row_bytes, count * row_bytes);
+    const vk::Use bias = !w.has_bias() ? weight
+                         : columns == n ? vk::reads(w.bias)
+                                        : vk::reads_window(w.bias, first * 4, count * 4);
+    // Absent bias / residual bindings are filled with the weight window (never read).
+    std::vector<vk::Use> uses{vk::reads(*a.x.buffer), weight, bias, has_residual ? vk::reads(*a.residual.buffer) : weight,
+                              vk::writes(*a.y.buffer)};
+    if (matvec) {
+      const uint32_t gx = std::min<uint32_t>(p.n, 32768), gy = (p.n + gx - 1) / gx;
+      rec.dispatch(kernel, uses, &p, sizeof(p), gx, gy);
+    } else {
+      rec.dispatch(kernel, uses, &p, sizeof(p), (p.n + tile - 1) / tile, (static_cast<uint32_t>(a.m) + tile - 1) / tile);
+    }
+  }
 }
 
 }  // namespace

@@ -396,3 +396,45 @@ TEST_CASE("linear: fp16 packing rounds to nearest even") {
 }
 
 }  // namespace vkcap::test
+
+namespace vkcap::test {
+namespace {
+
+// The Gpu variant binds W [N, Kp] as a storage buffer; past maxStorageBufferRange (lavapipe and
+// many mobile GPUs: 128 MiB; GPT-2's fp32 LM head is 154 MB) it must run in column windows.
+TEST_CASE("linear: a Gpu-variant weight over maxStorageBufferRange runs in column windows") {
+  const uint64_t limit = gpu().info().max_storage_buffer_range;
+  if (limit > (256ull << 20)) return;  // devices with larger bindings never split
+  const int k = 1024;
+  const int n = int(limit / (uint64_t(k) * 4)) + 300;  // one full window and a ragged second one
+  std::vector<float> w(size_t(n) * k), bias(n);
+  for (int c = 0; c < n; ++c) {
+    for (int i = 0; i < k; ++i) w[size_t(c) * k + i] = float((c * 7 + i * 3) % 11) * 0.125f - 0.625f;
+    bias[c] = float(c % 13);
+  }
+  const kernels::PackedWeight packed = kernels::pack_linear(gpu(), w.data(), bias.data(), n, k, WeightLayout::OutIn,
+                                                            WeightType::F32, KernelVariant::Gpu);
+  REQUIRE(packed.weight.size() > limit);
+  for (int m : {1, 9}) {  // matrix-vector and matmul kernels
+    CAPTURE(m);
+    std::vector<float> x(size_t(m) * k), residual(size_t(m) * n);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i % 5) - 2);
+    for (size_t i = 0; i < residual.size(); ++i) residual[i] = float(i % 3);
+    GuardedBuffer xb(x), rb(residual), yb(size_t(m) * n);
+    vk::Recorder rec(gpu());
+    kernels::record_linear(rec, {.w = &packed, .x = xb.ref(), .m = m, .y = yb.ref(), .residual = rb.ref()});
+    rec.submit();
+    const std::vector<float> y = yb.read();
+    CHECK(yb.guards_intact());
+    // Every value is a multiple of 1/8 far below 2^24: the sums are exact in fp32.
+    for (int r = 0; r < m; ++r)
+      for (int c = 0; c < n; ++c) {
+        double want = bias[c] + residual[size_t(r) * n + c];
+        for (int i = 0; i < k; ++i) want += double(x[size_t(r) * k + i]) * w[size_t(c) * k + i];
+        REQUIRE_MESSAGE(y[size_t(r) * n + c] == float(want), "row " << r << " column " << c);
+      }
+  }
+}
+
+}  // namespace
+}  // namespace vkcap::test
