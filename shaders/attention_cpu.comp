@@ -1,6 +1,8 @@
 #version 450
 // Fused scaled dot-product attention, CPU-shaped (lavapipe): buffer-device-address loads,
-// one subgroup per block of R query rows of one (batch, head), no shared memory.
+// one subgroup per block of R query rows of one (kv batch, head), no shared memory. The rows of
+// a kv batch are the (beam, query) pairs of the kv_div batch entries that share its K/V, so
+// beams decoding one image (lq = 1) read the image's K/V once, not once per beam.
 //
 //   s_ij = scale · (q_i · k_j), then masked: Add → s_ij + masked_value, Replace → masked_value
 //   O_i  = Σ_j softmax_j(s_ij) · v_j          (optionally P_ij = softmax_j(s_ij) written too)
@@ -71,6 +73,7 @@ layout(push_constant) uniform Params {
   uint replace;       // 0: add masked_value, 1: replace the score with it
   int causal_offset;
   uint write_probs;
+  uint batch;
 };
 
 #define NEG_INF uintBitsToFloat(0xff800000u)
@@ -134,16 +137,21 @@ float mask_score(float x, uint i, uint j, uint kb) {
 
 void main() {
   const uint lane = gl_SubgroupInvocationID;
-  const uint i0 = gl_WorkGroupID.x * R;
   const uint h = gl_WorkGroupID.y;
-  const uint b = gl_WorkGroupID.z;
-  const uint kb = b / kv_div;
+  const uint kb = gl_WorkGroupID.z;
+  // Rows t = beam·lq + i of this kv batch; rows past the last repeat it (computed, never stored).
+  const uint t0 = gl_WorkGroupID.x * R;
+  const uint last_t = min(kv_div, batch - kb * kv_div) * lq - 1;
   const uint64_t k_base = k_addr + 4ul * (uint64_t(kb) * k_batch + h * D);
   const uint64_t v_base = v_addr + 4ul * (uint64_t(kb) * v_batch + h * D);
-  // Rows past lq repeat the last row (computed, never stored).
+  uint qi[R], qb[R];  // query position and batch entry of each row
   uint64_t q_rows[R];
-  [[unroll]] for (uint r = 0; r < R; ++r)
-    q_rows[r] = q_addr + 4ul * (uint64_t(b) * q_batch + uint64_t(min(i0 + r, lq - 1)) * q_row + h * D);
+  [[unroll]] for (uint r = 0; r < R; ++r) {
+    const uint t = min(t0 + r, last_t);
+    qb[r] = kb * kv_div + t / lq;
+    qi[r] = t % lq;
+    q_rows[r] = q_addr + 4ul * (uint64_t(qb[r]) * q_batch + uint64_t(qi[r]) * q_row + h * D);
+  }
 
   float m[R], l[R];
   vec2 acc[R][NC];
@@ -160,7 +168,7 @@ void main() {
     SCORES()
     float p[R];
     [[unroll]] for (uint r = 0; r < R; ++r) {
-      const float x = j0 + lane < lk ? mask_score(s[r] * scale, i0 + r, j, kb) : NEG_INF;
+      const float x = j0 + lane < lk ? mask_score(s[r] * scale, qi[r], j, kb) : NEG_INF;
       const float m_new = max(m[r], subgroupMax(x));
       const float alpha = exp(m[r] - m_new);
       p[r] = exp(x - m_new);
@@ -172,11 +180,10 @@ void main() {
   }
 
   [[unroll]] for (uint r = 0; r < R; ++r) {
-    const uint i = i0 + r;
     const float total = subgroupAdd(l[r]);
     l[r] = total;
-    if (i < lq) {
-      const uint64_t o_base = o_addr + 4ul * (uint64_t(b) * o_batch + uint64_t(i) * o_row + h * D);
+    if (t0 + r <= last_t) {
+      const uint64_t o_base = o_addr + 4ul * (uint64_t(qb[r]) * o_batch + uint64_t(qi[r]) * o_row + h * D);
       [[unroll]] for (uint c = 0; c < NC; ++c) {
         const uint e = c * 2 * SG + 2 * lane;
         if (IN_HEAD(e)) OutFloats(o_base).v[e] = acc[r][c].x / total;
@@ -193,10 +200,9 @@ void main() {
     float s[R];
     SCORES()
     [[unroll]] for (uint r = 0; r < R; ++r) {
-      const uint i = i0 + r;
-      const float x = mask_score(s[r] * scale, i, j, kb);
-      if (i < lq && j0 + lane < lk) {
-        const uint64_t at = ((uint64_t(b) * heads + h) * lq + i) * uint64_t(lk) + j;
+      const float x = mask_score(s[r] * scale, qi[r], j, kb);
+      if (t0 + r <= last_t && j0 + lane < lk) {
+        const uint64_t at = ((uint64_t(qb[r]) * heads + h) * lq + qi[r]) * uint64_t(lk) + j;
         OutFloats(probs_addr + 4ul * at).v[0] = exp(x - m[r]) / l[r];
       }
     }

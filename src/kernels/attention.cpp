@@ -96,6 +96,7 @@ struct ShapePush {
   uint32_t mask_kind, replace;
   int32_t causal_offset;
   uint32_t write_probs;
+  uint32_t batch;  // read by the Cpu shader only (its rows span the batch entries of a kv batch)
 };
 
 ShapePush shape_push(const AttentionArgs& a, const Layout& l) {
@@ -118,6 +119,7 @@ ShapePush shape_push(const AttentionArgs& a, const Layout& l) {
   s.replace = a.mask_mode == MaskMode::Replace ? 1u : 0u;
   s.causal_offset = a.causal_offset;
   s.write_probs = a.probs.buffer != nullptr ? 1u : 0u;
+  s.batch = uint32_t(a.batch);
   return s;
 }
 
@@ -125,7 +127,8 @@ struct CpuPush {
   uint64_t q, k, v, o, valid, probs;
   ShapePush shape;
 };
-static_assert(sizeof(CpuPush) == 48 + 72);
+// 124 bytes of fields, padded to 128: within the 128 bytes of push constants every device offers.
+static_assert(sizeof(CpuPush) == 128);
 
 struct GpuPush {
   uint32_t q, k, v, o, valid, probs;
@@ -137,11 +140,13 @@ struct GpuPush {
 // some spilling; on the AVX2 host, where every K/V load is 8 one-lane loads, 8 rows 8.8–10.1,
 // 16 rows 10.1–10.8, 32 rows 9.8–10.5), capped so that rows × head_dim stays ≤ 1024
 // accumulators per lane group, and at the next power of two ≥ lq so short queries waste no rows
-// (and few pipelines are built).
+// (and few pipelines are built). The rows of one subgroup are the (beam, query) pairs of the
+// batch entries sharing one kv batch: kv_batch_divisor · lq of them.
 uint32_t cpu_rows_per_subgroup(const AttentionArgs& a) {
   const uint32_t cap = std::clamp(1024u / uint32_t(a.head_dim), 1u, 16u);
+  const uint32_t group_rows = uint32_t(std::min(a.kv_batch_divisor, a.batch)) * uint32_t(a.lq);
   uint32_t rows = 1;
-  while (rows < cap && rows < uint32_t(a.lq)) rows *= 2;
+  while (rows < cap && rows < group_rows) rows *= 2;
   return std::min(rows, cap);
 }
 
@@ -170,8 +175,9 @@ void record_cpu(vk::Recorder& rec, const AttentionArgs& a, const Layout& l) {
                             vk::reads_address(*a.v.buffer), vk::writes_address(*a.out.buffer)};
   if (a.mask == MaskKind::KeyPadding) uses.push_back(vk::reads_address(*a.key_valid.buffer));
   if (a.probs.buffer != nullptr) uses.push_back(vk::writes_address(*a.probs.buffer));
-  rec.dispatch(kernel, uses, &p, sizeof(p), (uint32_t(a.lq) + rows - 1) / rows, uint32_t(a.heads),
-               uint32_t(a.batch));
+  const uint32_t group_rows = uint32_t(std::min(a.kv_batch_divisor, a.batch)) * uint32_t(a.lq);
+  rec.dispatch(kernel, uses, &p, sizeof(p), (group_rows + rows - 1) / rows, uint32_t(a.heads),
+               uint32_t(l.kv_batches));
 }
 
 void record_gpu(vk::Recorder& rec, const AttentionArgs& a, const Layout& l) {

@@ -53,6 +53,14 @@ TEST_CASE("attention: beams share cross-attention K/V through kv_batch_divisor")
   check(p, "2 images x 2 beams");
   p.batch = 5, p.kv_div = 2;  // the last image has a single beam
   check(p, "ragged last image");
+  // The Cpu kernel's rows are the (beam, query) pairs of one image: 4 beams x 7 queries = 28
+  // rows span two 16-row subgroups, a subgroup mixes beams, and the causal mask follows each
+  // row's own query position; the ragged last image has 2 beams (14 rows).
+  p.batch = 6, p.kv_div = 4, p.lq = 7, p.lk = 23, p.d = 64;
+  p.mask = MaskKind::Causal, p.causal_offset = 16;
+  check(p, "4 beams x 7 queries, causal");
+  p.probs = true;
+  check(p, "4 beams x 7 queries, causal, probabilities");
 }
 
 TEST_CASE("attention: inputs of magnitude 1e4 and 1e-4") {
