@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "kernels/attention.h"
+#include "util/error.h"
 
 namespace vkcap::model {
 
@@ -51,15 +52,19 @@ void KvCache::ensure_capacity(int needed, int rows) {
   parent_ = ctx_.create_buffer(uint64_t(rows_capacity_) * sizeof(int32_t));
 }
 
-void KvCache::reorder(vk::Recorder& rec, const std::vector<int>& parent) {
+void KvCache::reorder(vk::Recorder& rec, const std::vector<int>& parent, int filled) {
   bool identity = true;
   for (size_t r = 0; r < parent.size(); ++r) identity = identity && parent[r] == int(r);
-  if (identity) return;
+  if (identity || filled <= 0) return;
+  if (filled > capacity_)
+    throw Error("internal: KV cache reorder of " + std::to_string(filled) + " positions, capacity " +
+                std::to_string(capacity_));
   if (spare_.empty()) spare_ = allocate(rows_capacity_, capacity_);
   std::vector<int32_t> ids(parent.begin(), parent.end());
   ctx_.upload(parent_, ids.data(), ids.size() * sizeof(int32_t));
   for (int l = 0; l < layers_; ++l)
-    kernels::record_gather_rows(rec, current_[l], spare_[l], parent_, int(parent.size()), row_stride(), row_stride());
+    kernels::record_gather_rows(rec, current_[l], spare_[l], parent_, int(parent.size()),
+                                int64_t(filled) * position_stride(), row_stride());
   std::swap(current_, spare_);
   swapped_ = !swapped_;
 }

@@ -4,8 +4,8 @@
 // A step's fused q|k|v projection writes its output in place (output row stride capacity*3d):
 // one matrix-vector dispatch instead of three, which matters on CPU devices where each dispatch
 // costs ~0.1 ms. Only the keys and values of past positions are read back; the q third of a
-// slot is the current step's query. When beam search re-parents rows, whole rows are gathered
-// into a second set of buffers, which then becomes current (no copy back).
+// slot is the current step's query. When beam search re-parents rows, the filled part of each
+// row is gathered into a second set of buffers, which then becomes current (no copy back).
 #include <vector>
 
 #include "kernels/buffer_ref.h"
@@ -22,8 +22,9 @@ class KvCache {
   void reset(int rows, int capacity);
   // Makes room for positions < `needed` (grows by doubling, keeping the contents).
   void ensure_capacity(int needed, int rows);
-  // New row r continues old row parent[r]; records the gathers (all layers) when needed.
-  void reorder(vk::Recorder& rec, const std::vector<int>& parent);
+  // New row r continues old row parent[r]; records the gathers (all layers) when needed. Only
+  // positions < `filled` are copied (the rest are written before they are read).
+  void reorder(vk::Recorder& rec, const std::vector<int>& parent, int filled);
 
   int capacity() const { return capacity_; }
   // Changes whenever the buffers behind slots() change (reallocation, or the swap after

@@ -128,7 +128,7 @@ void TextDecoder::run_step(const std::vector<int32_t>& token, std::vector<float>
   }
   if (parent) {
     vk::Recorder reorder(ctx_);
-    cache_.reorder(reorder, *parent);
+    cache_.reorder(reorder, *parent, position_);
     reorder.submit();
   }
   std::vector<int32_t> pos(rows_, position_);
