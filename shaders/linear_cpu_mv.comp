@@ -18,10 +18,16 @@
 // lane. All RB rows share each weight load, so beams cost almost nothing extra.
 // WEIGHT_TEXELS: weights read through a uniform texel buffer view (one RGBA32F texel = one lane's
 // 4 weights of one k; fp16: one RGBA32UI texel = 2 k's); see linear_cpu.comp for why.
+// IN_NORM: the rows are layer-normalised on load, x ← LN(x + norm_residual)·gamma + beta (fp32
+// two-pass mean and biased variance, like layer_norm_cpu.comp): every workgroup computes its rows'
+// statistics (K floats, cheap beside its weight panels), and the workgroups of panel group 0 also
+// write the normalised rows to norm_out for later use as a residual. This folds a decode step's
+// layer norms into the next matrix-vector dispatch: on lavapipe each dispatch costs ~0.1 ms.
 #extension GL_EXT_buffer_reference : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 
@@ -31,6 +37,8 @@ layout(constant_id = 2) const uint ACT = 0;        // see linear_epilogue.glsl
 layout(constant_id = 3) const bool HAS_BIAS = false;
 layout(constant_id = 4) const bool HAS_RESIDUAL = false;
 layout(constant_id = 5) const uint P = 1;          // panels per workgroup
+layout(constant_id = 6) const bool IN_NORM = false;
+layout(constant_id = 7) const bool NORM_HAS_RESIDUAL = false;
 layout(local_size_x_id = 0) in;
 
 #include "linear_epilogue.glsl"
@@ -51,6 +59,9 @@ layout(push_constant) uniform Params {
   uint m, n, k, kp;             // kp: K padded to 8 in the panel
   uint x_stride, y_stride, residual_stride;
   uint ls;                      // elements between two lane streams of a panel
+  // IN_NORM only: norm_residual and norm_out rows have x's stride.
+  uint64_t norm_residual_address, gamma_address, beta_address, norm_out_address;
+  float norm_eps;
 };
 
 const uint PW = 4u * SG;  // panel width in columns
@@ -99,6 +110,36 @@ void main() {
 #define ADVANCE_W [[unroll]] for (uint q = 0; q < P; ++q) wp[q] += 32u * W_BYTES;
 #endif
 
+  // IN_NORM: each row's mean and 1/sqrt(var + eps) over its K values.
+  float mean[RB], rstd[RB];
+  if (IN_NORM) {
+    [[unroll]] for (uint r = 0; r < RB; ++r) {
+      const uint64_t xr = x_address + x_row[r], rr = norm_residual_address + x_row[r];
+      float sum = 0.0;
+      for (uint i = lane; i < k; i += SG) sum += Floats(xr).v[i] + (NORM_HAS_RESIDUAL ? Floats(rr).v[i] : 0.0);
+      mean[r] = subgroupAdd(sum) / float(k);
+      float sq = 0.0;
+      for (uint i = lane; i < k; i += SG) {
+        const float c = Floats(xr).v[i] + (NORM_HAS_RESIDUAL ? Floats(rr).v[i] : 0.0) - mean[r];
+        sq += c * c;
+      }
+      rstd[r] = 1.0 / sqrt(subgroupAdd(sq) / float(k) + norm_eps);
+      if (gl_WorkGroupID.y == 0 && row0 + r < m) {
+        const uint64_t outr = norm_out_address + x_row[r];
+        for (uint i = lane; i < k; i += SG) {
+          const float v = Floats(xr).v[i] + (NORM_HAS_RESIDUAL ? Floats(rr).v[i] : 0.0);
+          Floats(outr).v[i] = (v - mean[r]) * rstd[r] * Floats(gamma_address).v[i] + Floats(beta_address).v[i];
+        }
+      }
+    }
+  }
+  // The lane's x value of row r at k index kk (normalised with IN_NORM; gamma g and beta b of kk).
+#define X_VALUE(r, kk, g, b) (IN_NORM ? ((Floats(xp + x_row[r]).v[0] + (NORM_HAS_RESIDUAL ? Floats(rp + x_row[r]).v[0] : 0.0) \
+                                          - mean[r]) * rstd[r] * (g) + (b)) \
+                                       : Floats(xp + x_row[r]).v[0])
+  uint64_t rp = norm_residual_address + uint64_t(lane & 7u) * 4u;
+  uint64_t gp = gamma_address + uint64_t(lane & 7u) * 4u, bp = beta_address + uint64_t(lane & 7u) * 4u;
+
   vec4 acc[RB][P];
   [[unroll]] for (uint r = 0; r < RB; ++r)
     [[unroll]] for (uint q = 0; q < P; ++q) acc[r][q] = vec4(0.0);
@@ -117,17 +158,24 @@ void main() {
   const uint k_full = k & ~7u;
   for (uint k0 = 0; k0 < k_full; k0 += 8u) {
     float a[RB];
-    [[unroll]] for (uint r = 0; r < RB; ++r) a[r] = Floats(xp + x_row[r]).v[0];
+    const float g = IN_NORM ? Floats(gp).v[0] : 1.0, b = IN_NORM ? Floats(bp).v[0] : 0.0;
+    [[unroll]] for (uint r = 0; r < RB; ++r) a[r] = X_VALUE(r, k0, g, b);
     BLOCK
     ADVANCE_W
     xp += 32u;
+    rp += 32u;
+    gp += 32u;
+    bp += 32u;
   }
   if (k_full < k) {  // K tail: the streams are zero padded to kp, x is masked
     float a[RB];
     const bool inside = k_full + (lane & 7u) < k;
     [[unroll]] for (uint r = 0; r < RB; ++r) {
       a[r] = 0.0;
-      if (inside) a[r] = Floats(xp + x_row[r]).v[0];
+      if (inside) {
+        const float g = IN_NORM ? Floats(gp).v[0] : 1.0, b = IN_NORM ? Floats(bp).v[0] : 0.0;
+        a[r] = X_VALUE(r, k_full, g, b);
+      }
     }
     BLOCK
   }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/ops.h"
 #include "util/error.h"
 
 namespace vkcap::kernels {
@@ -19,7 +20,11 @@ struct CpuPush {
   uint64_t x, w, bias, residual, y;
   uint32_t m, n, k, kp;
   uint32_t x_stride, y_stride, residual_stride, ls;
+  // linear_cpu_mv.comp's folded layer norm (unused by linear_cpu.comp, whose block ends above).
+  uint64_t norm_residual, gamma, beta, norm_out;
+  float norm_eps;
 };
+static_assert(sizeof(CpuPush) <= 128, "the minimum maxPushConstantsSize");
 // Push constants of linear_gpu.comp and linear_gpu_mv.comp.
 struct GpuPush {
   uint32_t x_offset, residual_offset, y_offset;
@@ -82,11 +87,13 @@ void record_cpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
   const bool matvec = a.m <= kLinearMatVecMaxRows;
   const CpuTile tile = cpu_tile(a.m);
   const uint32_t rb = tile.rows;
+  const bool norm = a.norm != nullptr;  // only reaches here with the matrix-vector kernel
+  const bool norm_residual = norm && a.norm->residual.buffer != nullptr;
   const uint32_t act = activation_code(a.activation), bias_flag = w.has_bias() ? 1u : 0u,
                  residual_flag = has_residual ? 1u : 0u;
   const bool texels = w.fetch == WeightFetch::Texels;
   std::vector<uint32_t> constants{sg, rb, act, bias_flag, residual_flag};
-  if (matvec) constants.push_back(tile.panels);
+  if (matvec) constants.insert(constants.end(), {tile.panels, norm ? 1u : 0u, norm_residual ? 1u : 0u});
   const vk::Kernel& kernel = ctx.kernel(
       {linear_kernel_family(w, a.m) + (f16 ? "_f16" : ""), 0, sizeof(CpuPush), constants, texels ? 1u : 0u});
   CpuPush push{};
@@ -103,10 +110,22 @@ void record_cpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
   push.y_stride = ys;
   push.residual_stride = rs;
   push.ls = static_cast<uint32_t>(w.lane_stride);
+  // Unused norm operands point at x (valid memory the specialised-out loads could never reach).
+  push.norm_residual = norm_residual ? a.norm->residual.address() : push.x;
+  push.gamma = norm ? a.norm->gamma.address() : push.x;
+  push.beta = norm ? a.norm->beta.address() : push.x;
+  push.norm_out = norm ? a.norm->out.address() : push.x;
+  push.norm_eps = norm ? a.norm->eps : 0.0f;
   std::vector<vk::Use> uses{vk::reads_address(*a.x.buffer),
                             texels ? vk::reads_texels(w.weight, weight_texel_format(w.type)) : vk::reads_address(w.weight)};
   if (w.has_bias()) uses.push_back(vk::reads_address(w.bias));
   if (has_residual) uses.push_back(vk::reads_address(*a.residual.buffer));
+  if (norm) {
+    uses.push_back(vk::reads_address(*a.norm->gamma.buffer));
+    uses.push_back(vk::reads_address(*a.norm->beta.buffer));
+    if (norm_residual) uses.push_back(vk::reads_address(*a.norm->residual.buffer));
+    uses.push_back(vk::writes_address(*a.norm->out.buffer));
+  }
   uses.push_back(vk::writes_address(*a.y.buffer));
   const uint32_t panels = static_cast<uint32_t>((w.n + w.panel_width - 1) / w.panel_width);
   const uint32_t panel_groups = (panels + tile.panels - 1) / tile.panels;
@@ -197,6 +216,32 @@ void record_linear(vk::Recorder& rec, const LinearArgs& args) {
     const uint64_t y_end = args.y.offset + static_cast<uint64_t>(args.m - 1) * ys + w.n;
     if (args.x.offset < y_end && args.y.offset < x_end)
       throw Error(std::string(kWhere) + ": record_linear: y overlaps x in the same buffer (" + shape + ")");
+  }
+  if (args.norm) {
+    const InputNorm& nm = *args.norm;
+    const std::string what = std::string(kWhere) + ": record_linear: norm ";
+    if (nm.residual.buffer) check_operand(nm.residual, "norm residual", args.m, w.k, xs, shape);
+    check_operand(nm.out, "norm out", args.m, w.k, xs, shape);
+    check_operand(nm.gamma, "norm gamma", 1, w.k, w.k, shape);
+    check_operand(nm.beta, "norm beta", 1, w.k, w.k, shape);
+    for (const BufferRef* other : {&args.x, &nm.residual, &args.y})
+      if (other->buffer && other->buffer->handle() == nm.out.buffer->handle())
+        throw Error(what + "out must not share a buffer with x, the norm residual or y (" + shape + ")");
+    if (!(nm.eps >= 0.0f)) throw Error(what + "eps must be >= 0 (" + shape + ")");
+    const bool fused = w.variant == vk::KernelVariant::Cpu && args.m <= kLinearMatVecMaxRows;
+    if (!fused) {
+      // Other kernels: the layer norm as its own dispatch, then the linear on its output.
+      LayerNormArgs ln;
+      ln.x = args.x, ln.x_stride = xs, ln.residual = nm.residual, ln.residual_stride = nm.residual.buffer ? xs : 0;
+      ln.gamma = nm.gamma, ln.beta = nm.beta, ln.y = nm.out, ln.y_stride = xs, ln.rows = args.m, ln.d = w.k;
+      ln.eps = nm.eps;
+      record_layer_norm(rec, ln);
+      LinearArgs plain = args;
+      plain.norm = nullptr;
+      plain.x = nm.out;
+      record_linear(rec, plain);
+      return;
+    }
   }
   if (w.variant == vk::KernelVariant::Cpu)
     record_cpu(rec, args, static_cast<uint32_t>(xs), static_cast<uint32_t>(ys), static_cast<uint32_t>(rs));

@@ -56,16 +56,29 @@ inline PackedWeight pack_linear(vk::Context& ctx, const float* w, const float* b
 inline VkFormat weight_texel_format(WeightType type) {
   return type == WeightType::F16 ? VK_FORMAT_R32G32B32A32_UINT : VK_FORMAT_R32G32B32A32_SFLOAT;
 }
+// A layer norm folded into a linear layer's input: the rows x are replaced by
+// LN(x + residual)·gamma + beta (fp32 statistics, biased variance, eps inside the sqrt, like
+// record_layer_norm over K floats), and the normalised rows are also written to `out` (same row
+// stride as x; must not share a buffer with x, residual or y), e.g. for a later residual add.
+struct InputNorm {
+  BufferRef gamma, beta;
+  BufferRef residual;  // optional
+  BufferRef out;
+  float eps = 1e-5f;
+};
 struct LinearArgs {
   const PackedWeight* w = nullptr;
   BufferRef x;  int m = 0;  int x_stride = 0;   // row stride in floats; 0 = k
   BufferRef y;  int y_stride = 0;               // 0 = n
   Activation activation = Activation::None;     // applied to x·W + b
   BufferRef residual; int residual_stride = 0;  // optional: y = act(x·W + b) + residual (0 = n)
+  const InputNorm* norm = nullptr;               // optional: normalise x first (see InputNorm)
 };
 // y = act(x·W + b) (+ residual). Any m >= 1, n, k. Uses the matrix-vector kernel for m <= 8
 // (streams each weight once for all rows: decode steps, beams), the matmul kernel otherwise.
-// y may alias residual (in-place residual add) but never x.
+// y may alias residual (in-place residual add) but never x. With `norm`, the Cpu matrix-vector
+// kernel normalises x in the same dispatch; every other kernel gets a layer-norm dispatch into
+// norm.out first and reads that.
 void record_linear(vk::Recorder& rec, const LinearArgs& args);
 // Floating-point operations of one call (2·m·n·k), for benchmarks.
 double linear_flops(const LinearArgs& args);

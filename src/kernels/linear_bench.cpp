@@ -6,6 +6,7 @@
 #include <random>
 
 #include "kernels/linear.h"
+#include "kernels/ops.h"
 
 namespace vkcap::kernels {
 
@@ -21,7 +22,12 @@ double seconds_of(vk::Recorder& rec) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-BenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, int repeats) {
+// How the input's layer norm is run (decode steps): not at all, as its own dispatch before the
+// linear, or folded into the linear (LinearArgs::norm).
+enum class InputNormMode { None, Separate, Folded };
+
+BenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, int repeats,
+                      InputNormMode norm_mode = InputNormMode::None) {
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   std::vector<float> w(static_cast<size_t>(s.n) * s.k), x(static_cast<size_t>(s.m) * s.k), bias(s.n);
@@ -36,14 +42,33 @@ BenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, int rep
   args.x = BufferRef(x_buf);
   args.m = s.m;
   args.y = BufferRef(y_buf);
+  std::vector<float> gamma(s.k, 1.1f), beta(s.k, 0.1f);
+  vk::Buffer gamma_buf = ctx.upload_vector<float>(gamma), beta_buf = ctx.upload_vector<float>(beta);
+  vk::Buffer normed_buf = ctx.create_buffer(static_cast<uint64_t>(s.m) * s.k * sizeof(float));
+  const InputNorm norm{gamma_buf, beta_buf, {}, normed_buf, 1e-5f};
+  auto record_one = [&](vk::Recorder& r) {
+    if (norm_mode == InputNormMode::Separate) {
+      LayerNormArgs ln;
+      ln.x = x_buf, ln.gamma = gamma_buf, ln.beta = beta_buf, ln.y = normed_buf, ln.rows = s.m, ln.d = s.k;
+      ln.x_stride = ln.y_stride = s.k;
+      record_layer_norm(r, ln);
+      LinearArgs after = args;
+      after.x = normed_buf;
+      record_linear(r, after);
+    } else {
+      LinearArgs with = args;
+      if (norm_mode == InputNormMode::Folded) with.norm = &norm;
+      record_linear(r, with);
+    }
+  };
 
   vk::Recorder single(ctx);
-  record_linear(single, args);
+  record_one(single);
   seconds_of(single);  // pipeline build, first touch of the memory
   const double one = seconds_of(single);
   const int batch = std::clamp(static_cast<int>(std::ceil(0.02 / std::max(one, 1e-6))), 1, 20);
   vk::Recorder rec(ctx);
-  for (int i = 0; i < batch; ++i) record_linear(rec, args);
+  for (int i = 0; i < batch; ++i) record_one(rec);
   seconds_of(rec);
   std::vector<double> times;
   for (int r = 0; r < std::max(repeats, 5); ++r) times.push_back(seconds_of(rec) / batch);
@@ -52,6 +77,8 @@ BenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, int rep
 
   BenchRecord out;
   out.kernel = linear_kernel_family(packed, s.m);
+  if (norm_mode == InputNormMode::Separate) out.kernel = "layer_norm+" + out.kernel;
+  if (norm_mode == InputNormMode::Folded) out.kernel += "+folded_norm";
   out.shape = "{\"m\":" + std::to_string(s.m) + ",\"n\":" + std::to_string(s.n) + ",\"k\":" + std::to_string(s.k) + "}";
   out.dtype = type == WeightType::F16 ? "f16" : "f32";
   out.us = t * 1e6;
@@ -72,6 +99,10 @@ std::vector<BenchRecord> bench_linear(vk::Context& ctx, int repeats) {
   std::vector<BenchRecord> records;
   for (const Shape& s : shapes)
     for (WeightType type : {WeightType::F32, WeightType::F16}) records.push_back(bench_one(ctx, s, type, repeats));
+  // A decode step's layer norm as its own dispatch vs folded into the next linear, side by side.
+  for (int n : {768, 2304, 3072})
+    for (InputNormMode mode : {InputNormMode::Separate, InputNormMode::Folded})
+      records.push_back(bench_one(ctx, {1, n, 768}, WeightType::F16, repeats, mode));
   return records;
 }
 

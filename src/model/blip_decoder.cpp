@@ -50,28 +50,38 @@ void BlipDecoder::record_step(vk::Recorder& rec) {
   const int d = spec_.hidden, rows = rows_;
   kernels::record_embedding(rec, word_embeddings_, spec_.vocab, ids_, position_embeddings_, spec_.max_positions,
                             positions_, tmp_, rows, d);
-  kernels::record_layer_norm(rec, layer_norm_args(embeddings_ln_, tmp_, x_, rows, d));
-  auto post_ln = [&](const LayerNormWeights& ln) {  // x = LN(tmp + x)
-    kernels::record_layer_norm(rec, layer_norm_args(ln, tmp_, x_, rows, d, x_));
+  // Post-norm blocks: h ← LN(sublayer output + h). Each such norm is folded into the next linear,
+  // which reads tmp (the sublayer output) + h normalised and writes the new h to the other hidden
+  // buffer (the old one is still being read by other workgroups of that dispatch).
+  const vk::Buffer* h = &x_;
+  kernels::InputNorm pending = input_norm(embeddings_ln_, x_);  // the embeddings' norm: no residual
+  auto next = [&](const LayerNormWeights& ln) {  // the norm of tmp + h, into the other buffer
+    const vk::Buffer* other = h == &x_ ? &x_alt_ : &x_;
+    pending = input_norm(ln, *other, *h);
+    h = other;
   };
   for (int l = 0; l < spec_.layers; ++l) {
     Layer& layer = layers_[l];
-    kernels::record_linear(rec, {.w = &layer.qkv, .x = x_, .m = rows, .y = cache_qkv_slot(l), .y_stride = cache_row_stride()});
+    kernels::record_linear(rec, {.w = &layer.qkv, .x = tmp_, .m = rows, .y = cache_qkv_slot(l),
+                                 .y_stride = cache_row_stride(), .norm = &pending});
     // BLIP's causal mask is additive: (1 - mask) * -10000.
     record_self_attention(rec, l, attended_, kernels::MaskMode::Add, -10000.0f);
     kernels::record_linear(rec, {.w = &layer.self_out, .x = attended_, .m = rows, .y = tmp_});
-    post_ln(layer.self_ln);
-    kernels::record_linear(rec, {.w = &layer.cross_query, .x = x_, .m = rows, .y = q_});
+    next(layer.self_ln);
+    kernels::record_linear(rec, {.w = &layer.cross_query, .x = tmp_, .m = rows, .y = q_, .norm = &pending});
     record_cross_attention(rec, l, q_, attended_);
     kernels::record_linear(rec, {.w = &layer.cross_out, .x = attended_, .m = rows, .y = tmp_});
-    post_ln(layer.cross_ln);
-    kernels::record_linear(rec, {.w = &layer.intermediate, .x = x_, .m = rows, .y = mlp_, .activation = spec_.activation});
+    next(layer.cross_ln);
+    kernels::record_linear(rec, {.w = &layer.intermediate, .x = tmp_, .m = rows, .y = mlp_,
+                                 .activation = spec_.activation, .norm = &pending});
     kernels::record_linear(rec, {.w = &layer.output, .x = mlp_, .m = rows, .y = tmp_});
-    post_ln(layer.output_ln);
+    next(layer.output_ln);
   }
-  kernels::record_linear(rec, {.w = &transform_, .x = x_, .m = rows, .y = tmp_, .activation = spec_.activation});
-  kernels::record_layer_norm(rec, layer_norm_args(transform_ln_, tmp_, q_, rows, d));
-  kernels::record_linear(rec, {.w = &lm_head_, .x = q_, .m = rows, .y = logits_});
+  // The prediction head: dense + activation on h, its layer norm folded into the LM head.
+  kernels::record_linear(rec, {.w = &transform_, .x = tmp_, .m = rows, .y = attended_,
+                               .activation = spec_.activation, .norm = &pending});
+  const kernels::InputNorm head_ln = input_norm(transform_ln_, q_);
+  kernels::record_linear(rec, {.w = &lm_head_, .x = attended_, .m = rows, .y = logits_, .norm = &head_ln});
 }
 
 }  // namespace vkcap::model

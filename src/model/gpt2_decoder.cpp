@@ -43,26 +43,26 @@ void Gpt2Decoder::record_cross_kv(vk::Recorder& rec, const vk::Buffer& image_tok
 void Gpt2Decoder::record_step(vk::Recorder& rec) {
   const int c = spec_.hidden, rows = rows_;
   kernels::record_embedding(rec, wte_, spec_.vocab, ids_, wpe_, spec_.max_positions, positions_, x_, rows, c);
-  auto pre_ln = [&](const LayerNormWeights& ln) {  // tmp = LN(x)
-    kernels::record_layer_norm(rec, layer_norm_args(ln, x_, tmp_, rows, c));
-  };
+  // Pre-norm blocks: each layer norm is folded into the linear that reads it (tmp = LN(x) is
+  // written on the side, unused), one dispatch fewer per norm.
   for (int l = 0; l < spec_.layers; ++l) {
     Layer& layer = layers_[l];
-    pre_ln(layer.ln_1);
-    kernels::record_linear(rec, {.w = &layer.qkv, .x = tmp_, .m = rows, .y = cache_qkv_slot(l), .y_stride = cache_row_stride()});
+    const kernels::InputNorm ln_1 = input_norm(layer.ln_1, tmp_), ln_cross = input_norm(layer.ln_cross, tmp_),
+                             ln_2 = input_norm(layer.ln_2, tmp_);
+    kernels::record_linear(rec, {.w = &layer.qkv, .x = x_, .m = rows, .y = cache_qkv_slot(l),
+                                 .y_stride = cache_row_stride(), .norm = &ln_1});
     // GPT-2 replaces masked scores with the fp32 minimum (torch.where).
     record_self_attention(rec, l, attended_, kernels::MaskMode::Replace, std::numeric_limits<float>::lowest());
     kernels::record_linear(rec, {.w = &layer.proj, .x = attended_, .m = rows, .y = x_, .residual = x_});
-    pre_ln(layer.ln_cross);
-    kernels::record_linear(rec, {.w = &layer.cross_query, .x = tmp_, .m = rows, .y = q_});
+    kernels::record_linear(rec, {.w = &layer.cross_query, .x = x_, .m = rows, .y = q_, .norm = &ln_cross});
     record_cross_attention(rec, l, q_, attended_);
     kernels::record_linear(rec, {.w = &layer.cross_proj, .x = attended_, .m = rows, .y = x_, .residual = x_});
-    pre_ln(layer.ln_2);
-    kernels::record_linear(rec, {.w = &layer.fc, .x = tmp_, .m = rows, .y = mlp_, .activation = spec_.activation});
+    kernels::record_linear(rec, {.w = &layer.fc, .x = x_, .m = rows, .y = mlp_, .activation = spec_.activation,
+                                 .norm = &ln_2});
     kernels::record_linear(rec, {.w = &layer.fc_proj, .x = mlp_, .m = rows, .y = x_, .residual = x_});
   }
-  pre_ln(ln_f_);
-  kernels::record_linear(rec, {.w = &lm_head_, .x = tmp_, .m = rows, .y = logits_});
+  const kernels::InputNorm ln_f = input_norm(ln_f_, tmp_);
+  kernels::record_linear(rec, {.w = &lm_head_, .x = x_, .m = rows, .y = logits_, .norm = &ln_f});
 }
 
 }  // namespace vkcap::model

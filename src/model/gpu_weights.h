@@ -26,6 +26,13 @@ struct LayerNormWeights {
   float eps = 1e-5f;
 };
 
+// `ln` folded into a linear layer's input: the linear reads LN(x (+ residual)) and also writes
+// those normalised rows to `out` (see kernels::InputNorm).
+inline kernels::InputNorm input_norm(const LayerNormWeights& ln, kernels::BufferRef out,
+                                     kernels::BufferRef residual = {}) {
+  return {ln.gamma, ln.beta, residual, out, ln.eps};
+}
+
 // LayerNorm arguments for contiguous rows of d floats: y = LN(x (+ residual)).
 inline kernels::LayerNormArgs layer_norm_args(const LayerNormWeights& ln, kernels::BufferRef x, kernels::BufferRef y,
                                               int rows, int d, kernels::BufferRef residual = {}) {

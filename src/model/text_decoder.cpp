@@ -20,6 +20,7 @@ void TextDecoder::ensure_row_buffers(int rows) {
   ids_ = ctx_.create_buffer(rows * sizeof(int32_t));
   positions_ = ctx_.create_buffer(rows * sizeof(int32_t));
   x_ = ctx_.create_buffer(rows * d * f);
+  x_alt_ = ctx_.create_buffer(rows * d * f);
   tmp_ = ctx_.create_buffer(rows * d * f);
   q_ = ctx_.create_buffer(rows * d * f);
   attended_ = ctx_.create_buffer(rows * d * f);

@@ -69,6 +69,10 @@ class TextDecoder {
   KvCache cache_;
   std::vector<vk::Buffer> cross_k_, cross_v_;  // per layer [images, tokens, hidden]
   vk::Buffer ids_, positions_, x_, tmp_, q_, attended_, mlp_, logits_, probs_;
+  // A second buffer of hidden rows: with a post-norm block's layer norm folded into the next
+  // linear (which writes the normalised rows while other workgroups still read the old ones),
+  // BLIP's hidden state alternates between x_ and x_alt_.
+  vk::Buffer x_alt_;
   bool keep_cross_attention_ = false;
   std::vector<vk::Buffer> cross_probs_;
   // Bumped whenever a buffer a recorded step refers to is replaced.

@@ -438,3 +438,72 @@ TEST_CASE("linear: a Gpu-variant weight over maxStorageBufferRange runs in colum
 
 }  // namespace
 }  // namespace vkcap::test
+
+namespace vkcap::test {
+namespace {
+
+// A layer norm folded into the linear's input (decode steps: one dispatch instead of two) gives
+// what layer norm then linear give, on every path: the Cpu matrix-vector kernel folds it, the
+// Cpu matmul (m > 8) and the Gpu kernels run a layer-norm dispatch first. Both outputs — the
+// linear's and the normalised rows — are checked against double references.
+TEST_CASE("linear: a folded input layer norm equals layer norm then linear, with and without residual") {
+  for (const LinearPath& path : paths())
+    for (WeightType type : {WeightType::F32, WeightType::F16})
+      for (int m : {1, 3, 8, 9})
+        for (int k : {97, 768})
+          for (bool with_residual : {false, true}) {
+            const int n = 45, xs = k + 3;  // x, residual and out rows are strided alike
+            CAPTURE(path.name());
+            CAPTURE(type == WeightType::F16);
+            CAPTURE(m);
+            CAPTURE(k);
+            CAPTURE(with_residual);
+            const uint32_t seed = uint32_t(m * 1000 + k + (with_residual ? 7 : 0));
+            std::vector<float> x = random_values(size_t(m) * xs, seed, -2.0f, 3.0f);
+            std::vector<float> res = random_values(size_t(m) * xs, seed + 1, -1.0f, 1.0f);
+            std::vector<float> gamma = random_values(k, seed + 2, 0.5f, 1.5f), beta = random_values(k, seed + 3);
+            std::vector<float> w = random_values(size_t(n) * k, seed + 4), bias = random_values(n, seed + 5);
+            if (type == WeightType::F16)  // the reference sees the weights the kernel sees
+              for (float& v : w) v = kernels::half_to_float(kernels::float_to_half(v));
+            const kernels::PackedWeight packed =
+                kernels::pack_linear(gpu(), w.data(), bias.data(), n, k, WeightLayout::OutIn, type, path.variant,
+                                     path.fetch);
+            GuardedBuffer xb(x), rb(res), gb(gamma), bb(beta), out(size_t(m) * xs, 7.0f), yb(size_t(m) * n, 7.0f);
+            kernels::InputNorm norm{gb.ref(), bb.ref(), with_residual ? rb.ref() : kernels::BufferRef{}, out.ref(), 1e-5f};
+            vk::Recorder rec(gpu());
+            kernels::record_linear(rec, {.w = &packed, .x = xb.ref(), .m = m, .x_stride = xs, .y = yb.ref(), .norm = &norm});
+            // One dispatch where the Cpu matrix-vector kernel folds the norm, two elsewhere.
+            const bool folded = path.variant == KernelVariant::Cpu && m <= kernels::kLinearMatVecMaxRows;
+            CHECK(rec.dispatch_count() == (folded ? 1u : 2u));
+            rec.submit();
+            const std::vector<float> y = yb.read(), normed = out.read();
+            CHECK(yb.guards_intact());
+            CHECK(out.guards_intact());
+            std::vector<double> want_norm(size_t(m) * k), want_y(size_t(m) * n);
+            for (int r = 0; r < m; ++r) {
+              double mean = 0, var = 0;
+              std::vector<double> v(k);
+              for (int i = 0; i < k; ++i) mean += v[i] = double(x[size_t(r) * xs + i]) + (with_residual ? res[size_t(r) * xs + i] : 0.0);
+              mean /= k;
+              for (double e : v) var += (e - mean) * (e - mean);
+              var /= k;
+              for (int i = 0; i < k; ++i) want_norm[size_t(r) * k + i] = (v[i] - mean) / std::sqrt(var + 1e-5) * gamma[i] + beta[i];
+              for (int c = 0; c < n; ++c) {
+                double acc = bias[c];
+                for (int i = 0; i < k; ++i) acc += want_norm[size_t(r) * k + i] * w[size_t(c) * k + i];
+                want_y[size_t(r) * n + c] = acc;
+              }
+            }
+            std::vector<float> normed_dense(size_t(m) * k);
+            for (int r = 0; r < m; ++r)
+              for (int i = 0; i < k; ++i) normed_dense[size_t(r) * k + i] = normed[size_t(r) * xs + i];
+            expect_close(normed_dense, want_norm, Tolerance::for_reduction(size_t(k), 1e-6, 1e-5), "normalised rows");
+            expect_close(y, want_y, Tolerance::for_reduction(size_t(2 * k), 1e-6, 1e-5), "linear output");
+            // Padding between the strided rows of `out` is left alone.
+            for (int r = 0; r < m; ++r)
+              for (int i = k; i < xs && size_t(r) * xs + i < normed.size(); ++i) CHECK(normed[size_t(r) * xs + i] == 7.0f);
+          }
+}
+
+}  // namespace
+}  // namespace vkcap::test
