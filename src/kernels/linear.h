@@ -87,4 +87,9 @@ double linear_flops(const LinearArgs& args);
 std::string linear_kernel_family(const PackedWeight& w, int m);
 // Rows at or below which record_linear uses the matrix-vector path.
 inline constexpr int kLinearMatVecMaxRows = 8;
+// Whether record_linear folds LinearArgs::norm into the kernel for `m` rows of `w` (otherwise a
+// layer-norm dispatch runs first): the Cpu matrix-vector kernel with 1–2 rows and at most 4096
+// columns. Every workgroup recomputes its rows' statistics, so with more rows (beams) or more
+// workgroups (an LM head) that costs more than the dispatch it saves.
+bool linear_folds_norm(const PackedWeight& w, int m);
 }  // namespace vkcap::kernels

@@ -449,7 +449,7 @@ namespace {
 TEST_CASE("linear: a folded input layer norm equals layer norm then linear, with and without residual") {
   for (const LinearPath& path : paths())
     for (WeightType type : {WeightType::F32, WeightType::F16})
-      for (int m : {1, 3, 8, 9})
+      for (int m : {1, 2, 3, 8, 9})
         for (int k : {97, 768})
           for (bool with_residual : {false, true}) {
             const int n = 45, xs = k + 3;  // x, residual and out rows are strided alike
@@ -472,8 +472,9 @@ TEST_CASE("linear: a folded input layer norm equals layer norm then linear, with
             kernels::InputNorm norm{gb.ref(), bb.ref(), with_residual ? rb.ref() : kernels::BufferRef{}, out.ref(), 1e-5f};
             vk::Recorder rec(gpu());
             kernels::record_linear(rec, {.w = &packed, .x = xb.ref(), .m = m, .x_stride = xs, .y = yb.ref(), .norm = &norm});
-            // One dispatch where the Cpu matrix-vector kernel folds the norm, two elsewhere.
-            const bool folded = path.variant == KernelVariant::Cpu && m <= kernels::kLinearMatVecMaxRows;
+            // One dispatch where the Cpu matrix-vector kernel folds the norm (1-2 rows), two elsewhere.
+            const bool folded = path.variant == KernelVariant::Cpu && m <= 2;
+            CHECK(kernels::linear_folds_norm(packed, m) == folded);
             CHECK(rec.dispatch_count() == (folded ? 1u : 2u));
             rec.submit();
             const std::vector<float> y = yb.read(), normed = out.read();
