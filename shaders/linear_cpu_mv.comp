@@ -20,9 +20,11 @@
 // 4 weights of one k; fp16: one RGBA32UI texel = 2 k's); see linear_cpu.comp for why.
 // IN_NORM: the rows are layer-normalised on load, x ← LN(x + norm_residual)·gamma + beta (fp32
 // two-pass mean and biased variance, like layer_norm_cpu.comp): every workgroup computes its rows'
-// statistics (K floats, cheap beside its weight panels), and the workgroups of panel group 0 also
-// write the normalised rows to norm_out for later use as a residual. This folds a decode step's
-// layer norms into the next matrix-vector dispatch: on lavapipe each dispatch costs ~0.1 ms.
+// statistics (2·K scalar loads per row: cheap beside its weight panels for 1–2 rows and a few
+// dozen workgroups, not for beams or an LM head, see linear_folds_norm), and the workgroups of
+// panel group 0 also write the normalised rows to norm_out for later use as a residual. This folds
+// a decode step's layer norms into the next matrix-vector dispatch: on lavapipe each dispatch
+// costs ~0.1 ms.
 #extension GL_EXT_buffer_reference : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_KHR_shader_subgroup_basic : require

@@ -77,8 +77,8 @@ struct LinearArgs {
 // y = act(x·W + b) (+ residual). Any m >= 1, n, k. Uses the matrix-vector kernel for m <= 8
 // (streams each weight once for all rows: decode steps, beams), the matmul kernel otherwise.
 // y may alias residual (in-place residual add) but never x. With `norm`, the Cpu matrix-vector
-// kernel normalises x in the same dispatch; every other kernel gets a layer-norm dispatch into
-// norm.out first and reads that.
+// kernel normalises x in the same dispatch where linear_folds_norm() says it pays; otherwise a
+// layer-norm dispatch into norm.out runs first and the linear reads that.
 void record_linear(vk::Recorder& rec, const LinearArgs& args);
 // Floating-point operations of one call (2·m·n·k), for benchmarks.
 double linear_flops(const LinearArgs& args);
