@@ -135,8 +135,8 @@ void main() {
       }
     }
   }
-  // The lane's x value of row r at k index kk (normalised with IN_NORM; gamma g and beta b of kk).
-#define X_VALUE(r, kk, g, b) (IN_NORM ? ((Floats(xp + x_row[r]).v[0] + (NORM_HAS_RESIDUAL ? Floats(rp + x_row[r]).v[0] : 0.0) \
+  // The lane's x value of row r at the current k (normalised with IN_NORM by that k's gamma g and beta b).
+#define X_VALUE(r, g, b) (IN_NORM ? ((Floats(xp + x_row[r]).v[0] + (NORM_HAS_RESIDUAL ? Floats(rp + x_row[r]).v[0] : 0.0) \
                                           - mean[r]) * rstd[r] * (g) + (b)) \
                                        : Floats(xp + x_row[r]).v[0])
   uint64_t rp = norm_residual_address + uint64_t(lane & 7u) * 4u;
@@ -161,7 +161,7 @@ void main() {
   for (uint k0 = 0; k0 < k_full; k0 += 8u) {
     float a[RB];
     const float g = IN_NORM ? Floats(gp).v[0] : 1.0, b = IN_NORM ? Floats(bp).v[0] : 0.0;
-    [[unroll]] for (uint r = 0; r < RB; ++r) a[r] = X_VALUE(r, k0, g, b);
+    [[unroll]] for (uint r = 0; r < RB; ++r) a[r] = X_VALUE(r, g, b);
     BLOCK
     ADVANCE_W
     xp += 32u;
@@ -176,7 +176,7 @@ void main() {
       a[r] = 0.0;
       if (inside) {
         const float g = IN_NORM ? Floats(gp).v[0] : 1.0, b = IN_NORM ? Floats(bp).v[0] : 0.0;
-        a[r] = X_VALUE(r, k_full, g, b);
+        a[r] = X_VALUE(r, g, b);
       }
     }
     BLOCK

@@ -142,9 +142,14 @@ struct GpuPush {
 // accumulators per lane group, and at the next power of two ≥ lq so short queries waste no rows
 // (and few pipelines are built). The rows of one subgroup are the (beam, query) pairs of the
 // batch entries sharing one kv batch: kv_batch_divisor · lq of them.
+// (beam, query) rows of the largest kv batch: the Cpu kernel's rows per kv batch.
+uint32_t cpu_group_rows(const AttentionArgs& a) {
+  return uint32_t(std::min(a.kv_batch_divisor, a.batch)) * uint32_t(a.lq);
+}
+
 uint32_t cpu_rows_per_subgroup(const AttentionArgs& a) {
   const uint32_t cap = std::clamp(1024u / uint32_t(a.head_dim), 1u, 16u);
-  const uint32_t group_rows = uint32_t(std::min(a.kv_batch_divisor, a.batch)) * uint32_t(a.lq);
+  const uint32_t group_rows = cpu_group_rows(a);
   uint32_t rows = 1;
   while (rows < cap && rows < group_rows) rows *= 2;
   return std::min(rows, cap);
@@ -175,8 +180,7 @@ void record_cpu(vk::Recorder& rec, const AttentionArgs& a, const Layout& l) {
                             vk::reads_address(*a.v.buffer), vk::writes_address(*a.out.buffer)};
   if (a.mask == MaskKind::KeyPadding) uses.push_back(vk::reads_address(*a.key_valid.buffer));
   if (a.probs.buffer != nullptr) uses.push_back(vk::writes_address(*a.probs.buffer));
-  const uint32_t group_rows = uint32_t(std::min(a.kv_batch_divisor, a.batch)) * uint32_t(a.lq);
-  rec.dispatch(kernel, uses, &p, sizeof(p), (group_rows + rows - 1) / rows, uint32_t(a.heads),
+  rec.dispatch(kernel, uses, &p, sizeof(p), (cpu_group_rows(a) + rows - 1) / rows, uint32_t(a.heads),
                uint32_t(l.kv_batches));
 }
 

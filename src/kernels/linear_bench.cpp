@@ -42,9 +42,13 @@ BenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, int rep
   args.x = BufferRef(x_buf);
   args.m = s.m;
   args.y = BufferRef(y_buf);
-  std::vector<float> gamma(s.k, 1.1f), beta(s.k, 0.1f);
-  vk::Buffer gamma_buf = ctx.upload_vector<float>(gamma), beta_buf = ctx.upload_vector<float>(beta);
-  vk::Buffer normed_buf = ctx.create_buffer(static_cast<uint64_t>(s.m) * s.k * sizeof(float));
+  // Layer-norm operands, only for the shapes that time one.
+  vk::Buffer gamma_buf, beta_buf, normed_buf;
+  if (norm_mode != InputNormMode::None) {
+    gamma_buf = ctx.upload_vector<float>(std::vector<float>(s.k, 1.1f));
+    beta_buf = ctx.upload_vector<float>(std::vector<float>(s.k, 0.1f));
+    normed_buf = ctx.create_buffer(static_cast<uint64_t>(s.m) * s.k * sizeof(float));
+  }
   const InputNorm norm{gamma_buf, beta_buf, {}, normed_buf, 1e-5f};
   auto record_one = [&](vk::Recorder& r) {
     if (norm_mode == InputNormMode::Separate) {
