@@ -22,7 +22,8 @@
 // two-pass mean and biased variance, like layer_norm_cpu.comp): every workgroup computes its rows'
 // statistics (2·K scalar loads per row: cheap beside its weight panels for 1–2 rows and a few
 // dozen workgroups, not for beams or an LM head, see linear_folds_norm), and the workgroups of
-// panel group 0 also write the normalised rows to norm_out for later use as a residual. This folds
+// panel group 0 also write the normalised rows to norm_out for later use as a residual (unless
+// NORM_WRITES_OUT is off: pre-norm blocks never read them). This folds
 // a decode step's layer norms into the next matrix-vector dispatch: on lavapipe each dispatch
 // costs ~0.1 ms.
 #extension GL_EXT_buffer_reference : require
@@ -41,6 +42,7 @@ layout(constant_id = 4) const bool HAS_RESIDUAL = false;
 layout(constant_id = 5) const uint P = 1;          // panels per workgroup
 layout(constant_id = 6) const bool IN_NORM = false;
 layout(constant_id = 7) const bool NORM_HAS_RESIDUAL = false;
+layout(constant_id = 8) const bool NORM_WRITES_OUT = true;  // false: norm_out is the caller's scratch
 layout(local_size_x_id = 0) in;
 
 #include "linear_epilogue.glsl"
@@ -126,7 +128,7 @@ void main() {
         sq += c * c;
       }
       rstd[r] = 1.0 / sqrt(subgroupAdd(sq) / float(k) + norm_eps);
-      if (gl_WorkGroupID.y == 0 && row0 + r < m) {
+      if (NORM_WRITES_OUT && gl_WorkGroupID.y == 0 && row0 + r < m) {
         const uint64_t outr = norm_out_address + x_row[r];
         for (uint i = lane; i < k; i += SG) {
           const float v = Floats(xr).v[i] + (NORM_HAS_RESIDUAL ? Floats(rr).v[i] : 0.0);

@@ -89,11 +89,14 @@ void record_cpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
   const uint32_t rb = tile.rows;
   const bool norm = a.norm != nullptr;  // only reaches here with the matrix-vector kernel
   const bool norm_residual = norm && a.norm->residual.buffer != nullptr;
+  const bool norm_writes_out = norm && !a.norm->out_is_scratch;
   const uint32_t act = activation_code(a.activation), bias_flag = w.has_bias() ? 1u : 0u,
                  residual_flag = has_residual ? 1u : 0u;
   const bool texels = w.fetch == WeightFetch::Texels;
   std::vector<uint32_t> constants{sg, rb, act, bias_flag, residual_flag};
-  if (matvec) constants.insert(constants.end(), {tile.panels, norm ? 1u : 0u, norm_residual ? 1u : 0u});
+  if (matvec)
+    constants.insert(constants.end(),
+                     {tile.panels, norm ? 1u : 0u, norm_residual ? 1u : 0u, norm_writes_out ? 1u : 0u});
   const vk::Kernel& kernel = ctx.kernel(
       {linear_kernel_family(w, a.m) + (f16 ? "_f16" : ""), 0, sizeof(CpuPush), constants, texels ? 1u : 0u});
   CpuPush push{};
@@ -124,7 +127,7 @@ void record_cpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
     uses.push_back(vk::reads_address(*a.norm->gamma.buffer));
     uses.push_back(vk::reads_address(*a.norm->beta.buffer));
     if (norm_residual) uses.push_back(vk::reads_address(*a.norm->residual.buffer));
-    uses.push_back(vk::writes_address(*a.norm->out.buffer));
+    if (norm_writes_out) uses.push_back(vk::writes_address(*a.norm->out.buffer));
   }
   uses.push_back(vk::writes_address(*a.y.buffer));
   const uint32_t panels = static_cast<uint32_t>((w.n + w.panel_width - 1) / w.panel_width);

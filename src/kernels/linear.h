@@ -60,11 +60,14 @@ inline VkFormat weight_texel_format(WeightType type) {
 // LN(x + residual)·gamma + beta (fp32 statistics, biased variance, eps inside the sqrt, like
 // record_layer_norm over K floats), and the normalised rows are also written to `out` (same row
 // stride as x; must not share a buffer with x, residual or y), e.g. for a later residual add.
+// out_is_scratch: the caller never reads `out` (pre-norm blocks, whose residual is x itself), so
+// the folded kernel skips writing it; `out` is still needed as the unfolded path's LN output.
 struct InputNorm {
   BufferRef gamma, beta;
   BufferRef residual;  // optional
   BufferRef out;
   float eps = 1e-5f;
+  bool out_is_scratch = false;
 };
 struct LinearArgs {
   const PackedWeight* w = nullptr;

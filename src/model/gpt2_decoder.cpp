@@ -43,12 +43,13 @@ void Gpt2Decoder::record_cross_kv(vk::Recorder& rec, const vk::Buffer& image_tok
 void Gpt2Decoder::record_step(vk::Recorder& rec) {
   const int c = spec_.hidden, rows = rows_;
   kernels::record_embedding(rec, wte_, spec_.vocab, ids_, wpe_, spec_.max_positions, positions_, x_, rows, c);
-  // Pre-norm blocks: each layer norm is folded into the linear that reads it (tmp = LN(x) is
-  // written on the side, unused), one dispatch fewer per norm.
+  // Pre-norm blocks: each layer norm is folded into the linear that reads it, one dispatch fewer
+  // per norm; tmp only holds LN(x) where a norm cannot be folded (beams, the LM head).
   for (int l = 0; l < spec_.layers; ++l) {
     Layer& layer = layers_[l];
-    const kernels::InputNorm ln_1 = input_norm(layer.ln_1, tmp_), ln_cross = input_norm(layer.ln_cross, tmp_),
-                             ln_2 = input_norm(layer.ln_2, tmp_);
+    const kernels::InputNorm ln_1 = input_norm_scratch(layer.ln_1, tmp_),
+                             ln_cross = input_norm_scratch(layer.ln_cross, tmp_),
+                             ln_2 = input_norm_scratch(layer.ln_2, tmp_);
     kernels::record_linear(rec, {.w = &layer.qkv, .x = x_, .m = rows, .y = cache_qkv_slot(l),
                                  .y_stride = cache_row_stride(), .norm = &ln_1});
     // GPT-2 replaces masked scores with the fp32 minimum (torch.where).
@@ -61,7 +62,7 @@ void Gpt2Decoder::record_step(vk::Recorder& rec) {
                                  .norm = &ln_2});
     kernels::record_linear(rec, {.w = &layer.fc_proj, .x = mlp_, .m = rows, .y = x_, .residual = x_});
   }
-  const kernels::InputNorm ln_f = input_norm(ln_f_, tmp_);
+  const kernels::InputNorm ln_f = input_norm_scratch(ln_f_, tmp_);
   kernels::record_linear(rec, {.w = &lm_head_, .x = x_, .m = rows, .y = logits_, .norm = &ln_f});
 }
 

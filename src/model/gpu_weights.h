@@ -32,6 +32,13 @@ inline kernels::InputNorm input_norm(const LayerNormWeights& ln, kernels::Buffer
                                      kernels::BufferRef residual = {}) {
   return {ln.gamma, ln.beta, residual, out, ln.eps};
 }
+// The same, for a pre-norm block whose normalised rows nobody reads again: `scratch` only holds
+// them where the norm cannot be folded.
+inline kernels::InputNorm input_norm_scratch(const LayerNormWeights& ln, kernels::BufferRef scratch) {
+  kernels::InputNorm norm = input_norm(ln, scratch);
+  norm.out_is_scratch = true;
+  return norm;
+}
 
 // LayerNorm arguments for contiguous rows of d floats: y = LN(x (+ residual)).
 inline kernels::LayerNormArgs layer_norm_args(const LayerNormWeights& ln, kernels::BufferRef x, kernels::BufferRef y,

@@ -446,6 +446,31 @@ namespace {
 // what layer norm then linear give, on every path: the Cpu matrix-vector kernel folds it, the
 // Cpu matmul (m > 8) and the Gpu kernels run a layer-norm dispatch first. Both outputs — the
 // linear's and the normalised rows — are checked against double references.
+// LN(x (+ residual))·gamma + beta per row (dense, k wide), and y = that · Wᵀ + bias, in double.
+struct NormLinearReference {
+  std::vector<double> normed, y;
+};
+NormLinearReference norm_linear_reference(const std::vector<float>& x, const std::vector<float>* res, int m, int xs,
+                                          int k, int n, const std::vector<float>& gamma, const std::vector<float>& beta,
+                                          const std::vector<float>& w, const std::vector<float>& bias) {
+  NormLinearReference want{std::vector<double>(size_t(m) * k), std::vector<double>(size_t(m) * n)};
+  for (int r = 0; r < m; ++r) {
+    double mean = 0, var = 0;
+    std::vector<double> v(k);
+    for (int i = 0; i < k; ++i) mean += v[i] = double(x[size_t(r) * xs + i]) + (res ? (*res)[size_t(r) * xs + i] : 0.0);
+    mean /= k;
+    for (double e : v) var += (e - mean) * (e - mean);
+    var /= k;
+    for (int i = 0; i < k; ++i) want.normed[size_t(r) * k + i] = (v[i] - mean) / std::sqrt(var + 1e-5) * gamma[i] + beta[i];
+    for (int c = 0; c < n; ++c) {
+      double acc = bias[c];
+      for (int i = 0; i < k; ++i) acc += want.normed[size_t(r) * k + i] * w[size_t(c) * k + i];
+      want.y[size_t(r) * n + c] = acc;
+    }
+  }
+  return want;
+}
+
 TEST_CASE("linear: a folded input layer norm equals layer norm then linear, with and without residual") {
   for (const LinearPath& path : paths())
     for (WeightType type : {WeightType::F32, WeightType::F16})
@@ -480,31 +505,84 @@ TEST_CASE("linear: a folded input layer norm equals layer norm then linear, with
             const std::vector<float> y = yb.read(), normed = out.read();
             CHECK(yb.guards_intact());
             CHECK(out.guards_intact());
-            std::vector<double> want_norm(size_t(m) * k), want_y(size_t(m) * n);
-            for (int r = 0; r < m; ++r) {
-              double mean = 0, var = 0;
-              std::vector<double> v(k);
-              for (int i = 0; i < k; ++i) mean += v[i] = double(x[size_t(r) * xs + i]) + (with_residual ? res[size_t(r) * xs + i] : 0.0);
-              mean /= k;
-              for (double e : v) var += (e - mean) * (e - mean);
-              var /= k;
-              for (int i = 0; i < k; ++i) want_norm[size_t(r) * k + i] = (v[i] - mean) / std::sqrt(var + 1e-5) * gamma[i] + beta[i];
-              for (int c = 0; c < n; ++c) {
-                double acc = bias[c];
-                for (int i = 0; i < k; ++i) acc += want_norm[size_t(r) * k + i] * w[size_t(c) * k + i];
-                want_y[size_t(r) * n + c] = acc;
-              }
-            }
+            const NormLinearReference want =
+                norm_linear_reference(x, with_residual ? &res : nullptr, m, xs, k, n, gamma, beta, w, bias);
             std::vector<float> normed_dense(size_t(m) * k);
             for (int r = 0; r < m; ++r)
               for (int i = 0; i < k; ++i) normed_dense[size_t(r) * k + i] = normed[size_t(r) * xs + i];
-            expect_close(normed_dense, want_norm, Tolerance::for_reduction(size_t(k), 1e-6, 1e-5), "normalised rows");
-            expect_close(y, want_y, Tolerance::for_reduction(size_t(2 * k), 1e-6, 1e-5), "linear output");
+            expect_close(normed_dense, want.normed, Tolerance::for_reduction(size_t(k), 1e-6, 1e-5), "normalised rows");
+            expect_close(y, want.y, Tolerance::for_reduction(size_t(2 * k), 1e-6, 1e-5), "linear output");
             // Padding between the strided rows of `out` is left alone.
             for (int r = 0; r < m; ++r)
               for (int i = k; i < xs && size_t(r) * xs + i < normed.size(); ++i) CHECK(normed[size_t(r) * xs + i] == 7.0f);
           }
 }
 
+TEST_CASE("linear: a folded norm whose output is scratch leaves it unwritten, and still normalises x") {
+  for (const LinearPath& path : paths())
+    for (WeightType type : {WeightType::F32, WeightType::F16})
+      for (int m : {1, 2, 3}) {
+        const int n = 45, k = 97, xs = k;
+        CAPTURE(path.name());
+        CAPTURE(type == WeightType::F16);
+        CAPTURE(m);
+        const uint32_t seed = uint32_t(m * 31 + 5);
+        std::vector<float> x = random_values(size_t(m) * xs, seed, -2.0f, 3.0f);
+        std::vector<float> gamma = random_values(k, seed + 2, 0.5f, 1.5f), beta = random_values(k, seed + 3);
+        std::vector<float> w = random_values(size_t(n) * k, seed + 4), bias = random_values(n, seed + 5);
+        if (type == WeightType::F16)
+          for (float& v : w) v = kernels::half_to_float(kernels::float_to_half(v));
+        const kernels::PackedWeight packed =
+            kernels::pack_linear(gpu(), w.data(), bias.data(), n, k, WeightLayout::OutIn, type, path.variant, path.fetch);
+        GuardedBuffer xb(x), gb(gamma), bb(beta), scratch(size_t(m) * xs, 7.0f), yb(size_t(m) * n, 7.0f);
+        kernels::InputNorm norm{gb.ref(), bb.ref(), {}, scratch.ref(), 1e-5f};
+        norm.out_is_scratch = true;
+        vk::Recorder rec(gpu());
+        kernels::record_linear(rec, {.w = &packed, .x = xb.ref(), .m = m, .y = yb.ref(), .norm = &norm});
+        rec.submit();
+        const NormLinearReference want = norm_linear_reference(x, nullptr, m, xs, k, n, gamma, beta, w, bias);
+        expect_close(yb.read(), want.y, Tolerance::for_reduction(size_t(2 * k), 1e-6, 1e-5), "linear output");
+        CHECK(scratch.guards_intact());
+        // Folded: the kernel never touches the scratch rows; unfolded: they hold LN(x), as before.
+        if (kernels::linear_folds_norm(packed, m)) {
+          const std::vector<float> s = scratch.read();
+          CHECK(std::all_of(s.begin(), s.end(), [](float v) { return v == 7.0f; }));
+        }
+      }
+}
+
 }  // namespace
+TEST_CASE("linear: a folded norm whose output is scratch leaves it unwritten, and still normalises x") {
+  for (const LinearPath& path : paths())
+    for (WeightType type : {WeightType::F32, WeightType::F16})
+      for (int m : {1, 2, 3}) {
+        const int n = 45, k = 97, xs = k;
+        CAPTURE(path.name());
+        CAPTURE(type == WeightType::F16);
+        CAPTURE(m);
+        const uint32_t seed = uint32_t(m * 31 + 5);
+        std::vector<float> x = random_values(size_t(m) * xs, seed, -2.0f, 3.0f);
+        std::vector<float> gamma = random_values(k, seed + 2, 0.5f, 1.5f), beta = random_values(k, seed + 3);
+        std::vector<float> w = random_values(size_t(n) * k, seed + 4), bias = random_values(n, seed + 5);
+        if (type == WeightType::F16)
+          for (float& v : w) v = kernels::half_to_float(kernels::float_to_half(v));
+        const kernels::PackedWeight packed =
+            kernels::pack_linear(gpu(), w.data(), bias.data(), n, k, WeightLayout::OutIn, type, path.variant, path.fetch);
+        GuardedBuffer xb(x), gb(gamma), bb(beta), scratch(size_t(m) * xs, 7.0f), yb(size_t(m) * n, 7.0f);
+        kernels::InputNorm norm{gb.ref(), bb.ref(), {}, scratch.ref(), 1e-5f};
+        norm.out_is_scratch = true;
+        vk::Recorder rec(gpu());
+        kernels::record_linear(rec, {.w = &packed, .x = xb.ref(), .m = m, .y = yb.ref(), .norm = &norm});
+        rec.submit();
+        const NormLinearReference want = norm_linear_reference(x, nullptr, m, xs, k, n, gamma, beta, w, bias);
+        expect_close(yb.read(), want.y, Tolerance::for_reduction(size_t(2 * k), 1e-6, 1e-5), "linear output");
+        CHECK(scratch.guards_intact());
+        // Folded: the kernel never touches the scratch rows; unfolded: they hold LN(x), as before.
+        if (kernels::linear_folds_norm(packed, m)) {
+          const std::vector<float> s = scratch.read();
+          CHECK(std::all_of(s.begin(), s.end(), [](float v) { return v == 7.0f; }));
+        }
+      }
+}
+
 }  // namespace vkcap::test
