@@ -63,7 +63,17 @@ double triad_gbps(int repeats) {
   return 3.0 * n * sizeof(float) / (ms * 1e6);
 }
 
-int run_bench_kernels(const DeviceOptions& device, bool json, int repeats) {
+// Which parts `--only` keeps (all when it is empty).
+struct KernelBenchParts {
+  bool matmul, matvec, attention;
+  explicit KernelBenchParts(const std::vector<std::string>& only)
+      : matmul(wants(only, "matmul")), matvec(wants(only, "matvec")), attention(wants(only, "attention")) {}
+  static bool wants(const std::vector<std::string>& only, const std::string& part) {
+    return only.empty() || std::find(only.begin(), only.end(), part) != only.end();
+  }
+};
+
+int run_bench_kernels(const DeviceOptions& device, bool json, int repeats, const KernelBenchParts& parts) {
   vk::ContextOptions options;
   options.device = device.device;
   vk::Context ctx(options);
@@ -77,7 +87,7 @@ int run_bench_kernels(const DeviceOptions& device, bool json, int repeats) {
     std::printf("%-14s %-44s %-5s %10s %9s %8s %11s %7s\n", "kernel", "shape", "dtype", "us", "GFLOP/s", "GB/s",
                 "BLAS GF/s", "ratio");
   }
-  for (const kernels::BenchRecord& r : kernels::bench_linear(ctx, repeats)) {
+  for (const kernels::BenchRecord& r : kernels::bench_linear(ctx, repeats, {parts.matmul, parts.matvec})) {
     auto shape = nlohmann::json::parse(r.shape);
     auto get = [&](const char* a, const char* b) { return shape.contains(a) ? shape[a].get<int>() : shape[b].get<int>(); };
     const int m = get("m", "M"), n = get("n", "N"), k = get("k", "K");
@@ -91,6 +101,7 @@ int run_bench_kernels(const DeviceOptions& device, bool json, int repeats) {
                   r.dtype.c_str(), r.us, r.gflops, r.gbps, blas, r.gflops / blas);
     }
   }
+  if (!parts.attention) return 0;
   kernels::AttentionBenchOptions attention_options;
   attention_options.repeats = std::max(repeats, 5);
   for (const auto& r : kernels::run_attention_bench(ctx, ctx.info().preferred_variant(), attention_options)) {
@@ -114,6 +125,7 @@ Run add_bench_command(CLI::App& app) {
     int repeats = 5;
     BenchModelOptions model;
     std::string which;
+    std::vector<std::string> only;
   };
   auto o = std::make_shared<Options>();
   auto* bench = app.add_subcommand("bench", "benchmarks (kernels; compare with OpenBLAS in the same run)");
@@ -121,6 +133,8 @@ Run add_bench_command(CLI::App& app) {
   auto* k = bench->add_subcommand("kernels", "time every kernel on the captioning models' shapes");
   k->add_flag("--json", o->json, "one JSON record per line");
   k->add_option("--repeats", o->repeats, "timed runs per shape (median reported)")->check(CLI::Range(5, 1000));
+  k->add_option("--only", o->only, "time only these parts: matmul (encoder), matvec (decode), attention")
+      ->check(CLI::IsMember({"matmul", "matvec", "attention"}));
   add_device_options(*k, o->device);
   k->callback([o] { o->which = "kernels"; });
 
@@ -136,7 +150,8 @@ Run add_bench_command(CLI::App& app) {
   add_device_options(*m, o->model.device);
   m->callback([o] { o->which = "model"; });
   return [o] {
-    return o->which == "model" ? run_bench_model(o->model) : run_bench_kernels(o->device, o->json, o->repeats);
+    return o->which == "model" ? run_bench_model(o->model)
+                               : run_bench_kernels(o->device, o->json, o->repeats, KernelBenchParts(o->only));
   };
 }
 

@@ -93,20 +93,23 @@ BenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, int rep
 
 }  // namespace
 
-std::vector<BenchRecord> bench_linear(vk::Context& ctx, int repeats) {
+std::vector<BenchRecord> bench_linear(vk::Context& ctx, int repeats, LinearBenchParts parts) {
   std::vector<Shape> shapes;
-  for (int m : {577, 197})
-    for (auto [n, k] : {std::pair{768, 768}, std::pair{2304, 768}, std::pair{3072, 768}, std::pair{768, 3072}})
-      shapes.push_back({m, n, k});
-  for (int m : {1, 3})
-    for (int n : {768, 2304, 3072, 30524, 50257}) shapes.push_back({m, n, 768});
+  if (parts.matmul)
+    for (int m : {577, 197})
+      for (auto [n, k] : {std::pair{768, 768}, std::pair{2304, 768}, std::pair{3072, 768}, std::pair{768, 3072}})
+        shapes.push_back({m, n, k});
+  if (parts.matvec)
+    for (int m : {1, 3})
+      for (int n : {768, 2304, 3072, 30524, 50257}) shapes.push_back({m, n, 768});
   std::vector<BenchRecord> records;
   for (const Shape& s : shapes)
     for (WeightType type : {WeightType::F32, WeightType::F16}) records.push_back(bench_one(ctx, s, type, repeats));
   // A decode step's layer norm as its own dispatch vs folded into the next linear, side by side.
-  for (int n : {768, 2304, 3072})
-    for (InputNormMode mode : {InputNormMode::Separate, InputNormMode::Folded})
-      records.push_back(bench_one(ctx, {1, n, 768}, WeightType::F16, repeats, mode));
+  if (parts.matvec)
+    for (int n : {768, 2304, 3072})
+      for (InputNormMode mode : {InputNormMode::Separate, InputNormMode::Folded})
+        records.push_back(bench_one(ctx, {1, n, 768}, WeightType::F16, repeats, mode));
   return records;
 }
 

@@ -64,3 +64,40 @@ TEST_CASE("bench model --profile prints the per-kernel table on stderr and keeps
   CHECK(decode_table.find("embedding") != std::string::npos);
   CHECK(decode_table.find("im2col") == std::string::npos);
 }
+
+TEST_CASE("bench kernels --only attention times every attention shape, model layouts included, and nothing else") {
+  TempDir dir;
+  RunResult r = run_vkcap({"bench", "kernels", "--only", "attention", "--json", "--repeats", "5"}, dir.path);
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 11);  // the triad, then 10 attention shapes
+  const nlohmann::json triad = nlohmann::json::parse(lines[0]);
+  CHECK(triad["kernel"] == "triad");
+  CHECK(triad["gbps"].get<double>() > 0);
+  int fused = 0, layered = 0, causal = 0;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const nlohmann::json j = nlohmann::json::parse(lines[i]);
+    CAPTURE(lines[i]);
+    CHECK(j["kernel"].get<std::string>().rfind("attention_", 0) == 0);
+    CHECK(j["us"].get<double>() > 0);
+    CHECK(j["gflops"].get<double>() > 0);
+    const auto& shape = j["shape"];
+    CHECK(shape["heads"] == 12);
+    CHECK(shape["head_dim"] == 64);
+    if (shape.value("layout", "") == "fused qkv") ++fused;
+    if (shape.value("layers", 1) == 12) ++layered;
+    if (shape["mask"] == "causal") ++causal;
+  }
+  CHECK(fused == 1);
+  CHECK(layered == 2);
+  CHECK(causal == 4);
+}
+
+TEST_CASE("bench kernels --only rejects an unknown part") {
+  TempDir dir;
+  RunResult r = run_vkcap({"bench", "kernels", "--only", "softmax"}, dir.path);
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("--only") != std::string::npos);
+  CHECK(r.out.empty());
+}
