@@ -1,7 +1,9 @@
 #pragma once
 // Timings of fused attention on the shapes that matter for captioning: the ViT/BLIP encoder
 // (577 tokens × 12 heads × 64, self, no mask) and decoding (one query against 577 image
-// tokens, cross; one query against 1–20 cached tokens, causal self).
+// tokens, cross; one query against 1–20 cached tokens, causal self). The encoder and the cross
+// shapes are also timed as the models lay them out: q|k|v fused in one row, and 12 layers'
+// cross K/V per submit (cold caches, as in a decode step).
 #include <string>
 #include <vector>
 
