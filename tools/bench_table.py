@@ -75,7 +75,7 @@ def main():
                 cells = ", ".join(f"batch {b['batch']}: {b['images_per_s']:.3f} images/s ({b['images_per_s'] / base:.2f}×)"
                                   for b in r["batches"])
                 print(f"\n{r['model'].rstrip('/').split('/')[-1]} ({r['weights']}): {cells}")
-        for r in model_records:
+        for r in (r for r in model_records if "load_ms" in r):  # vkcap's own records
             print(f"\n{r['model'].rstrip('/').split('/')[-1]} ({r['weights']}): load {r['load_ms']:.0f} ms, "
                   f"device memory {r['device_memory_mb']:.0f} MB, fixed cost per token "
                   f"{r.get('submit_roundtrip_ms', 0):.3f} ms")
