@@ -35,38 +35,81 @@ namespace vkcap {
 
 struct CaptionerOptions {
   // GPU to use: an index or a substring of the device name ("0", "nvidia", "llvmpipe"); empty =
-  // the VKCAP_DEVICE environment variable, else the best device (discrete > integrated > CPU).
+  // the best device (discrete > integrated > CPU). The library reads no environment variables:
+  // the vkcap tool maps VKCAP_DEVICE and its other VKCAP_* variables onto these fields.
   std::string device;
   // Store weights as fp16 (half the memory, faster decoding; accumulation stays fp32). Captions
   // may then differ from transformers' fp32 ones where two words are nearly tied.
   bool fp16 = false;
-  // Khronos validation layer (also VKCAP_VALIDATE=1), for debugging; messages go to
-  // on_validation_message, or to stderr when it is empty.
+  // Khronos validation layer, for debugging; messages go to on_validation_message, or to stderr
+  // when it is empty.
   bool validation = false;
   std::function<void(const std::string&)> on_validation_message;
+  // One-line notices meant for people (e.g. "no GPU found, running on the CPU driver", or "out
+  // of device memory with 8 images at once; continuing with 4"). Empty: dropped.
+  std::function<void(const std::string&)> on_notice;
+  // Kernel family: "" = the capability probe's choice, "gpu" (GPU-shaped kernels) or "cpu"
+  // (kernels shaped for a CPU Vulkan driver such as lavapipe).
+  std::string kernels;
+  // How the CPU-shaped kernels read weights: "" = the probe's choice, "texels" or "addresses".
+  std::string weight_fetch;
+  // Device memory budget in bytes (0 = what the device has): allocations beyond it fail as out
+  // of memory, as on a smaller GPU.
+  uint64_t max_device_memory = 0;
+  // Where compiled kernels are cached between runs; empty = $XDG_CACHE_HOME/vkcap (or
+  // ~/.cache/vkcap).
+  std::filesystem::path pipeline_cache_dir;
+  // Time every GPU dispatch (Captioner::kernel_times()); costs a little speed.
+  bool profile = false;
 };
 
-// Generation settings under Hugging Face's names, with its defaults.
+// Generation settings under Hugging Face's names. Unset fields come from the preset; a set field
+// wins over it.
 struct GenerationOptions {
-  std::optional<int> max_new_tokens;  // unset: HF's max_length = 20 positions (prompt included)
+  // "hf": transformers' generate() defaults (greedy, max_length 20 positions, prompt included);
+  // the parity setting. "card": the model card's settings (BLIP: 3 beams, 5..20 positions;
+  // ViT-GPT2: 4 beams, 16 positions). "quality": 5 beams, 5..40 new tokens, no repeated
+  // 3-grams, repetition penalty 1.2.
+  std::string preset = "hf";
+  std::optional<int> max_new_tokens;  // unset: the preset's (hf: max_length = 20 positions)
   std::optional<int> min_new_tokens;  // EOS is forbidden before this many new tokens
-  int num_beams = 1;                  // 1 = greedy (or sampling)
-  double length_penalty = 1.0;        // beam score = sum of log-probs / length^length_penalty
-  double repetition_penalty = 1.0;    // 1 = off
-  int no_repeat_ngram_size = 0;       // 0 = off
+  std::optional<int> num_beams;       // 1 = greedy (or sampling)
+  std::optional<double> length_penalty;      // beam score = sum of log-probs / length^length_penalty
+  std::optional<double> repetition_penalty;  // 1 = off
+  std::optional<int> no_repeat_ngram_size;   // 0 = off
   bool do_sample = false;
-  double temperature = 1.0;
-  int top_k = 50;
-  double top_p = 1.0;
+  std::optional<double> temperature;  // sampling only (1.0)
+  std::optional<int> top_k;           // sampling only (50)
+  std::optional<double> top_p;        // sampling only (1.0)
   uint64_t seed = 0;                  // sampling only
   // Text the caption starts with (BLIP conditional captioning, e.g. "a picture of"); for
   // ViT-GPT2 it follows the start token. The prompt is part of Caption::text, as in HF.
   std::string prompt;
-  // Honour the EXIF orientation of JPEG/PNG files (transformers' load_image does).
+  // Honour the EXIF orientation of image files (transformers' load_image does).
   bool apply_exif_orientation = true;
   // Keep the cross-attention weights of every generated token (Caption::cross_attention). Costs
   // one read-back per step. Works for greedy, sampling and beam search.
   bool keep_cross_attention = false;
+};
+
+// What GenerationOptions mean for one model once the preset is applied and the lengths are
+// resolved (Hugging Face's max_length counts the decoder prompt).
+struct GenerationSettings {
+  std::string preset;
+  int prompt_tokens = 0;  // decoder prompt: start token (+ prompt text)
+  int max_length = 0;     // positions, prompt included
+  int min_length = 0;
+  std::optional<int> max_new_tokens;
+  int num_beams = 1;
+  bool do_sample = false;
+  double length_penalty = 1.0;
+  double repetition_penalty = 1.0;
+  int no_repeat_ngram_size = 0;
+  double temperature = 1.0;
+  int top_k = 50;
+  double top_p = 1.0;
+  uint64_t seed = 0;
+  std::string prompt;
 };
 
 // 8-bit RGB pixels in memory: row-major, 3 bytes per pixel, no padding
@@ -91,6 +134,9 @@ struct CrossAttentionMaps {
   float at(int step, int layer, int head, int token) const {
     return weights[((size_t(step) * layers + layer) * heads + head) * image_tokens + token];
   }
+  // One step's weights on every image token, averaged over the heads of one layer, or over all
+  // layers and heads when `layer` is unset (every layer and head weighs alike); sums to 1.
+  std::vector<float> token_map(int step, std::optional<int> layer = std::nullopt) const;
   // The mean over layers and heads of one step's weights on the patches (class token left
   // out), row-major [patch_grid, patch_grid]: where in the picture the word came from.
   std::vector<float> patch_map(int step) const;
@@ -100,12 +146,55 @@ struct Caption {
   std::string text;                  // decoded, special tokens skipped
   std::vector<int32_t> tokens;       // what transformers' generate returns: decoder prompt + new tokens
   std::vector<int32_t> new_tokens;   // after the decoder prompt (EOS included when produced)
-  std::vector<std::string> words;    // each new token as text (e.g. "dog", "##s", "Ġon"), for labels
+  std::vector<std::string> words;    // each new token's vocabulary entry (e.g. "dog", "##s", "Ġon")
+  std::vector<std::string> labels;   // each new token decoded alone, spaces trimmed ("dog", "on")
+  std::vector<bool> special;         // whether each new token is a special token (EOS, padding)
   // Greedy / sampling: the mean log-probability of the new tokens. Beam search: HF's
   // sequences_scores (sum of log-probs / length^length_penalty).
   float score = 0.0f;
   std::string finish_reason;         // "eos" or "length" (raise max_new_tokens)
   std::optional<CrossAttentionMaps> cross_attention;  // when GenerationOptions::keep_cross_attention
+};
+
+// One image of a caption_each() run.
+struct ImageResult {
+  size_t index = 0;               // position in the input list
+  std::filesystem::path image;
+  std::optional<Caption> caption; // set when the image was captioned
+  std::string error;              // otherwise: one line naming the file and the problem
+  double encode_ms = 0;           // the image's share of its batch's encoder time
+  double decode_ms = 0;           // and of its decoding time
+};
+
+struct RunOptions {
+  // Images encoded and decoded together (same captions as one at a time, fewer submits). Out of
+  // device memory, a batch is split in halves and retried, and later batches are made smaller
+  // (a notice says so); an image that fails alone fails with an out-of-memory error.
+  int batch = 1;
+  // Called once per input, in input order, as soon as its batch is done: write it out there.
+  std::function<void(ImageResult&&)> on_result;
+  // Polled before each batch; returning true stops the run there (e.g. after Ctrl-C). Results
+  // already delivered stay delivered; the rest are not started.
+  std::function<bool()> stop_requested;
+};
+
+struct RunSummary {
+  size_t captioned = 0;
+  size_t failed = 0;
+  size_t not_started = 0;   // left after stop_requested()
+  size_t new_tokens = 0;    // over every captioned image
+  double encode_ms = 0;     // encoder wall time over the run
+  double decode_ms = 0;     // decoding wall time over the run
+  int batch = 1;            // the batch size at the end (smaller after out-of-memory)
+  bool device_lost = false; // the device was lost: later images failed without being run
+  bool stopped = false;     // stop_requested() ended the run early
+};
+
+// GPU time of one kernel over the Captioner's life (CaptionerOptions::profile).
+struct KernelTime {
+  std::string kernel;
+  uint64_t calls = 0;
+  double total_ms = 0;
 };
 
 class Captioner {
@@ -119,13 +208,23 @@ class Captioner {
   Captioner(const Captioner&) = delete;
   Captioner& operator=(const Captioner&) = delete;
 
-  // One image file (PNG, JPEG, BMP, GIF; recognised by content).
+  // One image file (recognised by content). Throws vkcap::Error naming the file.
   Caption caption(const std::filesystem::path& image, const GenerationOptions& options = {});
   // One image in memory.
   Caption caption(const RgbImage& image, const GenerationOptions& options = {});
   // Many files: encoded and decoded together in groups (faster than one by one), results in
   // order, each equal to what caption(path) gives. A file that fails throws, naming it.
   std::vector<Caption> caption(std::span<const std::filesystem::path> images, const GenerationOptions& options = {});
+
+  // The engine behind the vkcap tool: every image gets a result (a caption or a one-line
+  // error), delivered as soon as its batch is done; a bad image never stops the others.
+  // Throws only for bad options (InvalidArgumentError), before any image is read.
+  RunSummary caption_each(std::span<const std::filesystem::path> images, const GenerationOptions& options,
+                          const RunOptions& run);
+
+  // The settings `options` resolve to for this model. Throws InvalidArgumentError for settings
+  // that cannot run (e.g. top_p outside [0, 1], more positions than the model has).
+  GenerationSettings settings(const GenerationOptions& options) const;
 
   std::filesystem::path model_directory() const;
   // Starts with the transformers class: "BlipForConditionalGeneration" or
@@ -134,6 +233,9 @@ class Captioner {
   std::string device_name() const;    // the Vulkan device in use
   int image_tokens() const;           // encoder tokens per image (class token + patches)
   int patch_grid() const;             // patches per side
+  int decoder_layers() const;         // layers of CrossAttentionMaps
+  // Per-kernel GPU time so far, most expensive first; empty unless CaptionerOptions::profile.
+  std::vector<KernelTime> kernel_times() const;
 
  private:
   struct Impl;

@@ -13,6 +13,13 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Options or arguments that cannot work (an unknown preset, top_p outside [0, 1], more tokens
+// than the model has positions): nothing was run. The vkcap tool exits with 2 for these.
+class InvalidArgumentError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Out of device (or host) memory while running on the GPU: callers may retry smaller (fewer
 // images at once, fp16 weights, a smaller model).
 class OutOfMemoryError : public Error {

@@ -11,6 +11,10 @@ CrossAttentionRecorder::CrossAttentionRecorder(model::CaptionModel& model, StepM
   layers_ = model.decoder().spec().layers;
   heads_ = model.decoder().spec().heads;
   tokens_ = model.image_tokens();
+  const int grid = model.patch_grid();
+  if (tokens_ != 1 + grid * grid)
+    throw Error(model.directory().string() + ": " + std::to_string(tokens_) + " image tokens are not a class token + " +
+                std::to_string(grid) + "x" + std::to_string(grid) + " patches; cannot map attention onto the image");
   model_.decoder().keep_cross_attention(true);
 }
 
@@ -19,42 +23,60 @@ CrossAttentionRecorder::~CrossAttentionRecorder() { model_.decoder().keep_cross_
 void CrossAttentionRecorder::start(std::span<const int> images, std::span<const int32_t> prompt_ids,
                                    std::vector<float>& logits) {
   inner_.start(images, prompt_ids, logits);
-  row_image_.assign(images.begin(), images.end());
-  row_prefix_.assign(images.size(), std::vector<int32_t>(prompt_ids.begin(), prompt_ids.end()));
-  capture();
+  calls_.clear();
+  Call call;
+  call.image.assign(images.begin(), images.end());
+  capture(call);
+  calls_.push_back(std::move(call));
 }
 
 void CrossAttentionRecorder::step(std::span<const int> parent, std::span<const int32_t> next_token,
                                   std::vector<float>& logits) {
   inner_.step(parent, next_token, logits);
-  std::vector<int> row_image(parent.size());
-  std::vector<std::vector<int32_t>> row_prefix(parent.size());
-  for (size_t r = 0; r < parent.size(); ++r) {
-    row_image[r] = row_image_.at(size_t(parent[r]));
-    row_prefix[r] = row_prefix_.at(size_t(parent[r]));
-    row_prefix[r].push_back(next_token[r]);
-  }
-  row_image_ = std::move(row_image);
-  row_prefix_ = std::move(row_prefix);
-  capture();
+  if (calls_.empty()) throw Error("internal: CrossAttentionRecorder::step before start");
+  const Call& before = calls_.back();
+  Call call;
+  call.parent.assign(parent.begin(), parent.end());
+  call.token.assign(next_token.begin(), next_token.end());
+  for (int p : parent) call.image.push_back(before.image.at(size_t(p)));
+  capture(call);
+  calls_.push_back(std::move(call));
 }
 
-void CrossAttentionRecorder::capture() {
-  const size_t per_row = size_t(heads_) * tokens_;
-  std::vector<std::vector<float>*> slots(row_image_.size());
-  for (size_t r = 0; r < row_image_.size(); ++r) {
-    auto& w = weights_[{row_image_[r], row_prefix_[r]}];
-    w.assign(size_t(layers_) * per_row, 0.0f);
-    slots[r] = &w;
-  }
+void CrossAttentionRecorder::capture(Call& call) const {
+  const size_t rows = call.image.size(), per_layer = size_t(heads_) * tokens_;
+  call.weights.assign(rows * layers_ * per_layer, 0.0f);
   for (int layer = 0; layer < layers_; ++layer) {
     const std::vector<float> probs = model_.decoder().cross_attention(layer);  // [rows, heads, tokens]
-    if (probs.size() < row_image_.size() * per_row)
+    if (probs.size() < rows * per_layer)
       throw Error("internal: cross-attention of layer " + std::to_string(layer) + " has " +
-                  std::to_string(probs.size()) + " values, expected " + std::to_string(row_image_.size() * per_row));
-    for (size_t r = 0; r < row_image_.size(); ++r)
-      std::copy_n(probs.begin() + ptrdiff_t(r * per_row), per_row, slots[r]->begin() + ptrdiff_t(layer * per_row));
+                  std::to_string(probs.size()) + " values, expected " + std::to_string(rows * per_layer));
+    for (size_t r = 0; r < rows; ++r)
+      std::copy_n(probs.begin() + ptrdiff_t(r * per_layer), per_layer,
+                  call.weights.begin() + ptrdiff_t((r * layers_ + layer) * per_layer));
   }
+}
+
+std::vector<int> CrossAttentionRecorder::rows_of(const GeneratedSequence& sequence) const {
+  const size_t n = sequence.new_tokens.size();
+  if (n > calls_.size())
+    throw Error("internal: a sequence of " + std::to_string(n) + " new tokens but only " +
+                std::to_string(calls_.size()) + " decoder calls were recorded");
+  // New token k was chosen from the logits of call k; call c >= 1 fed new token c-1. Walk back
+  // from each row of call n-1 to find the one whose history is this sequence.
+  std::vector<int> rows(n);
+  for (size_t candidate = 0; candidate < calls_[n - 1].image.size(); ++candidate) {
+    int row = int(candidate);
+    bool match = true;
+    for (size_t c = n - 1; c >= 1 && match; --c) {
+      rows[c] = row;
+      match = calls_[c].token[size_t(row)] == sequence.new_tokens[c - 1];
+      row = calls_[c].parent[size_t(row)];
+    }
+    rows[0] = row;
+    if (match && calls_[0].image[size_t(row)] == sequence.image) return rows;
+  }
+  throw Error("internal: no recorded decoder row generated the tokens of image " + std::to_string(sequence.image));
 }
 
 CrossAttentionMaps CrossAttentionRecorder::maps_for(const GeneratedSequence& sequence) const {
@@ -64,16 +86,13 @@ CrossAttentionMaps CrossAttentionRecorder::maps_for(const GeneratedSequence& seq
   maps.heads = heads_;
   maps.image_tokens = tokens_;
   maps.patch_grid = model_.patch_grid();
-  const size_t per_step = size_t(layers_) * heads_ * tokens_;
-  maps.weights.reserve(per_step * maps.steps);
-  const size_t prompt_len = sequence.tokens.size() - sequence.new_tokens.size();
-  for (int k = 0; k < maps.steps; ++k) {
-    std::vector<int32_t> prefix(sequence.tokens.begin(), sequence.tokens.begin() + ptrdiff_t(prompt_len + k));
-    auto it = weights_.find({sequence.image, prefix});
-    if (it == weights_.end())
-      throw Error("internal: no cross-attention kept for new token " + std::to_string(k) + " of image " +
-                  std::to_string(sequence.image));
-    maps.weights.insert(maps.weights.end(), it->second.begin(), it->second.end());
+  if (maps.steps == 0) return maps;
+  const size_t per_row = size_t(layers_) * heads_ * tokens_;
+  maps.weights.reserve(per_row * maps.steps);
+  const std::vector<int> rows = rows_of(sequence);
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const auto first = calls_[k].weights.begin() + ptrdiff_t(size_t(rows[k]) * per_row);
+    maps.weights.insert(maps.weights.end(), first, first + ptrdiff_t(per_row));
   }
   return maps;
 }

@@ -1,43 +1,57 @@
 #pragma once
-// A StepModel that passes every call to the GPU decoder and keeps, after each call, the
-// decoder's cross-attention probabilities of every row (all layers), filed under the row's image
-// and the tokens it has been fed so far. A finished sequence then finds the weights behind each
-// of its new tokens by looking up its own prefixes: new token k was chosen from the logits of
-// prefix tokens[0, prompt_len + k). Because the key is the prefix, not the row, this works for
-// greedy, sampling and beam search alike (beams are reordered, forked and dropped freely).
-#include <map>
-#include <utility>
+// Where each generated word looked: a StepModel decorator that keeps, after every start() and
+// step(), the decoder's cross-attention probabilities of every row (all layers and heads), and
+// hands back for a finished sequence the maps behind each of its new tokens.
+//
+// The maps of new token k are those of the decoder call whose logits chose it (its query is the
+// token before it). Rows are tracked through `parent` (StepModel's contract: new row r
+// continues old row parent[r] and is fed token[r]); a finished sequence is found again by
+// walking its tokens backwards through the recorded calls' fed tokens and parents. That works
+// for greedy, sampling and beam search alike (beams reorder, fork and drop rows freely). Two
+// rows with the same image and prefix are interchangeable: their attention is identical.
+#include <cstdint>
+#include <span>
 #include <vector>
 
-#include "api/step_adapter.h"
 #include "generate/generate.h"
+#include "model/caption_model.h"
 #include "vkcap/captioner.h"
 
 namespace vkcap::api {
 
 class CrossAttentionRecorder : public StepModel {
  public:
+  // Switches the decoder's cross-attention read-back on for the recorder's lifetime.
   CrossAttentionRecorder(model::CaptionModel& model, StepModel& inner);
   ~CrossAttentionRecorder() override;
+  CrossAttentionRecorder(const CrossAttentionRecorder&) = delete;
+  CrossAttentionRecorder& operator=(const CrossAttentionRecorder&) = delete;
 
   int vocab_size() const override { return inner_.vocab_size(); }
   int max_positions() const override { return inner_.max_positions(); }
+  // start() forgets the previous generation: call maps_for() before the next one.
   void start(std::span<const int> images, std::span<const int32_t> prompt_ids, std::vector<float>& logits) override;
   void step(std::span<const int> parent, std::span<const int32_t> next_token, std::vector<float>& logits) override;
 
-  // The weights behind each new token of `sequence` ([steps, layers, heads, image_tokens]).
+  // The weights behind each new token of `sequence`, a result of the generation just recorded.
   CrossAttentionMaps maps_for(const GeneratedSequence& sequence) const;
 
  private:
-  void capture();
+  // One start() or step(): the rows it produced and their probabilities.
+  struct Call {
+    std::vector<int> parent;      // empty for start()
+    std::vector<int32_t> token;   // token fed to each row (empty for start())
+    std::vector<int> image;       // image of each row
+    std::vector<float> weights;   // [rows, layers, heads, image_tokens]
+  };
+  void capture(Call& call) const;
+  // The row of every call that produced `sequence`'s new tokens, first call first.
+  std::vector<int> rows_of(const GeneratedSequence& sequence) const;
 
   model::CaptionModel& model_;
   StepModel& inner_;
   int layers_ = 0, heads_ = 0, tokens_ = 0;
-  std::vector<int> row_image_;
-  std::vector<std::vector<int32_t>> row_prefix_;
-  // (image, fed tokens) -> [layers, heads, image_tokens] of the step that ended with that prefix.
-  std::map<std::pair<int, std::vector<int32_t>>, std::vector<float>> weights_;
+  std::vector<Call> calls_;
 };
 
 }  // namespace vkcap::api

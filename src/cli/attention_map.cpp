@@ -107,19 +107,11 @@ void draw_label(Image& canvas, int x, int y, int width, std::string text) {
 
 }  // namespace
 
-std::string token_text(const text::Tokenizer& tokenizer, int32_t token) {
-  const int32_t ids[1] = {token};
-  std::string text = tokenizer.decode(ids, /*skip_special_tokens=*/false, /*clean_up_tokenization_spaces=*/false);
-  const size_t first = text.find_first_not_of(' ');
-  if (first == std::string::npos) return {};
-  return text.substr(first, text.find_last_not_of(' ') - first + 1);
-}
-
-AttentionTiles attention_tiles(const text::Tokenizer& tokenizer, const std::vector<TokenAttention>& maps) {
+AttentionTiles attention_tiles(const std::vector<TokenAttention>& maps) {
   AttentionTiles tiles;
   for (const TokenAttention& m : maps) {
-    if (tokenizer.is_special(m.token)) continue;
-    tiles.words.push_back(token_text(tokenizer, m.token));
+    if (m.special) continue;
+    tiles.words.push_back(m.label);
     tiles.grids.push_back(m.patches);
   }
   return tiles;
@@ -193,8 +185,7 @@ fs::path attention_map_path(const fs::path& out, const fs::path& image) {
   return out / (image.stem().string() + ".attention.png");
 }
 
-nlohmann::json attention_json(const text::Tokenizer& tokenizer, const std::vector<TokenAttention>& maps,
-                              int grid_rows, int grid_cols, int layer) {
+nlohmann::json attention_json(const std::vector<TokenAttention>& maps, int grid_rows, int grid_cols, int layer) {
   auto rounded = [](float v) { return std::round(double(v) * 1e6) / 1e6; };
   nlohmann::json tokens = nlohmann::json::array();
   for (const TokenAttention& m : maps) {
@@ -208,7 +199,7 @@ nlohmann::json attention_json(const text::Tokenizer& tokenizer, const std::vecto
       patches.push_back(std::move(row));
     }
     tokens.push_back({{"token", m.token},
-                      {"text", token_text(tokenizer, m.token)},
+                      {"text", m.label},
                       {"cls", rounded(m.cls)},
                       {"patches", std::move(patches)}});
   }

@@ -1,5 +1,5 @@
 #pragma once
-// Drawing and exporting cross-attention maps (see attention_capture.h for what a map is).
+// Drawing and exporting cross-attention maps (see token_attention.h for what a map is).
 //
 // The PNG is a grid of tiles: the image, then one tile per generated word with that word's
 // attention over the patch grid laid over the image as a heat map (an inferno-like colour
@@ -17,15 +17,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/attention_capture.h"
+#include "cli/token_attention.h"
 #include "image/image.h"
-#include "text/tokenizer.h"
 
 namespace vkcap::cli {
-
-// A token's label: its own text (WordPiece pieces as they are, e.g. "##ing"; GPT-2 byte-level
-// tokens decoded to UTF-8), surrounding spaces trimmed.
-std::string token_text(const text::Tokenizer& tokenizer, int32_t token);
 
 // The tiles of one caption: every new token that is not a special token (EOS, padding), with its
 // label and its patch weights.
@@ -33,7 +28,7 @@ struct AttentionTiles {
   std::vector<std::string> words;
   std::vector<std::vector<float>> grids;  // grid_rows × grid_cols each
 };
-AttentionTiles attention_tiles(const text::Tokenizer& tokenizer, const std::vector<TokenAttention>& maps);
+AttentionTiles attention_tiles(const std::vector<TokenAttention>& maps);
 
 // The picture described above. `grids` are patch weights of any positive scale.
 Image render_attention_grid(const Image& image, const std::vector<std::string>& words,
@@ -51,7 +46,6 @@ std::filesystem::path attention_map_path(const std::filesystem::path& out, const
 // `--format json --attention`: {"layer": "mean"|N, "grid_rows", "grid_cols", "tokens": [{"token",
 // "text", "cls", "patches": [[row 0], [row 1], …]}]} for every new token (EOS included), raw
 // probabilities (cls + Σ patches = 1) rounded to 6 decimals.
-nlohmann::json attention_json(const text::Tokenizer& tokenizer, const std::vector<TokenAttention>& maps,
-                              int grid_rows, int grid_cols, int layer);
+nlohmann::json attention_json(const std::vector<TokenAttention>& maps, int grid_rows, int grid_cols, int layer);
 
 }  // namespace vkcap::cli

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "api/step_adapter.h"
+#include "api/decoder_step_model.h"
 #include "cli/profile_table.h"
 #include "generate/generate.h"
 #include "model/caption_model.h"

@@ -47,6 +47,9 @@ int main(int argc, char** argv) {
   try {
     for (const CLI::App* sub : app.get_subcommands())
       if (auto it = runs.find(sub); it != runs.end()) return it->second();
+  } catch (const vkcap::InvalidArgumentError& e) {
+    std::fprintf(stderr, "vkcap: %s\n", e.what());
+    return 2;
   } catch (const vkcap::Error& e) {
     std::fprintf(stderr, "vkcap: %s\n", e.what());
     return 1;

@@ -25,6 +25,7 @@ nlohmann::json to_json(const CaptionRecord& r) {
   j["tokens"] = r.tokens;
   j[r.score_kind.empty() ? "score" : r.score_kind] = r.score;
   j["finish_reason"] = r.finish_reason;
+  if (!r.warning.empty()) j["warning"] = r.warning;
   j["timings"] = {{"encode_ms", r.encode_ms}, {"decode_ms", r.decode_ms}};
   for (auto& [k, v] : r.extra.items()) j[k] = v;
   return j;

@@ -18,6 +18,7 @@ struct CaptionRecord {
   std::string score_kind;  // "sequence_score" (beam) or "mean_logprob"
   std::string finish_reason;
   std::string error;       // non-empty: this image failed
+  std::string warning;     // captioned, but a side output (sidecar, metadata, map) failed
   double encode_ms = 0, decode_ms = 0;
   nlohmann::json extra;    // model, generation settings
 };

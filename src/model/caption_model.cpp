@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "model/blip_decoder.h"
+#include "model/decoder_prompt.h"
 #include "model/gpu_weights.h"
 #include "model/gpt2_decoder.h"
 #include "model/weights_store.h"
@@ -136,13 +137,12 @@ std::vector<float> CaptionModel::encoder_output(int image, bool raw) const {
 }
 
 std::vector<int32_t> CaptionModel::decoder_prompt(const std::string& prompt) const {
-  std::vector<int32_t> ids{config_.decoder_start_token_id};
-  if (prompt.empty()) return ids;
-  std::vector<int32_t> text = tokenizer_->encode(prompt, /*add_special_tokens=*/false);
-  // GPT-2: a prompt that already begins with the start token does not get it twice.
-  if (config_.arch == Architecture::VitGpt2 && !text.empty() && text[0] == ids[0]) return text;
-  ids.insert(ids.end(), text.begin(), text.end());
-  return ids;
+  if (config_.arch == Architecture::Blip)
+    return decoder_prompt_for_blip(
+        prompt.empty() ? std::vector<int32_t>{} : tokenizer_->encode(prompt, /*add_special_tokens=*/true),
+        config_.decoder_start_token_id);
+  return decoder_prompt_for_vitgpt2(tokenizer_->encode(prompt, /*add_special_tokens=*/false),
+                                    config_.decoder_start_token_id);
 }
 
 }  // namespace vkcap::model

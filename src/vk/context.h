@@ -49,6 +49,7 @@ class Context {
   PipelineCache& pipeline_cache() { return *pipeline_cache_; }
   bool profiling() const { return profile_enabled_; }
   Profile& profile() { return profile_; }
+  const Profile& profile() const { return profile_; }
   FaultInjector& faults() { return faults_; }
 
   Buffer create_buffer(uint64_t bytes) { return allocator_->create_buffer(bytes, MemoryKind::Device); }

@@ -15,8 +15,9 @@
 #include <map>
 #include <set>
 
-#include "api/step_adapter.h"
-#include "cli/attention_capture.h"
+#include "api/decoder_step_model.h"
+#include "api/cross_attention_recorder.h"
+#include "cli/token_attention.h"
 #include "cli/attention_map.h"
 #include "common/gpu/harness.h"
 #include "generate/generate.h"
@@ -28,6 +29,14 @@ using namespace vkcap;
 using namespace vkcap::cli;
 
 namespace {
+
+// A token as the caption's words show it: decoded alone, spaces trimmed.
+std::string label(const text::Tokenizer& tokenizer, int32_t token) {
+  const int32_t ids[1] = {token};
+  std::string text = tokenizer.decode(ids, false, false);
+  const size_t first = text.find_first_not_of(' ');
+  return first == std::string::npos ? std::string() : text.substr(first, text.find_last_not_of(' ') - first + 1);
+}
 
 const fs::path kModel = fs::path(VKCAP_SOURCE_DIR) / "assets" / "models" / "vkcap-shapes";
 const fs::path kScenes = fs::path(VKCAP_FIXTURES_DIR) / "scenes_localization";
@@ -116,27 +125,31 @@ TEST_CASE("the default model's shape words look at their objects") {
     std::vector<std::vector<float>> pixels;
     for (size_t i = 0; i < n; ++i) pixels.push_back(m.pixel_values(scenes[first + i].image));
     m.encode(pixels);
-    for (int layer : choices) {
-      api::DecoderStepModel inner(m);
-      AttentionCapture capture(m, inner, layer);
-      for (const GeneratedSequence& s : generate(capture, m.decoder_prompt(""), int(n), config)) {
-        const Scene& scene = scenes[first + size_t(s.image)];
-        const nlohmann::json& objects = scene.meta["objects"];
-        std::vector<size_t> all(objects.size());
-        for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-        const bool relation = scene.meta["kind"] == "relation";
+    api::DecoderStepModel inner(m);
+    api::CrossAttentionRecorder recorder(m, inner);
+    for (const GeneratedSequence& s : generate(recorder, m.decoder_prompt(""), int(n), config)) {
+      const Scene& scene = scenes[first + size_t(s.image)];
+      const nlohmann::json& objects = scene.meta["objects"];
+      std::vector<size_t> all(objects.size());
+      for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+      const bool relation = scene.meta["kind"] == "relation";
+      const CrossAttentionMaps maps = recorder.maps_for(s);
+      const int grid = maps.patch_grid;
+      for (int layer : choices) {
         size_t part = 0;  // which object of a relation the caption is describing
-        for (const TokenAttention& t : capture.maps_for(s)) {
-          const std::string word = token_text(m.tokenizer(), t.token);
+        for (int k = 0; k < maps.steps; ++k) {
+          const std::string word = label(m.tokenizer(), s.new_tokens[size_t(k)]);
           if (word == "left" || word == "above") part = 1;
           const std::vector<size_t> own = relation ? std::vector<size_t>{std::min(part, all.size() - 1)} : all;
-          const int grid = capture.grid_cols();
+          const std::vector<float> map =
+              maps.token_map(k, layer == kMeanOverLayers ? std::nullopt : std::optional<int>(layer));
+          const std::vector<float> patches(map.begin() + 1, map.end());
           if (auto it = shapes.find(word); it != shapes.end()) {
-            score(t.patches, grid, scene.image, objects, all, "shape", it->second, rates[layer].first.any);
-            score(t.patches, grid, scene.image, objects, own, "shape", it->second, rates[layer].first.own);
+            score(patches, grid, scene.image, objects, all, "shape", it->second, rates[layer].first.any);
+            score(patches, grid, scene.image, objects, own, "shape", it->second, rates[layer].first.own);
           } else if (colours.count(word)) {
-            score(t.patches, grid, scene.image, objects, all, "colour", word, rates[layer].second.any);
-            score(t.patches, grid, scene.image, objects, own, "colour", word, rates[layer].second.own);
+            score(patches, grid, scene.image, objects, all, "colour", word, rates[layer].second.any);
+            score(patches, grid, scene.image, objects, own, "colour", word, rates[layer].second.own);
           }
         }
       }
@@ -148,7 +161,7 @@ TEST_CASE("the default model's shape words look at their objects") {
       const Rate& colour = way[0] == 'a' ? rates[layer].second.any : rates[layer].second.own;
       std::printf("attention localization, layer %s, %s object: shape words %d/%d = %.1f %% (%d left out), "
                   "colour words %d/%d = %.1f %% (%d left out)\n",
-                  attention_layer_name(layer).c_str(), way, shape.hits, shape.words, 100 * shape.value(),
+                  layer == kMeanOverLayers ? "mean" : std::to_string(layer).c_str(), way, shape.hits, shape.words, 100 * shape.value(),
                   shape.absent, colour.hits, colour.words, 100 * colour.value(), colour.absent);
     }
   }
@@ -172,14 +185,21 @@ TEST_CASE("the README example: an attention grid for an example scene") {
   config.eos_token_id = {m.eos_token_id()};
   config.pad_token_id = m.pad_token_id();
   api::DecoderStepModel inner(m);
-  AttentionCapture capture(m, inner);
-  const std::vector<GeneratedSequence> out = generate(capture, m.decoder_prompt(""), 1, config);
+  api::CrossAttentionRecorder recorder(m, inner);
+  const std::vector<GeneratedSequence> out = generate(recorder, m.decoder_prompt(""), 1, config);
   REQUIRE(out.size() == 1);
-  const AttentionTiles tiles = attention_tiles(m.tokenizer(), capture.maps_for(out[0]));
+  const CrossAttentionMaps maps = recorder.maps_for(out[0]);
+  AttentionTiles tiles;
+  for (int k = 0; k < maps.steps; ++k) {
+    const int32_t token = out[0].new_tokens[size_t(k)];
+    if (m.tokenizer().is_special(token)) continue;
+    tiles.words.push_back(label(m.tokenizer(), token));
+    tiles.grids.push_back(maps.patch_map(k));
+  }
   const fs::path dir = fs::path(VKCAP_BINARY_DIR) / "test_attention_map" / "readme";
   fs::create_directories(dir);
   const fs::path png = attention_map_path(dir, scene);
-  write_attention_grid(png, image, tiles.words, tiles.grids, capture.grid_rows(), capture.grid_cols());
+  write_attention_grid(png, image, tiles.words, tiles.grids, maps.patch_grid, maps.patch_grid);
   MESSAGE("caption: " << m.tokenizer().decode(out[0].tokens, true) << "; grid: " << png.string());
   CHECK(decode_image(png).width > 0);
 }

@@ -165,7 +165,7 @@ TEST_CASE("out of device memory: the batch is halved and every image is still ca
   MESSAGE("budget " << budget << " bytes: exit " << r.exit_code << "\n" << r.err);
   REQUIRE(halved);
   CHECK(r.exit_code == 0);
-  CHECK(contains(r.err, "continuing with --batch 8"));
+  CHECK(contains(r.err, "continuing with batches of 8"));
   const auto records = parse_jsonl(read_text(dir / "out.jsonl"));
   CHECK(records.size() == size_t(count));
   for (const auto& j : records) {

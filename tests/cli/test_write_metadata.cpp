@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <exiv2/exiv2.hpp>
+#include <nlohmann/json.hpp>
 
 #include "cli/cli_runner.h"
 #include "image/image.h"
@@ -93,15 +94,21 @@ TEST_CASE("--write-metadata puts the caption in XMP, EXIF and IPTC and leaves th
   for (const auto& e : fs::directory_iterator(dir.path)) CHECK(e.path().string().find(".vkcap-") == std::string::npos);
 }
 
-TEST_CASE("--write-metadata on a format without metadata fails that image only") {
+TEST_CASE("--write-metadata on a format without metadata fails that image only, keeping its caption") {
   TempDir dir;
   const fs::path bmp = dir / "old.bmp", jpeg = dir / "new.jpg";
   fs::copy_file(kFormats / "palette8.bmp", bmp);
   fs::copy_file(kFormats / "baseline.jpg", jpeg);
   const std::string bmp_bytes = read_text(bmp);
-  RunResult r = run_vkcap({"caption", "-m", kModel, "-n", "12", "--write-metadata", bmp.string(), jpeg.string()},
-                          dir.path);
+  RunResult r = run_vkcap(
+      {"caption", "-m", kModel, "-n", "12", "-f", "jsonl", "--write-metadata", bmp.string(), jpeg.string()}, dir.path);
   CHECK(r.exit_code == 1);
+  // The caption was computed: the record keeps it and says what went wrong.
+  const nlohmann::json first = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+  CHECK(first["image"] == bmp.string());
+  CHECK_FALSE(first["caption"].get<std::string>().empty());
+  CHECK(first["warning"].get<std::string>().find("cannot hold caption metadata") != std::string::npos);
+  CHECK_FALSE(first.contains("error"));
   CHECK(r.err.find(bmp.string() + ": this image format cannot hold caption metadata") != std::string::npos);
   CHECK(read_text(bmp) == bmp_bytes);
   CHECK(!read_fields(jpeg).xmp_description.empty());

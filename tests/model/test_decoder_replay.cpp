@@ -2,7 +2,7 @@
 // replayed for every later caption, with the same results as a fresh recording.
 #include <doctest/doctest.h>
 
-#include "api/step_adapter.h"
+#include "api/decoder_step_model.h"
 #include "common/gpu/harness.h"
 #include "generate/generate.h"
 #include "model/caption_model.h"

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "api/step_adapter.h"
+#include "api/decoder_step_model.h"
 #include "common/gpu/guarded.h"
 #include "common/gpu/harness.h"
 #include "generate/generate.h"

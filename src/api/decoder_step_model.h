@@ -1,5 +1,5 @@
 #pragma once
-// The GPU text decoder seen through generation's StepModel interface.
+// The GPU text decoder of a CaptionModel seen through generation's StepModel interface.
 #include "generate/step_model.h"
 #include "model/caption_model.h"
 

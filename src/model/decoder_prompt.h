@@ -1,10 +1,10 @@
 #pragma once
-// The decoder's first input, as each architecture's `generate` builds it (REFERENCE §5, §6).
+// The decoder's first input, as each architecture's `generate` builds it (the models' generate() in transformers 4.40.2).
 #include <cstdint>
 #include <span>
 #include <vector>
 
-namespace vkcap {
+namespace vkcap::model {
 
 // BLIP (`BlipForConditionalGeneration.generate`): without text, input_ids = [bos, eos]; with
 // text, the processor's tokenizer(text) = [CLS] tokens… [SEP]. Then input_ids[:, 0] = bos
@@ -19,4 +19,4 @@ std::vector<int32_t> decoder_prompt_for_blip(std::span<const int32_t> processor_
 // prepended unless they already begin with it.
 std::vector<int32_t> decoder_prompt_for_vitgpt2(std::span<const int32_t> prompt_ids, int32_t decoder_start_token_id);
 
-}  // namespace vkcap
+}  // namespace vkcap::model

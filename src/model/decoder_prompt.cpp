@@ -1,6 +1,6 @@
-#include "generate/decoder_prompt.h"
+#include "model/decoder_prompt.h"
 
-namespace vkcap {
+namespace vkcap::model {
 
 std::vector<int32_t> decoder_prompt_for_blip(std::span<const int32_t> processor_input_ids, int32_t bos_token_id) {
   // [bos, eos] → [bos] is the same rule as the text case, so only the text case needs code.
@@ -17,4 +17,4 @@ std::vector<int32_t> decoder_prompt_for_vitgpt2(std::span<const int32_t> prompt_
   return ids;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::model

@@ -1,0 +1,98 @@
+#include "api/caption_engine.h"
+
+#include <chrono>
+#include <optional>
+
+#include "api/cross_attention_recorder.h"
+#include "util/error.h"
+
+namespace vkcap::api {
+
+namespace {
+
+vk::ContextOptions context_options(const CaptionerOptions& o) {
+  vk::ContextOptions c;
+  c.device = o.device;
+  c.validation = o.validation;
+  if (o.on_validation_message)
+    c.on_validation_message = [sink = o.on_validation_message](std::string_view m) { sink(std::string(m)); };
+  c.notice = o.on_notice;
+  c.kernels = o.kernels;
+  c.memory_budget = o.max_device_memory;
+  c.profile = o.profile;
+  return c;
+}
+
+model::ModelOptions model_options(const CaptionerOptions& o) {
+  model::ModelOptions m;
+  m.weights = o.fp16 ? kernels::WeightType::F16 : kernels::WeightType::F32;
+  return m;
+}
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+// A token's label: its own text, surrounding spaces trimmed (WordPiece pieces as they are,
+// e.g. "##ing"; GPT-2 byte-level tokens decoded to UTF-8).
+std::string token_label(const text::Tokenizer& tokenizer, int32_t token) {
+  const int32_t ids[1] = {token};
+  const std::string text = tokenizer.decode(ids, /*skip_special_tokens=*/false, /*clean_up_tokenization_spaces=*/false);
+  const size_t first = text.find_first_not_of(' ');
+  if (first == std::string::npos) return {};
+  return text.substr(first, text.find_last_not_of(' ') - first + 1);
+}
+
+}  // namespace
+
+CaptionEngine::CaptionEngine(const std::filesystem::path& model_dir, const CaptionerOptions& options)
+    : on_notice_(options.on_notice),
+      ctx_(context_options(options)),
+      model_(ctx_, model_dir, model_options(options)),
+      step_model_(model_) {}
+
+void CaptionEngine::notice(const std::string& text) const {
+  if (on_notice_) on_notice_(text);
+}
+
+Caption CaptionEngine::to_caption(const GeneratedSequence& s) const {
+  const text::Tokenizer& tokenizer = model_.tokenizer();
+  Caption c;
+  c.tokens = s.tokens;
+  c.new_tokens = s.new_tokens;
+  c.text = tokenizer.decode(s.tokens, /*skip_special_tokens=*/true);
+  c.words = tokenizer.convert_ids_to_tokens(s.new_tokens);
+  for (int32_t token : s.new_tokens) {
+    c.labels.push_back(token_label(tokenizer, token));
+    c.special.push_back(tokenizer.is_special(token));
+  }
+  c.score = s.score;
+  c.finish_reason = s.finish_reason;
+  return c;
+}
+
+std::vector<Caption> CaptionEngine::caption_pixels(const std::vector<std::vector<float>>& pixels,
+                                                   const PreparedGeneration& generation, bool keep_cross_attention,
+                                                   BatchTimes* times) {
+  const auto t0 = std::chrono::steady_clock::now();
+  model_.encode(pixels);
+  const double encode_ms = ms_since(t0);
+
+  const auto t1 = std::chrono::steady_clock::now();
+  std::optional<CrossAttentionRecorder> recorder;
+  if (keep_cross_attention) recorder.emplace(model_, step_model_);
+  StepModel& stepper = recorder ? static_cast<StepModel&>(*recorder) : step_model_;
+  const std::vector<GeneratedSequence> sequences =
+      generate(stepper, generation.prompt, int(pixels.size()), generation.config);
+
+  std::vector<Caption> captions(pixels.size());
+  for (const GeneratedSequence& s : sequences) {
+    Caption& c = captions.at(size_t(s.image));
+    c = to_caption(s);
+    if (recorder) c.cross_attention = recorder->maps_for(s);
+  }
+  if (times) *times = {encode_ms, ms_since(t1)};
+  return captions;
+}
+
+}  // namespace vkcap::api

@@ -1,0 +1,119 @@
+#include "api/generation_settings.h"
+
+#include "util/error.h"
+
+namespace vkcap::api {
+
+namespace {
+
+void apply_preset(const std::string& name, Architecture arch, GenerationConfig& config) {
+  if (name == "hf") return;  // GenerationConfig's defaults are transformers'
+  if (name == "card") {
+    if (arch == Architecture::Blip) {
+      config.num_beams = 3;
+      config.max_length = 20;
+      config.min_length = 5;
+    } else {
+      config.num_beams = 4;
+      config.max_length = 16;
+    }
+    return;
+  }
+  if (name == "quality") {
+    config.num_beams = 5;
+    config.max_new_tokens = 40;
+    config.min_new_tokens = 5;
+    config.no_repeat_ngram_size = 3;
+    config.repetition_penalty = 1.2;
+    return;
+  }
+  throw InvalidArgumentError("preset '" + name + "': expected hf, card or quality");
+}
+
+}  // namespace
+
+namespace {
+
+GenerationConfig config_from_options(const model::CaptionModel& model, const GenerationOptions& o) {
+  GenerationConfig config;
+  config.eos_token_id = {model.eos_token_id()};
+  config.pad_token_id = model.pad_token_id();
+  apply_preset(o.preset, model.config().arch, config);
+  if (o.max_new_tokens) config.max_new_tokens = *o.max_new_tokens;
+  // An explicit minimum replaces the preset's, whichever way the preset counted it.
+  if (o.min_new_tokens) config.min_new_tokens = *o.min_new_tokens, config.min_length = 0;
+  if (o.num_beams) config.num_beams = *o.num_beams;
+  if (o.no_repeat_ngram_size) config.no_repeat_ngram_size = *o.no_repeat_ngram_size;
+  if (o.length_penalty) config.length_penalty = *o.length_penalty;
+  if (o.repetition_penalty) config.repetition_penalty = *o.repetition_penalty;
+  if (o.temperature) config.temperature = *o.temperature;
+  if (o.top_k) config.top_k = *o.top_k;
+  if (o.top_p) config.top_p = *o.top_p;
+  config.do_sample = o.do_sample;
+  config.seed = o.seed;
+  return config;
+}
+
+ResolvedGeneration resolve(const GenerationConfig& config, int prompt_tokens) {
+  try {
+    return resolve_generation(config, prompt_tokens);
+  } catch (const InvalidArgumentError&) {
+    throw;
+  } catch (const Error& e) {
+    throw InvalidArgumentError(e.what());
+  }
+}
+
+GenerationSettings describe(const GenerationOptions& o, const GenerationConfig& c, const ResolvedGeneration& r) {
+  GenerationSettings s;
+  s.preset = o.preset;
+  s.prompt_tokens = r.prompt_len;
+  s.max_length = r.max_length;
+  s.min_length = r.min_length;
+  s.max_new_tokens = c.max_new_tokens;
+  s.num_beams = c.num_beams;
+  s.do_sample = c.do_sample;
+  s.length_penalty = c.length_penalty;
+  s.repetition_penalty = c.repetition_penalty;
+  s.no_repeat_ngram_size = c.no_repeat_ngram_size;
+  s.temperature = c.temperature;
+  s.top_k = c.top_k;
+  s.top_p = c.top_p;
+  s.seed = c.seed;
+  s.prompt = o.prompt;
+  return s;
+}
+
+}  // namespace
+
+PreparedGeneration prepare_generation(const model::CaptionModel& model, const GenerationOptions& options) {
+  PreparedGeneration p;
+  p.config = config_from_options(model, options);
+  p.prompt = model.decoder_prompt(options.prompt);
+  const int prompt_tokens = int(p.prompt.size());
+  p.resolved = resolve(p.config, prompt_tokens);
+
+  // Generation feeds positions 0 … max_length-2 (HF always generates at least one token).
+  const int positions = model.config().max_positions();
+  const int most_new = positions + 1 - prompt_tokens;
+  const int needed = std::max(p.resolved.max_length, prompt_tokens + 1) - 1;
+  if (needed > positions) {
+    if (options.max_new_tokens || most_new < 1)
+      throw InvalidArgumentError("max_new_tokens: " + std::to_string(p.resolved.max_length - prompt_tokens) +
+                                 " new tokens need " + std::to_string(needed) + " decoder positions, the model has " +
+                                 std::to_string(positions) + " (at most " + std::to_string(std::max(0, most_new)) +
+                                 " new tokens after a " + std::to_string(prompt_tokens) + "-token prompt)");
+    p.notice = "preset '" + options.preset + "' asks for up to " +
+               std::to_string(p.resolved.max_length - prompt_tokens) + " new tokens; this model has room for " +
+               std::to_string(most_new) + ", so captions stop there";
+    p.config.max_new_tokens = most_new;
+    p.resolved = resolve(p.config, prompt_tokens);
+  }
+  if (p.resolved.min_length > p.resolved.max_length)
+    throw InvalidArgumentError("min_new_tokens: at least " + std::to_string(p.resolved.min_length - prompt_tokens) +
+                               " new tokens but at most " + std::to_string(p.resolved.max_length - prompt_tokens));
+  p.settings = describe(options, p.config, p.resolved);
+  return p;
+}
+
+}  // namespace vkcap::api

@@ -1,0 +1,52 @@
+#pragma once
+// `vkcap caption`'s flags, and what they mean for the engine: the CaptionerOptions that open the
+// model and the GenerationOptions that caption with it.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/image_inputs.h"
+#include "vkcap/captioner.h"
+
+namespace vkcap::cli {
+
+struct CaptionOptions {
+  DeviceOptions device;
+  std::string model;
+  InputOptions inputs;
+  std::string format = "tsv";
+  std::string output;
+  bool fsync = false;
+  std::string sidecar;  // the sidecar extension; empty: no sidecars
+  std::string existing = "skip";
+  std::string prefix, suffix;
+  int batch = 1;
+  bool progress = false;
+  bool fp16 = false;
+  std::string prompt;
+  bool no_exif_rotate = false;
+  bool write_metadata = false;  // the caption into the image's XMP / EXIF / IPTC
+  // Cross-attention: --attention-map OUT (PNG or directory), --attention (JSON), the layer shown.
+  std::string attention_map;
+  bool attention = false;
+  std::string attention_layer = "mean";
+  // Generation, under Hugging Face's names; unset ones come from the preset.
+  std::string preset = "hf";
+  std::optional<int> max_new_tokens, min_new_tokens, beams, no_repeat_ngram, top_k;
+  std::optional<double> length_penalty, repetition_penalty, temperature, top_p;
+  bool sample = false;
+  uint64_t seed = 0;
+
+  bool wants_attention() const { return attention || !attention_map.empty(); }
+};
+
+CaptionerOptions captioner_options(const CaptionOptions& options);
+GenerationOptions generation_options(const CaptionOptions& options);
+
+// The settings every record carries (json/jsonl "generation"), so a file says how it was made.
+nlohmann::json settings_json(const GenerationSettings& settings, bool fp16);
+
+}  // namespace vkcap::cli

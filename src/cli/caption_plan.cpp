@@ -1,0 +1,58 @@
+#include "cli/caption_plan.h"
+
+#include <set>
+
+#include "cli/sidecar.h"
+#include "util/error.h"
+
+namespace vkcap::cli {
+
+namespace fs = std::filesystem;
+
+CaptionPlan plan_captions(const CaptionOptions& o, Format format, std::FILE* notices) {
+  InputOptions input_options = o.inputs;
+  if (!o.sidecar.empty()) input_options.quiet_extensions.push_back(sidecar_path("x", o.sidecar).extension().string());
+
+  CaptionPlan plan;
+  std::vector<InputItem> items;
+  try {
+    items = collect_inputs(input_options, notices);
+    if (!o.output.empty()) plan.resume = prepare_resume(o.output, format);
+  } catch (const InvalidArgumentError&) {
+    throw;
+  } catch (const Error& e) {
+    throw InvalidArgumentError(e.what());
+  }
+  if (items.empty()) throw InvalidArgumentError("no images given (pass files, directories, patterns or --input-list)");
+  plan.total = items.size();
+
+  const ExistingSidecar existing = parse_existing(o.existing);
+  std::set<fs::path> sidecars;
+  for (InputItem& item : items) {
+    bool kept_sidecar = false;
+    if (!o.sidecar.empty() && item.error.empty()) {
+      const fs::path side = sidecar_path(item.path, o.sidecar);
+      if (side == fs::path(item.path)) {
+        item.error = item.path + ": --sidecar=" + o.sidecar + " would overwrite the image itself";
+      } else if (!sidecars.insert(side).second) {
+        item.error = item.path + ": its caption file " + side.string() + " belongs to another image as well";
+      } else if (existing == ExistingSidecar::Skip) {
+        std::error_code ec;
+        kept_sidecar = fs::exists(side, ec);
+      }
+    }
+    if (plan.resume.finished.count(item.path) > 0 || kept_sidecar) {
+      ++plan.already_done;
+    } else if (!item.error.empty()) {
+      CaptionRecord record;
+      record.image = item.path;
+      record.error = item.error;
+      plan.failed.push_back(std::move(record));
+    } else {
+      plan.todo.push_back(item.path);
+    }
+  }
+  return plan;
+}
+
+}  // namespace vkcap::cli

@@ -1,0 +1,26 @@
+#pragma once
+// What a `vkcap caption` run has to do: the inputs, minus those a previous run finished (records
+// in -o FILE, or sidecars that --existing skip keeps), and the inputs already known to fail.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cli/caption_options.h"
+#include "cli/output_format.h"
+#include "cli/resume.h"
+
+namespace vkcap::cli {
+
+struct CaptionPlan {
+  std::vector<std::filesystem::path> todo;  // to caption, in order
+  std::vector<CaptionRecord> failed;        // inputs that fail without being run (their records)
+  size_t already_done = 0;                  // finished by an earlier run
+  size_t total = 0;                         // inputs found
+  ResumeState resume;
+};
+
+// Throws InvalidArgumentError for a usage problem (nothing to do with any one image).
+CaptionPlan plan_captions(const CaptionOptions& options, Format format, std::FILE* notices);
+
+}  // namespace vkcap::cli
