@@ -34,7 +34,7 @@ pkg_check_modules(VKCAP_EXIF REQUIRED IMPORTED_TARGET libexif)
 get_filename_component(_vkcap_include "${CMAKE_CURRENT_LIST_DIR}/@vkcap_rel_include@" ABSOLUTE)
 get_filename_component(_vkcap_lib "${CMAKE_CURRENT_LIST_DIR}/@vkcap_rel_lib@" ABSOLUTE)
 
-# Each layer links only the layers above it (src/<layer>, DESIGN.md).
+# Each layer links only the layers above it (src/<layer>, docs/design.md).
 set(_vkcap_deps_util Threads::Threads)
 set(_vkcap_deps_shaders "")
 set(_vkcap_deps_vk vkcap::util vkcap::shaders Vulkan::Vulkan)

@@ -6,7 +6,7 @@
 // One workgroup = one subgroup per row; lanes stride over the row and the two sums are
 // subgroupAdd reductions. layer_norm.comp's shared-memory tree needs a barrier per level, which
 // llvmpipe runs as a switch between the workgroup's invocations, and reads its operands through
-// descriptors, which llvmpipe turns into per-lane loops (shared/LAVAPIPE.md §2); here every
+// descriptors, which llvmpipe turns into per-lane loops (docs/lavapipe.md); here every
 // operand is a buffer_reference pointer and there is no barrier. PAIRS: every row starts on an
 // 8-byte boundary and d is even, so a lane reads two neighbours with one 64-bit load.
 // y may alias x or residual: each element is read and written by the same invocation, and the

@@ -16,13 +16,13 @@
 //   epilogue: bias, activation, residual, masked stores.
 // Every buffer is reached through buffer_reference pointers in push constants: llvmpipe turns
 // those loads into single hardware gathers, while descriptor loads become per-lane loops
-// (shared/LAVAPIPE.md §2). WEIGHTS_F16: the panel holds fp16 read 4 at a time as one uint64.
+// (docs/lavapipe.md). WEIGHTS_F16: the panel holds fp16 read 4 at a time as one uint64.
 // WEIGHT_TEXELS: the weights are read instead through a uniform texel buffer view of the same
 // bytes: one RGBA32F texel = one lane's 4 weights of one k; fp16: one RGBA32UI texel = 8 halves
 // = two k steps (llvmpipe makes each fetch a call that spills the accumulators, so fewer is better).
 // Why: on CPUs without fast gathers (AVX2 only) LLVM splits each buffer_reference gather into 8
 // branchy one-lane loads, while llvmpipe compiles a texel fetch into 8 unmasked 16-byte loads and
-// a transpose — about twice the GEMM throughput measured on an AVX2 EPYC (README "Speed").
+// a transpose — about twice the GEMM throughput measured on an AVX2 EPYC (docs/performance.md).
 #extension GL_EXT_buffer_reference : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_KHR_shader_subgroup_basic : require

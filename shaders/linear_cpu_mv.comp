@@ -12,7 +12,7 @@
 //     for j in 0..7, panel q:  w = stream(q, l)[k0 + j]          (f32: 2 uint64 gathers; f16: 1)
 //                              acc[r][q] += subgroupBroadcast(a[r], j) · w
 //   epilogue: bias, activation, residual, masked stores.
-// Why this shape (shared/LAVAPIPE.md): every load is a hardware gather, and a gather stalls
+// Why this shape (docs/lavapipe.md): every load is a hardware gather, and a gather stalls
 // until its slowest lane arrives; with lane streams each gather touches SG different cache lines
 // (SG memory requests in flight) instead of one, and P panels add P independent streams per
 // lane. All RB rows share each weight load, so beams cost almost nothing extra.

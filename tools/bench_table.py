@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Turns `vkcap bench kernels --json` (and `vkcap bench model --json` records) into the Markdown
-tables of README.md, so the published numbers are exactly what the command printed.
+tables of docs/performance.md, so the published numbers are exactly what the command printed.
 
   build/vkcap bench kernels --json > kernels.jsonl
   build/vkcap bench model assets/configs/blip-image-captioning-base --fp16 --json > model.jsonl

@@ -2,7 +2,7 @@
 """A from-scratch PyTorch BlipForConditionalGeneration (transformers 4.40.2 layout).
 
 Parameter names equal Hugging Face's state-dict keys, so a state dict saved from here
-loads into transformers and into vkcap unchanged (REFERENCE.md section 5):
+loads into transformers and into vkcap unchanged (docs/parity.md, "The networks"):
   vision: pre-LN ViT, fused qkv, scores * head_dim**-0.5, erf GELU, LN eps 1e-5,
           post_layernorm on all tokens -> image_embeds;
   text:   BERT post-LN decoder, LN(word + pos) (no token types), causal self-attention

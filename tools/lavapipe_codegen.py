@@ -19,8 +19,8 @@ cache are never dumped) and prints, for every compute shader it compiled:
 Why this exists: the speed of every kernel on lavapipe is decided by how its buffer loads are
 compiled. On CPUs with AVX-512 (and Intel cores LLVM marks as having fast gathers) a load
 through a buffer_reference pointer becomes one gather instruction per 32 or 64 bits of every
-lane (shared/LAVAPIPE.md §2); on AVX2-only CPUs such as the AMD EPYC hosts behind the
-README's numbers, LLVM 15 refuses the gather and scalarises it into 8 branchy scalar loads.
+lane (docs/lavapipe.md); on AVX2-only CPUs such as the AMD EPYC host behind docs/performance.md,
+LLVM 15 refuses the gather and scalarises it into 8 branchy scalar loads.
 This census shows which case a machine is in, and how many spills a register tile costs.
 """
 import os

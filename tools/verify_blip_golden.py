@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Checks tools/blip_tiny.py against a golden BLIP fixture (default
-/work/shared/golden/blip_tiny_a): greedy ids exact, first-step logits within 1e-4."""
+tests/fixtures/blip_tiny_a of this repository): greedy ids exact, first-step logits within 1e-4."""
 import json
 import sys
 
@@ -8,7 +8,7 @@ import torch
 
 import blip_tiny
 
-d = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/golden/blip_tiny_a"
+d = sys.argv[1] if len(sys.argv) > 1 else f"{sys.path[0]}/../tests/fixtures/blip_tiny_a"
 model = blip_tiny.load_pretrained(d)
 exp = json.load(open(f"{d}/expected.json"))
 tens = blip_tiny.load_safetensors(f"{d}/expected_tensors.safetensors")

@@ -4,7 +4,7 @@
 #include "vk/recorder.h"
 namespace vkcap::kernels {
 enum class MaskKind { None, Causal, KeyPadding };
-// How a masked score is treated; parity depends on it (REFERENCE.md): BLIP adds -10000 to the
+// How a masked score is treated; parity depends on it (docs/parity.md): BLIP adds -10000 to the
 // score (additive mask), GPT-2 replaces the score with the fp32 minimum (torch.where).
 enum class MaskMode { Add, Replace };
 // O[b,i,h,:] = softmax_j(Q[b,i,h,:]·K[kb,j,h,:] * scale + mask(i,j)) · V[kb,j,h,:]

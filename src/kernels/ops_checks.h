@@ -11,7 +11,7 @@
 
 namespace vkcap::kernels::ops_detail {
 
-constexpr uint32_t kWorkgroup = 64;  // LAVAPIPE.md: 8–64 equal, 128+ slower; fine on GPUs too
+constexpr uint32_t kWorkgroup = 64;  // lavapipe (docs/lavapipe.md): 8–64 equal, 128+ slower; fine on GPUs
 constexpr uint32_t kMaxGroups = 65535;  // the minimum maxComputeWorkGroupCount[0..1]
 
 [[noreturn]] inline void fail(const std::string& op, const std::string& problem) {

@@ -1,6 +1,6 @@
 #pragma once
 // BLIP's text decoder (BlipTextLMHeadModel): a post-LayerNorm BERT with cross-attention in every
-// layer and an untied LM head (REFERENCE.md §5):
+// layer and an untied LM head (docs/parity.md, "The networks"):
 //   x = LN(word[id] + pos[p])
 //   per layer: x = LN(x + Wo·SelfAttn(x));  x = LN(x + Wo'·CrossAttn(x, image));  x = LN(x + W2·gelu(W1·x))
 //   logits = Wdec · LN(gelu(Wt·x + bt)) + bias

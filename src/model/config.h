@@ -1,7 +1,7 @@
 #pragma once
 // config.json → plain structs, with transformers' class defaults applied to every key the file
 // omits (transformers 4.40 writes BLIP sub-configs as a diff against those defaults; see
-// REFERENCE.md §10). Unknown keys are ignored; a present key of the wrong type or out of range
+// docs/parity.md). Unknown keys are ignored; a present key of the wrong type or out of range
 // is an error naming the file, the key path and the value:
 //   "<dir>/config.json: text_config.num_attention_heads: expected an integer ≥ 1, got "eight""
 #include <filesystem>

@@ -1,5 +1,5 @@
 #pragma once
-// GPT-2 with cross-attention, the decoder of ViT-GPT2 (REFERENCE.md §6), pre-LayerNorm:
+// GPT-2 with cross-attention, the decoder of ViT-GPT2 (docs/parity.md), pre-LayerNorm:
 //   x = wte[id] + wpe[p]
 //   per layer: x += c_proj(SelfAttn(ln_1(x)));  x += c_proj'(CrossAttn(ln_cross_attn(x), image));
 //              x += c_proj''(gelu_new(c_fc(ln_2(x))))

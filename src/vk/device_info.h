@@ -17,7 +17,7 @@ struct MemoryHeapInfo {
 };
 
 // Which family of kernels suits the device. Both compute the same results (both are tested on
-// every machine); they differ in how they move data (LAVAPIPE.md, DESIGN.md "Choices").
+// every machine); they differ in how they move data (docs/lavapipe.md, docs/design.md).
 enum class KernelVariant {
   Gpu,  // shared-memory tiles, coalesced loads through descriptors
   Cpu,  // buffer-device-address loads, panel-packed weights, subgroup broadcasts (lavapipe)
@@ -42,7 +42,7 @@ struct DeviceInfo {
   // (RGBA32F / RGBA32UI views) rather than buffer_reference loads: true when the formats are
   // supported, unless VKCAP_WEIGHT_FETCH=addresses (vk/context.cpp). On CPUs without fast
   // gathers (AVX2-only), a texel fetch is a few plain vector loads where a buffer_reference load
-  // is 8 branchy scalar loads: 1.3-2x faster linears (README "Speed").
+  // is 8 branchy scalar loads: 1.3-2x faster linears (docs/performance.md).
   bool texel_weights = false;
   uint64_t max_memory_allocation_size = 0;
   uint64_t min_storage_buffer_offset_alignment = 0;

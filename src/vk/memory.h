@@ -45,7 +45,7 @@ class Buffer {
   // R32G32B32A32_UINT), for kernels that bind it as a uniform texel buffer. Created on first
   // use and kept until the buffer is freed. Why kernels want one: on CPU drivers a texel fetch
   // compiles to plain unmasked loads (or an AVX2 gather), where a buffer_reference load on a CPU
-  // without fast gathers becomes one branchy scalar load per lane (README "Speed").
+  // without fast gathers becomes one branchy scalar load per lane (docs/lavapipe.md).
   VkBufferView texel_view(VkFormat format) const;
   // Whether texel_view(format) fits the device's maxTexelBufferElements.
   bool fits_texel_view(VkFormat format) const;

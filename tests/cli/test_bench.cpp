@@ -1,5 +1,5 @@
 // `vkcap bench model` on the bundled model (small enough for a test; the full-size numbers in
-// README.md come from the same command on the hub configs): every figure the README quotes is
+// docs/performance.md come from the same command on the hub configs): every figure it quotes is
 // present, positive and consistent. Timings are not asserted: speed is a benchmark, not a test.
 #include <doctest/doctest.h>
 

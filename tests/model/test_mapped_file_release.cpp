@@ -1,5 +1,5 @@
 // MappedFile::release is what keeps peak memory near one copy of the weights: once a tensor has
-// been uploaded, its file pages leave the process (README: BLIP-base fp16 1.75 GB -> 767 MB).
+// been uploaded, its file pages leave the process (docs/performance.md: BLIP-base fp16 767 MB).
 // Measured here per mapping from /proc/self/smaps, so other allocations cannot blur it: first
 // the mechanism on a plain file, then through WeightStore on the bundled checkpoint.
 #include <doctest/doctest.h>

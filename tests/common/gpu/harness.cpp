@@ -36,7 +36,7 @@ struct Holder {
   ~Holder() {
     const bool used = context != nullptr;
     context.reset();
-    // One line per test binary, so the suite's total is easy to collect (README: Reliability).
+    // One line per test binary, so the suite's total is easy to collect (docs/reliability.md).
     if (used)
       std::fprintf(stderr, "Vulkan validation: %llu unexpected message(s) in this test binary\n",
                    static_cast<unsigned long long>(g_unexpected.load()));
