@@ -1,4 +1,8 @@
-# `cmake --install` puts the library where other CMake projects find it:
+# `cmake --install` puts the command-line tool, its default model and the library where users
+# and other CMake projects find them:
+#   bin/vkcap                              the CLI
+#   share/vkcap/models/vkcap-shapes/       the bundled default model (found relative to bin/vkcap,
+#                                          see DefaultModel.cmake)
 #   include/vkcap/*.h                      the public headers (self-contained, no Vulkan types)
 #   lib/libvkcap_<layer>.a                 every layer's static archive and the shader blobs
 #   lib/cmake/vkcap/vkcapConfig.cmake      find_package(vkcap) → target vkcap::vkcap
@@ -11,6 +15,8 @@ include(CMakePackageConfigHelpers)
 set(VKCAP_INSTALL_LAYERS util shaders vk kernels text image model generate api)
 set(VKCAP_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/vkcap)
 
+install(TARGETS vkcap_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(DIRECTORY ${VKCAP_DEFAULT_MODEL_SOURCE} DESTINATION ${VKCAP_MODELS_INSTALL_DIR})
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/include/vkcap DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h")
 foreach(layer ${VKCAP_INSTALL_LAYERS})

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages vkcap needs (only the missing ones), then configures and builds.
-#   scripts/setup.sh            # packages + Release build in ./build
+# Installs the Debian packages vkcap needs (only the missing ones), then configures and builds
+# what running the CLI needs: the vkcap binary and its default model copy (target vkcap_cli), not
+# the tests, tools or examples (scripts/test.sh builds those).
+#   scripts/setup.sh            # packages + Release build of build/vkcap
 #   VKCAP_BUILD_DIR=dir VKCAP_BUILD_TYPE=Debug scripts/setup.sh
 # On Debian bookworm, mesa-vulkan-drivers comes from bookworm-backports (Mesa 25): its lavapipe
 # runs vkcap's kernels 5-10x faster than bookworm's Mesa 22.3. Correctness never depends on it.
@@ -55,4 +57,4 @@ build_dir=${VKCAP_BUILD_DIR:-build}
 build_type=${VKCAP_BUILD_TYPE:-Release}
 [ -f CMakeLists.txt ] || exit 0
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" ${VKCAP_CMAKE_ARGS:-} >/dev/null
-cmake --build "$build_dir" -j "$(nproc)"
+cmake --build "$build_dir" -j "$(nproc)" --target vkcap_cli

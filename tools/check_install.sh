@@ -10,7 +10,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 [ -f "$build/CMakeCache.txt" ] || cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" --target vkcap_api -j"$(nproc)"
+cmake --build "$build" --target vkcap_api vkcap_cli -j"$(nproc)"
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 echo "installed to $tmp/prefix:"; (cd "$tmp/prefix" && find . -type f | sort | sed 's/^/  /')
 

@@ -1,6 +1,7 @@
 #pragma once
 // Where `--model` points: a directory, a Hugging Face model id found in the local cache, or,
-// without --model, the default model bundled in assets/.
+// without --model, the bundled default model (VKCAP_DEFAULT_MODEL, else found relative to the
+// binary: installed in ../share/vkcap/models, or copied next to it in the build tree).
 #include <filesystem>
 #include <string>
 

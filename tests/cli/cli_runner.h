@@ -61,8 +61,10 @@ struct RunResult {
   std::string out, err;
 };
 
-// Starts vkcap with `args`; stdout/stderr go to files in `dir`. Returns the child's pid.
-inline pid_t spawn_vkcap(const std::vector<std::string>& args, const fs::path& dir, const std::string& stdin_text = "") {
+// Starts `binary` (a vkcap executable) with `args`; stdout/stderr go to files in `dir`. Returns
+// the child's pid.
+inline pid_t spawn_program(const std::string& binary, const std::vector<std::string>& args, const fs::path& dir,
+                           const std::string& stdin_text = "") {
   write_text(dir / ".stdin", stdin_text);
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -71,13 +73,18 @@ inline pid_t spawn_vkcap(const std::vector<std::string>& args, const fs::path& d
     const int err = ::open((dir / ".stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(in, 0), ::dup2(out, 1), ::dup2(err, 2);
     std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(kVkcap.c_str()));
+    argv.push_back(const_cast<char*>(binary.c_str()));
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    ::execv(kVkcap.c_str(), argv.data());
+    ::execv(binary.c_str(), argv.data());
     ::_exit(127);
   }
   return pid;
+}
+
+// Starts the build tree's vkcap.
+inline pid_t spawn_vkcap(const std::vector<std::string>& args, const fs::path& dir, const std::string& stdin_text = "") {
+  return spawn_program(kVkcap, args, dir, stdin_text);
 }
 
 // The first validation message in a child's stderr ("" if none).
