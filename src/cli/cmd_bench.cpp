@@ -12,8 +12,8 @@
 
 #include "cli/bench_model.h"
 #include "cli/commands.h"
-#include "kernels/attention_bench.h"
-#include "kernels/linear_bench.h"
+#include "cli/bench_attention.h"
+#include "cli/bench_linear.h"
 #include "vk/context.h"
 
 namespace vkcap::cli {
@@ -87,7 +87,7 @@ int run_bench_kernels(const DeviceOptions& device, bool json, int repeats, const
     std::printf("%-14s %-44s %-5s %10s %9s %8s %11s %7s\n", "kernel", "shape", "dtype", "us", "GFLOP/s", "GB/s",
                 "BLAS GF/s", "ratio");
   }
-  for (const kernels::BenchRecord& r : kernels::bench_linear(ctx, repeats, {parts.matmul, parts.matvec})) {
+  for (const KernelBenchRecord& r : bench_linear(ctx, repeats, {parts.matmul, parts.matvec})) {
     auto shape = nlohmann::json::parse(r.shape);
     auto get = [&](const char* a, const char* b) { return shape.contains(a) ? shape[a].get<int>() : shape[b].get<int>(); };
     const int m = get("m", "M"), n = get("n", "N"), k = get("k", "K");
@@ -102,15 +102,15 @@ int run_bench_kernels(const DeviceOptions& device, bool json, int repeats, const
     }
   }
   if (!parts.attention) return 0;
-  kernels::AttentionBenchOptions attention_options;
+  AttentionBenchOptions attention_options;
   attention_options.repeats = std::max(repeats, 5);
-  for (const auto& r : kernels::run_attention_bench(ctx, ctx.info().preferred_variant(), attention_options)) {
+  for (const auto& r : run_attention_bench(ctx, ctx.info().preferred_variant(), attention_options)) {
     if (json)
-      std::printf("%s\n", nlohmann::json({{"kernel", r.kernel}, {"shape", nlohmann::json::parse(r.shape_json)},
+      std::printf("%s\n", nlohmann::json({{"kernel", r.kernel}, {"shape", nlohmann::json::parse(r.shape)},
                                           {"dtype", r.dtype}, {"us", r.us}, {"gflops", r.gflops}, {"gbps", r.gbps}})
                               .dump().c_str());
     else
-      std::printf("%-14s %-44s %-5s %10.1f %9.2f %8.2f\n", r.kernel.c_str(), r.shape_json.c_str(), r.dtype.c_str(),
+      std::printf("%-14s %-44s %-5s %10.1f %9.2f %8.2f\n", r.kernel.c_str(), r.shape.c_str(), r.dtype.c_str(),
                   r.us, r.gflops, r.gbps);
   }
   return 0;

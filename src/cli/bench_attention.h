@@ -7,18 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "cli/bench_record.h"
 #include "vk/context.h"
 
-namespace vkcap::kernels {
+namespace vkcap::cli {
 
-struct AttentionBenchRecord {
-  std::string kernel;      // "attention_cpu" / "attention_gpu"
-  std::string shape_json;  // {"batch":..,"lq":..,"lk":..,"heads":..,"head_dim":..,"mask":..}
-  std::string dtype;       // "f32"
-  double us = 0;           // median wall time per dispatch, microseconds
-  double gflops = 0;       // 4·lq·lk·d·heads·batch / time
-  double gbps = 0;         // bytes of Q, K, V and O moved once / time
-};
 
 struct AttentionBenchOptions {
   int repeats = 7;    // timed samples (median reported), after one warm-up
@@ -26,7 +19,7 @@ struct AttentionBenchOptions {
 };
 
 // Runs every benchmark shape with `variant` on `ctx` (allocates its own buffers).
-std::vector<AttentionBenchRecord> run_attention_bench(vk::Context& ctx, vk::KernelVariant variant,
+std::vector<KernelBenchRecord> run_attention_bench(vk::Context& ctx, vk::KernelVariant variant,
                                                       const AttentionBenchOptions& options = {});
 
-}  // namespace vkcap::kernels
+}  // namespace vkcap::cli

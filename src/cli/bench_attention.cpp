@@ -1,4 +1,4 @@
-#include "kernels/attention_bench.h"
+#include "cli/bench_attention.h"
 
 #include <algorithm>
 #include <chrono>
@@ -9,7 +9,9 @@
 #include "kernels/attention.h"
 #include "vk/recorder.h"
 
-namespace vkcap::kernels {
+namespace vkcap::cli {
+
+using namespace vkcap::kernels;  // the kernels being timed
 
 namespace {
 
@@ -25,7 +27,7 @@ struct Shape {
   int layers = 1;
 };
 
-std::string shape_json(const Shape& s) {
+std::string shape(const Shape& s) {
   return std::string("{\"case\":\"") + s.label + "\",\"batch\":" + std::to_string(s.batch) +
          ",\"lq\":" + std::to_string(s.lq) + ",\"lk\":" + std::to_string(s.lk) + ",\"heads\":" +
          std::to_string(s.heads) + ",\"head_dim\":" + std::to_string(s.d) + ",\"mask\":\"" +
@@ -34,7 +36,7 @@ std::string shape_json(const Shape& s) {
          (s.layers > 1 ? ",\"layers\":" + std::to_string(s.layers) : "") + "}";
 }
 
-AttentionBenchRecord time_shape(vk::Context& ctx, vk::KernelVariant variant, const Shape& s, int repeats) {
+KernelBenchRecord time_shape(vk::Context& ctx, vk::KernelVariant variant, const Shape& s, int repeats) {
   const uint64_t hd = uint64_t(s.heads) * s.d;
   const uint64_t q_n = uint64_t(s.batch) * s.lq * hd, kv_n = uint64_t(s.lk) * hd;
   std::vector<float> host(std::max(3 * q_n, kv_n));
@@ -83,9 +85,9 @@ AttentionBenchRecord time_shape(vk::Context& ctx, vk::KernelVariant variant, con
     samples.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count() / per_submit);
   }
   std::sort(samples.begin(), samples.end());
-  AttentionBenchRecord out;
+  KernelBenchRecord out;
   out.kernel = variant == vk::KernelVariant::Cpu ? "attention_cpu" : "attention_gpu";
-  out.shape_json = shape_json(s);
+  out.shape = shape(s);
   out.dtype = "f32";
   out.us = samples[samples.size() / 2];
   out.gflops = flops / (out.us * 1e3);
@@ -95,7 +97,7 @@ AttentionBenchRecord time_shape(vk::Context& ctx, vk::KernelVariant variant, con
 
 }  // namespace
 
-std::vector<AttentionBenchRecord> run_attention_bench(vk::Context& ctx, vk::KernelVariant variant,
+std::vector<KernelBenchRecord> run_attention_bench(vk::Context& ctx, vk::KernelVariant variant,
                                                       const AttentionBenchOptions& options) {
   std::vector<Shape> shapes{{1, 577, 577, 12, 64, MaskKind::None, 0, "encoder self 577"},
                             {1, 577, 577, 12, 64, MaskKind::None, 0, "encoder self 577", true},
@@ -106,9 +108,9 @@ std::vector<AttentionBenchRecord> run_attention_bench(vk::Context& ctx, vk::Kern
   const std::vector<int> lengths = options.quick ? std::vector<int>{1, 20} : std::vector<int>{1, 5, 10, 20};
   for (int t : lengths)
     shapes.push_back({1, 1, t, 12, 64, MaskKind::Causal, t - 1, "decode causal self"});
-  std::vector<AttentionBenchRecord> out;
+  std::vector<KernelBenchRecord> out;
   for (const Shape& s : shapes) out.push_back(time_shape(ctx, variant, s, options.repeats));
   return out;
 }
 
-}  // namespace vkcap::kernels
+}  // namespace vkcap::cli

@@ -1,4 +1,4 @@
-#include "kernels/linear_bench.h"
+#include "cli/bench_linear.h"
 
 #include <algorithm>
 #include <chrono>
@@ -8,7 +8,9 @@
 #include "kernels/linear.h"
 #include "kernels/ops.h"
 
-namespace vkcap::kernels {
+namespace vkcap::cli {
+
+using namespace vkcap::kernels;  // the kernels being timed
 
 namespace {
 
@@ -26,7 +28,7 @@ double seconds_of(vk::Recorder& rec) {
 // linear, or folded into the linear (LinearArgs::norm).
 enum class InputNormMode { None, Separate, Folded };
 
-BenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, int repeats,
+KernelBenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, int repeats,
                       InputNormMode norm_mode = InputNormMode::None) {
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -79,7 +81,7 @@ BenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, int rep
   std::sort(times.begin(), times.end());
   const double t = times[times.size() / 2];
 
-  BenchRecord out;
+  KernelBenchRecord out;
   out.kernel = linear_kernel_family(packed, s.m);
   if (norm_mode == InputNormMode::Separate) out.kernel = "layer_norm+" + out.kernel;
   if (norm_mode == InputNormMode::Folded) out.kernel += "+folded_norm";
@@ -93,7 +95,7 @@ BenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, int rep
 
 }  // namespace
 
-std::vector<BenchRecord> bench_linear(vk::Context& ctx, int repeats, LinearBenchParts parts) {
+std::vector<KernelBenchRecord> bench_linear(vk::Context& ctx, int repeats, LinearBenchParts parts) {
   std::vector<Shape> shapes;
   if (parts.matmul)
     for (int m : {577, 197})
@@ -102,7 +104,7 @@ std::vector<BenchRecord> bench_linear(vk::Context& ctx, int repeats, LinearBench
   if (parts.matvec)
     for (int m : {1, 3})
       for (int n : {768, 2304, 3072, 30524, 50257}) shapes.push_back({m, n, 768});
-  std::vector<BenchRecord> records;
+  std::vector<KernelBenchRecord> records;
   for (const Shape& s : shapes)
     for (WeightType type : {WeightType::F32, WeightType::F16}) records.push_back(bench_one(ctx, s, type, repeats));
   // A decode step's layer norm as its own dispatch vs folded into the next linear, side by side.
@@ -113,8 +115,8 @@ std::vector<BenchRecord> bench_linear(vk::Context& ctx, int repeats, LinearBench
   return records;
 }
 
-BenchRecord bench_linear_shape(vk::Context& ctx, int m, int n, int k, bool f16, int repeats) {
+KernelBenchRecord bench_linear_shape(vk::Context& ctx, int m, int n, int k, bool f16, int repeats) {
   return bench_one(ctx, {m, n, k}, f16 ? WeightType::F16 : WeightType::F32, repeats);
 }
 
-}  // namespace vkcap::kernels
+}  // namespace vkcap::cli
