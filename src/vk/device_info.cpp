@@ -22,7 +22,8 @@ bool has_extension(VkPhysicalDevice device, const char* name) {
 // Driver special cases, in one table: how the Cpu variant's linear kernels should read their
 // weights (both paths compute the same results and are tested everywhere; they differ in speed).
 // Rows are matched in order; `cpu_avx512` and `subgroup_size` 0 match anything. Measurements
-// behind each row: docs/lavapipe-vector-width.md.
+// behind each row: docs/lavapipe-vector-width.md (at 512 bits texels were also the faster path,
+// once Mesa's shader cache stopped mixing widths).
 enum class Avx512 { Any, Yes, No };
 struct WeightFetchRule {
   const char* driver;      // VkPhysicalDeviceDriverProperties::driverName
