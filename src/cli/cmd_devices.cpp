@@ -31,6 +31,12 @@ int run_devices(bool verbose) {
                 gib(d.device_local_bytes()).c_str(), d.device_local_host_visible ? " (host-visible)" : "",
                 d.subgroup_size, d.float16_arithmetic ? "yes" : "no", d.storage_16bit ? "yes" : "no",
                 d.preferred_variant() == vk::KernelVariant::Cpu ? "cpu-shaped" : "gpu-shaped");
+    if (d.is_cpu())
+      std::printf("     vector width %s\n",
+                  vk::cpu_vector_width_setup() ? vk::cpu_vector_width_setup()->describe().c_str() : "?");
+    if (d.preferred_variant() == vk::KernelVariant::Cpu)
+      std::printf("     weights read as %s (%s)\n", d.texel_weights ? "texels" : "addresses",
+                  d.weight_fetch_reason.c_str());
     if (verbose) {
       std::printf("     maxStorageBufferRange %llu, maxMemoryAllocationSize %llu, shared memory %u, "
                   "workgroup invocations %u, push constants %u, buffer device address %s, push descriptors %s, "

@@ -36,10 +36,10 @@ struct PackedWeight {
   uint64_t bytes() const;   // device bytes used
 };
 // `w` holds n*k floats in `layout`; `bias` n floats or nullptr. `fetch` matters for the Cpu
-// variant only; it must be Addresses where the device has no texel weights.
+// variant only; it must be Addresses where the device lacks the texel formats (texel_formats).
 PackedWeight pack_linear(vk::Context& ctx, const float* w, const float* bias, int n, int k, WeightLayout layout,
                          WeightType type, vk::KernelVariant variant, WeightFetch fetch);
-// The device's choices: its preferred variant, texels where it supports them (DeviceInfo).
+// The device's choices: its preferred variant, and the weight fetch DeviceInfo::texel_weights chose.
 inline WeightFetch preferred_fetch(const vk::DeviceInfo& info) {
   return info.texel_weights ? WeightFetch::Texels : WeightFetch::Addresses;
 }

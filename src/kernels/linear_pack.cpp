@@ -111,7 +111,7 @@ PackedWeight pack_linear(vk::Context& ctx, const float* w, const float* bias, in
   }
   if (bias) packed.bias = ctx.upload_vector<float>(std::span<const float>(bias, static_cast<size_t>(n)));
   if (variant == vk::KernelVariant::Cpu && fetch == WeightFetch::Texels) {
-    if (!ctx.info().texel_weights)
+    if (!ctx.info().texel_formats)
       throw Error("src/kernels/linear_pack.cpp: device '" + ctx.info().name + "' cannot read weights as texels");
     const VkFormat format = weight_texel_format(type);
     if (!packed.weight.fits_texel_view(format))

@@ -10,6 +10,7 @@ namespace vkcap::vk {
 
 Context::Context(const ContextOptions& options) {
   InstanceOptions instance_options;
+  instance_options.cpu_vector_width = parse_cpu_vector_width(options.cpu_vector_width, "ContextOptions::cpu_vector_width");
   instance_options.validation = options.validation;
   instance_options.sync_validation = options.sync_validation;
   instance_options.on_message = options.on_validation_message;
@@ -32,9 +33,12 @@ Context::Context(const ContextOptions& options) {
     const std::string fetch = env;
     if (fetch == "addresses") {
       info_.texel_weights = false;
+      info_.weight_fetch_reason = "VKCAP_WEIGHT_FETCH=addresses";
     } else if (fetch == "texels") {
-      if (!info_.texel_weights)
+      if (!info_.texel_formats)
         throw Error("VKCAP_WEIGHT_FETCH=texels: device '" + info_.name + "' has no RGBA32F/RGBA32UI uniform texel buffers");
+      info_.texel_weights = true;
+      info_.weight_fetch_reason = "VKCAP_WEIGHT_FETCH=texels";
     } else {
       throw Error("VKCAP_WEIGHT_FETCH='" + fetch + "' is unknown (use texels or addresses)");
     }

@@ -29,6 +29,10 @@ struct ContextOptions {
   MessageSink on_validation_message;  // default: stderr
   // Kernel family: "" = the device's own choice, "gpu" or "cpu" (also VKCAP_KERNELS).
   std::string kernels;
+  // llvmpipe's SIMD width: "" or "auto" = VKCAP_CPU_VECTOR_WIDTH if set, else 512 bits on AVX-512 CPUs unless
+  // LP_NATIVE_VECTOR_WIDTH is set), "256" or "512". Applied before the process's first Vulkan
+  // instance; a later Context cannot change it (vk/cpu_vector_width.h).
+  std::string cpu_vector_width;
   uint64_t memory_budget = 0;   // bytes; 0 = VKCAP_MAX_DEVICE_MEMORY or unlimited
   // One-line notices for people (e.g. "running on lavapipe"); the CLI prints them.
   std::function<void(const std::string&)> notice;

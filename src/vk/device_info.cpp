@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "vk/check.h"
+#include "vk/cpu_vector_width.h"
 
 namespace vkcap::vk {
 
@@ -16,6 +17,46 @@ bool has_extension(VkPhysicalDevice device, const char* name) {
   for (const auto& e : extensions)
     if (std::strcmp(e.extensionName, name) == 0) return true;
   return false;
+}
+
+// Driver special cases, in one table: how the Cpu variant's linear kernels should read their
+// weights (both paths compute the same results and are tested everywhere; they differ in speed).
+// Rows are matched in order; `cpu_avx512` and `subgroup_size` 0 match anything. Measurements
+// behind each row: docs/lavapipe-vector-width.md (at 512 bits texels were also the faster path,
+// once Mesa's shader cache stopped mixing widths).
+enum class Avx512 { Any, Yes, No };
+struct WeightFetchRule {
+  const char* driver;      // VkPhysicalDeviceDriverProperties::driverName
+  Avx512 cpu_avx512;       // the host CPU (only meaningful for CPU drivers)
+  uint32_t subgroup_size;  // llvmpipe: 8 = 256-bit vectors, 16 = 512-bit (LP_NATIVE_VECTOR_WIDTH)
+  bool texels;
+  const char* why;
+};
+constexpr WeightFetchRule kWeightFetchRules[] = {
+    {"llvmpipe", Avx512::No, 0, true,
+     "llvmpipe without AVX-512: address loads become per-lane scalar loads, texel fetches vector loads"},
+    {"llvmpipe", Avx512::Yes, 8, true, "llvmpipe, AVX-512 CPU, 256-bit vectors: texels measured faster"},
+    {"llvmpipe", Avx512::Yes, 16, true, "llvmpipe, AVX-512 CPU, 512-bit vectors: texels measured faster"},
+};
+
+// Sets texel_weights and weight_fetch_reason from the table (texel_formats must be known).
+void choose_weight_fetch(DeviceInfo& info) {
+  if (!info.texel_formats) {
+    info.texel_weights = false;
+    info.weight_fetch_reason = "no RGBA32F/RGBA32UI uniform texel buffers";
+    return;
+  }
+  const bool avx512 = cpu_has_avx512f();
+  for (const WeightFetchRule& rule : kWeightFetchRules) {
+    if (info.driver_name != rule.driver) continue;
+    if (rule.cpu_avx512 != Avx512::Any && (rule.cpu_avx512 == Avx512::Yes) != avx512) continue;
+    if (rule.subgroup_size != 0 && rule.subgroup_size != info.subgroup_size) continue;
+    info.texel_weights = rule.texels;
+    info.weight_fetch_reason = rule.why;
+    return;
+  }
+  info.texel_weights = true;
+  info.weight_fetch_reason = "texel formats supported (no measurement for this driver)";
 }
 
 }  // namespace
@@ -51,11 +92,11 @@ DeviceInfo probe(VkPhysicalDevice device, uint32_t index) {
   }
   info.max_storage_buffer_range = limits.maxStorageBufferRange;
   info.max_texel_buffer_elements = limits.maxTexelBufferElements;
-  info.texel_weights = true;
+  info.texel_formats = true;
   for (VkFormat format : {VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_R32G32B32A32_UINT}) {
     VkFormatProperties properties{};
     vkGetPhysicalDeviceFormatProperties(device, format, &properties);
-    if (!(properties.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT)) info.texel_weights = false;
+    if (!(properties.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT)) info.texel_formats = false;
   }
   info.max_memory_allocation_size = maintenance3.maxMemoryAllocationSize;
   info.min_storage_buffer_offset_alignment = limits.minStorageBufferOffsetAlignment;
@@ -70,6 +111,7 @@ DeviceInfo probe(VkPhysicalDevice device, uint32_t index) {
   info.subgroup_operations = subgroup.supportedOperations;
   info.subgroup_stages = subgroup.supportedStages;
   info.timestamp_period_ns = limits.timestampPeriod;
+  choose_weight_fetch(info);
 
   VkPhysicalDevice16BitStorageFeatures storage16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
   VkPhysicalDeviceShaderFloat16Int8Features float16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};

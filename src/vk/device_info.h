@@ -38,12 +38,15 @@ struct DeviceInfo {
   // Limits.
   uint64_t max_storage_buffer_range = 0;
   uint64_t max_texel_buffer_elements = 0;
-  // Whether the Cpu variant's linear kernels read weights through uniform texel buffers
-  // (RGBA32F / RGBA32UI views) rather than buffer_reference loads: true when the formats are
-  // supported, unless VKCAP_WEIGHT_FETCH=addresses (vk/context.cpp). On CPUs without fast
-  // gathers (AVX2-only), a texel fetch is a few plain vector loads where a buffer_reference load
-  // is 8 branchy scalar loads: 1.3-2x faster linears (docs/performance.md).
+  // Whether the device reads RGBA32F and RGBA32UI uniform texel buffers (the texel weight path).
+  bool texel_formats = false;
+  // Whether the Cpu variant's linear kernels read weights through uniform texel buffers rather
+  // than buffer_reference loads: the choice of kWeightFetchRules (device_info.cpp) for this
+  // driver and subgroup size where texel_formats allows it, unless VKCAP_WEIGHT_FETCH says
+  // otherwise (vk/context.cpp). weight_fetch_reason says which rule or setting decided. Why it
+  // matters: docs/lavapipe-vector-width.md, docs/performance.md.
   bool texel_weights = false;
+  std::string weight_fetch_reason;
   uint64_t max_memory_allocation_size = 0;
   uint64_t min_storage_buffer_offset_alignment = 0;
   uint32_t max_shared_memory = 0;

@@ -57,6 +57,10 @@ bool validation_requested_by_env() {
 }
 
 Instance::Instance(const InstanceOptions& options) {
+  CpuVectorWidth width = options.cpu_vector_width;
+  if (const char* env = std::getenv("VKCAP_CPU_VECTOR_WIDTH"); width == CpuVectorWidth::Auto && env)
+    width = parse_cpu_vector_width(env, "VKCAP_CPU_VECTOR_WIDTH");
+  setup_cpu_vector_width(width);  // before the loader loads any driver
   validation_ = options.validation || validation_requested_by_env();
   sink_ = options.on_message;
   const char* layer = "VK_LAYER_KHRONOS_validation";

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vk/cpu_vector_width.h"
 #include "vk/device_info.h"
 
 namespace vkcap::vk {
@@ -22,6 +23,9 @@ struct InstanceOptions {
   bool sync_validation = true;
   // Where validation messages go (default: stderr).
   MessageSink on_message;
+  // llvmpipe's vector width, set up before the instance (vk/cpu_vector_width.h); Auto defers to
+  // VKCAP_CPU_VECTOR_WIDTH when set. The first instance of the process decides.
+  CpuVectorWidth cpu_vector_width = CpuVectorWidth::Auto;
 };
 
 class Instance {

@@ -62,7 +62,7 @@ std::vector<LinearPath> paths() {
   std::vector<LinearPath> v{{KernelVariant::Gpu, WeightFetch::Addresses}};
   if (gpu().info().supports_cpu_variant() && gpu().info().subgroup_size >= 8) {
     v.push_back({KernelVariant::Cpu, WeightFetch::Addresses});
-    if (gpu().info().texel_weights) v.push_back({KernelVariant::Cpu, WeightFetch::Texels});
+    if (gpu().info().texel_formats) v.push_back({KernelVariant::Cpu, WeightFetch::Texels});
   }
   return v;
 }
@@ -250,15 +250,16 @@ TEST_CASE("linear: decode-sized matrix-vector 3x2304x768 (GPT-2 c_attn, a beam o
     }
 }
 
-TEST_CASE("linear: on lavapipe the Cpu kernels read weights as texels unless told otherwise") {
-  // The texel path is the fast one on CPUs without fast gathers; a probe that stopped finding the
-  // texel formats would silently fall back to the slow path (and skip its tests above).
+TEST_CASE("linear: on lavapipe the Cpu kernels read weights the way the probe's table chose") {
+  // A probe that stopped finding the texel formats would silently lose the texel path (the fast
+  // one at 256 bits) and skip its tests above.
   if (gpu().info().driver_name != "llvmpipe") return;
-  REQUIRE(gpu().info().texel_weights);
+  REQUIRE(gpu().info().texel_formats);
+  CHECK_FALSE(gpu().info().weight_fetch_reason.empty());
   std::vector<float> w(static_cast<size_t>(40) * 9, 0.25f);
   const kernels::PackedWeight p = kernels::pack_linear(gpu(), w.data(), nullptr, 40, 9, WeightLayout::OutIn, WeightType::F32);
   CHECK(p.variant == KernelVariant::Cpu);
-  CHECK(p.fetch == WeightFetch::Texels);
+  CHECK(p.fetch == (gpu().info().texel_weights ? WeightFetch::Texels : WeightFetch::Addresses));
 }
 
 TEST_CASE("linear: Cpu packing gives each lane its own stream, skewed by one cache line") {

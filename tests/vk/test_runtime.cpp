@@ -197,7 +197,7 @@ TEST_CASE("VKCAP_WEIGHT_FETCH picks how the Cpu kernels read weights and rejects
     ScopedEnv fetch("VKCAP_WEIGHT_FETCH", "bogus");
     CHECK_THROWS_WITH_AS(vk::Context(), doctest::Contains("VKCAP_WEIGHT_FETCH='bogus' is unknown"), Error);
   }
-  if (gpu().info().texel_weights) {
+  if (gpu().info().texel_formats) {
     ScopedEnv fetch("VKCAP_WEIGHT_FETCH", "texels");
     vk::Context context;
     CHECK(context.info().texel_weights);
