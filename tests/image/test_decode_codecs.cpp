@@ -78,6 +78,9 @@ TEST_CASE("WebP, TIFF, HEIF and AVIF files decode to the picture they were made 
                  << entry.at("max_diff").get<int>() << ", " << entry.at("mean_diff").get<double>() << ")");
     CHECK(d.max <= entry.at("max_diff").get<int>());
     CHECK(d.mean <= entry.at("mean_diff").get<double>());
+    // Lossy WebP and JPEG-in-TIFF: exactly what Pillow decodes (the same libwebp / libjpeg).
+    if (entry.contains("pillow_rgb"))
+      CHECK(image.rgb == read_bytes(fixture("formats/" + entry.at("pillow_rgb").get<std::string>())));
   }
 }
 

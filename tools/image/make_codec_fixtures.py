@@ -15,8 +15,11 @@ For every file codecs.json gives the picture decode_image must return (<file>.rg
 picture, alpha dropped, 16-bit reduced to the high byte, turned as its orientation says) and the
 largest difference allowed from it: 0 for lossless files, a stated max/mean for lossy ones
 (the measured difference is printed and stored as "measured"). Pillow 9.4 reads WebP and TIFF
-too: where it can, the script checks that Pillow's ImageOps.exif_transpose(...).convert("RGB")
-is within the same bounds (16-bit gray excepted: Pillow clips it, see src/image/image.h).
+too: the script records how far Pillow's ImageOps.exif_transpose(...).convert("RGB") is from
+the picture ("pillow"), and for the lossy WebP and JPEG-in-TIFF files stores Pillow's decode as
+<file>.pillow.rgb, which decode_image must equal exactly (same libwebp/libjpeg). Pillow 9.4
+differs on purpose in two places: it clips 16-bit gray to 255, and it turns a TIFF with an
+Orientation tag twice (its libtiff loader applies the tag, then exif_transpose again).
 
 One file is edited after encoding: irot90.heic is photo.heic with an `irot` (rotate 90 degrees
 anti-clockwise) property added to its primary item, since heif-enc 1.15 cannot write one; the
@@ -184,6 +187,10 @@ def main():
                 got = np.array(ImageOps.exif_transpose(Image.open(o(name))).convert("RGB")).astype(int)
                 d = np.abs(got - expected.astype(int)) if got.shape == expected.shape else None
                 entry["pillow"] = "same size, max %d mean %.2f" % (d.max(), d.mean()) if d is not None else "size %s" % (got.shape,)
+                if max_diff and d is not None:
+                    # Lossy: Pillow's own decode (the same libwebp / libjpeg), which ours must equal.
+                    got.astype(np.uint8).tofile(o(name + ".pillow.rgb"))
+                    entry["pillow_rgb"] = name + ".pillow.rgb"
             except Exception as e:  # noqa: BLE001 - recorded, not fatal
                 entry["pillow"] = "cannot read: %s" % e
         entries.append(entry)
