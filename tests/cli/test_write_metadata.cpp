@@ -170,7 +170,7 @@ TEST_CASE("--write-metadata on HEIF and AVIF says Exiv2 cannot write them, and l
                           dir.path);
   CHECK(r.exit_code == 1);
   CHECK(r.err.find(heic.string() + ": cannot write caption metadata into HEIF (Exiv2 only reads it; "
-                                   "--write-metadata writes JPEG, PNG, TIFF and WebP)\n") != std::string::npos);
+                                   "--write-metadata writes JPEG, PNG, TIFF and WebP)") != std::string::npos);
   CHECK(r.err.find(avif.string() + ": cannot write caption metadata into AVIF") != std::string::npos);
   CHECK(read_text(heic) == heic_bytes);
   CHECK(read_text(avif) == avif_bytes);
