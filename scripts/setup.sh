@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config libvulkan-dev glslang-tools spirv-tools
           mesa-vulkan-drivers vulkan-validationlayers vulkan-tools libstb-dev doctest-dev
-          nlohmann-json3-dev libcli11-dev libopenblas-dev libexif-dev libexiv2-dev python3)
+          nlohmann-json3-dev libcli11-dev libopenblas-dev libexif-dev libexiv2-dev python3
+          libwebp-dev libtiff-dev libheif-dev)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@";
@@ -44,6 +45,14 @@ if [ ${#missing[@]} -gt 0 ] || [ $want_backports_mesa = 1 ] || [ $backports_adde
   echo "setup: installing: ${missing[*]:-} $([ $want_backports_mesa = 1 ] && echo 'mesa-vulkan-drivers (bookworm-backports)')"
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update -qq
+  # libheif 1.15 (bookworm) has its HEVC and AV1 decoders built in; from 1.16 on (trixie,
+  # Ubuntu 24.04) they are plugin packages, which HEIC and AVIF decoding needs.
+  if [ "$codename" != bookworm ]; then
+    for p in libheif-plugin-libde265 libheif-plugin-dav1d libheif-plugin-aomdec; do
+      if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" &&
+         apt-cache show "$p" >/dev/null 2>&1; then missing+=("$p"); fi
+    done
+  fi
   if [ ${#missing[@]} -gt 0 ]; then
     as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi

@@ -85,7 +85,8 @@ struct GenerationOptions {
   // Text the caption starts with (BLIP conditional captioning, e.g. "a picture of"); for
   // ViT-GPT2 it follows the start token. The prompt is part of Caption::text, as in HF.
   std::string prompt;
-  // Honour the EXIF orientation of image files (transformers' load_image does).
+  // Honour the EXIF orientation of image files (JPEG, PNG, WebP EXIF; the TIFF Orientation
+  // tag), as transformers' load_image does. HEIF/AVIF irot/imir rotations are always applied.
   bool apply_exif_orientation = true;
   // Keep the cross-attention weights of every generated token (Caption::cross_attention). Costs
   // one read-back per step. Works for greedy, sampling and beam search.
@@ -208,7 +209,8 @@ class Captioner {
   Captioner(const Captioner&) = delete;
   Captioner& operator=(const Captioner&) = delete;
 
-  // One image file (recognised by content). Throws vkcap::Error naming the file.
+  // One image file (PNG, JPEG, BMP, GIF, WebP, TIFF, HEIF/HEIC, AVIF; recognised by content).
+  // Throws vkcap::Error naming the file.
   Caption caption(const std::filesystem::path& image, const GenerationOptions& options = {});
   // One image in memory.
   Caption caption(const RgbImage& image, const GenerationOptions& options = {});

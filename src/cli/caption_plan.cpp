@@ -16,7 +16,9 @@ CaptionPlan plan_captions(const CaptionOptions& o, Format format, std::FILE* not
   CaptionPlan plan;
   std::vector<InputItem> items;
   try {
-    items = collect_inputs(input_options, notices);
+    CollectedInputs collected = collect_inputs(input_options, notices);
+    items = std::move(collected.items);
+    plan.skipped = collected.skipped;
     if (!o.output.empty()) plan.resume = prepare_resume(o.output, format);
   } catch (const InvalidArgumentError&) {
     throw;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/caption_options.h"
+#include "cli/image_inputs.h"
 #include "cli/output_format.h"
 #include "cli/resume.h"
 
@@ -17,6 +18,7 @@ struct CaptionPlan {
   std::vector<CaptionRecord> failed;        // inputs that fail without being run (their records)
   size_t already_done = 0;                  // finished by an earlier run
   size_t total = 0;                         // inputs found
+  SkippedInputs skipped;                    // what the directory walk left out, for the summary
   ResumeState resume;
 };
 

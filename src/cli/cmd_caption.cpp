@@ -196,7 +196,7 @@ Run add_caption_command(CLI::App& app) {
   c->add_flag("--write-metadata", o->write_metadata,
               "also write the caption into the image file's metadata (XMP dc:description and IPTC alt "
               "text, EXIF ImageDescription, IPTC Caption-Abstract); pixels untouched, atomic; JPEG, PNG, "
-              "TIFF, WebP");
+              "TIFF, WebP (no IPTC); not BMP, GIF, HEIF, AVIF");
   c->add_option("--existing", o->existing, "when a sidecar exists: skip (default), overwrite, append or prepend")
       ->check(CLI::IsMember({"skip", "overwrite", "append", "prepend"}));
   c->add_option("--prefix", o->prefix, "text put before every caption (sidecars and records)");

@@ -5,8 +5,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 #include "cli/platform.h"
+#include "image/header_check.h"
 #include "util/error.h"
 
 namespace vkcap::cli {
@@ -15,14 +17,29 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write_fields(Exiv2::Image& image, const std::string& caption) {
+// Which kinds of metadata the file can take. Exiv2 0.27's WebP class declares no metadata
+// support (supportsMetadata is false for all) yet reads and writes EXIF and XMP chunks (no IPTC:
+// WebP has no place for it); every other class declares what it writes.
+struct Writable {
+  bool exif = false, iptc = false, xmp = false;
+};
+
+Writable writable(const Exiv2::Image& image, std::optional<ImageFormat> format) {
+  if (format == ImageFormat::webp) return {true, false, true};
+  // Exiv2 0.27 reads HEIF/AVIF (ISO media) but cannot write them.
+  if (format == ImageFormat::heif || format == ImageFormat::avif) return {};
+  return {image.supportsMetadata(Exiv2::mdExif), image.supportsMetadata(Exiv2::mdIptc),
+          image.supportsMetadata(Exiv2::mdXmp)};
+}
+
+void write_fields(Exiv2::Image& image, const Writable& can, const std::string& caption) {
   image.readMetadata();
-  if (image.supportsMetadata(Exiv2::mdExif)) image.exifData()["Exif.Image.ImageDescription"] = caption;
-  if (image.supportsMetadata(Exiv2::mdIptc)) {
+  if (can.exif) image.exifData()["Exif.Image.ImageDescription"] = caption;
+  if (can.iptc) {
     // IIM text is limited to 2000 bytes for Caption-Abstract.
     image.iptcData()["Iptc.Application2.Caption"] = caption.substr(0, 2000);
   }
-  if (image.supportsMetadata(Exiv2::mdXmp)) {
+  if (can.xmp) {
     Exiv2::XmpData& xmp = image.xmpData();
     const Exiv2::LangAltValue alt("lang=x-default " + caption);
     // Through a Value pointer: Xmpdatum's templated operator= would store the text of the
@@ -51,9 +68,17 @@ void embed_caption_metadata(const std::string& image_path, const std::string& ca
     auto image = Exiv2::ImageFactory::open(reinterpret_cast<const Exiv2::byte*>(original.data()),
                                            static_cast<long>(original.size()));
     if (!image.get()) throw Error(image_path + ": cannot open it to write metadata");
-    if (!image->supportsMetadata(Exiv2::mdExif) && !image->supportsMetadata(Exiv2::mdXmp))
-      throw Error(image_path + ": this image format cannot hold caption metadata (JPEG, PNG, TIFF and WebP can)");
-    write_fields(*image, caption);
+    const auto format = sniff_image_format(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(original.data()), original.size()));
+    const Writable can = writable(*image, format);
+    if (!can.exif && !can.xmp) {
+      const std::string name = format ? std::string(format_name(*format)) : "unknown format";
+      const std::string writes = "--write-metadata writes " + std::string(kMetadataFormats);
+      if (format == ImageFormat::heif || format == ImageFormat::avif)
+        throw Error(image_path + ": cannot write caption metadata into " + name + " (Exiv2 only reads it; " + writes + ")");
+      throw Error(image_path + ": this image format cannot hold caption metadata (" + name + "; " + writes + ")");
+    }
+    write_fields(*image, can, caption);
     Exiv2::BasicIo& io = image->io();
     io.seek(0, Exiv2::BasicIo::beg);
     const Exiv2::DataBuf bytes = io.read(static_cast<long>(io.size()));

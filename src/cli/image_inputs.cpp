@@ -8,6 +8,7 @@
 #include <set>
 
 #include "cli/platform.h"
+#include "image/header_check.h"
 #include "util/error.h"
 
 namespace vkcap::cli {
@@ -19,7 +20,9 @@ namespace {
 bool image_extension(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".gif" || ext == ".bmp";
+  for (const char* image : {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic", ".heif", ".avif"})
+    if (ext == image) return true;
+  return false;
 }
 
 std::vector<std::string> read_list(const std::string& list) {
@@ -43,24 +46,22 @@ std::vector<std::string> read_list(const std::string& list) {
 FileKind sniff_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return FileKind::Unreadable;
-  unsigned char b[8] = {0};
+  // Enough for every signature, and for the brand list of a HEIF/AVIF `ftyp` box.
+  uint8_t b[256] = {0};
   in.read(reinterpret_cast<char*>(b), sizeof b);
   const auto n = in.gcount();
   if (n == 0) return in.bad() ? FileKind::Unreadable : FileKind::Empty;
-  const bool png = n >= 8 && std::memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0;
-  const bool jpeg = n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
-  const bool gif = n >= 6 && (std::memcmp(b, "GIF87a", 6) == 0 || std::memcmp(b, "GIF89a", 6) == 0);
-  const bool bmp = n >= 2 && b[0] == 'B' && b[1] == 'M';
-  return png || jpeg || gif || bmp ? FileKind::Image : FileKind::NotImage;
+  return sniff_image_format(std::span<const uint8_t>(b, size_t(n))) ? FileKind::Image : FileKind::NotImage;
 }
 
-std::vector<InputItem> collect_inputs(const InputOptions& options, std::FILE* notices) {
+CollectedInputs collect_inputs(const InputOptions& options, std::FILE* notices) {
   std::vector<std::string> names = options.names;
   if (!options.input_list.empty()) {
     std::vector<std::string> listed = read_list(options.input_list);
     names.insert(names.end(), listed.begin(), listed.end());
   }
-  std::vector<InputItem> items;
+  CollectedInputs collected;
+  std::vector<InputItem>& items = collected.items;
   std::set<std::string> seen;
   auto add = [&](InputItem item) {
     if (seen.insert(item.path).second) items.push_back(std::move(item));
@@ -74,6 +75,7 @@ std::vector<InputItem> collect_inputs(const InputOptions& options, std::FILE* no
 
   auto add_directory = [&](const std::string& dir) {
     std::vector<fs::path> entries;
+    size_t subdirectories = 0;  // not searched (no -r), hidden ones not counted
     std::error_code ec;
     auto note_error = [&](const std::string& where) {
       if (ec) std::fprintf(notices, "vkcap: %s: %s\n", where.c_str(), ec.message().c_str()), ec.clear();
@@ -87,31 +89,58 @@ std::vector<InputItem> collect_inputs(const InputOptions& options, std::FILE* no
         if (!it->is_directory(ec)) entries.push_back(it->path());
       }
     } else {
-      for (fs::directory_iterator it(dir, ec), end; it != end; it.increment(ec))
-        if (!it->is_directory(ec)) entries.push_back(it->path());
+      for (fs::directory_iterator it(dir, ec), end; it != end; it.increment(ec)) {
+        if (!it->is_directory(ec))
+          entries.push_back(it->path());
+        else if (!it->path().filename().string().starts_with("."))
+          ++subdirectories;
+      }
       note_error(dir);
     }
     std::sort(entries.begin(), entries.end());
+    size_t images = 0;
+    std::vector<std::string> not_images;  // relative to `dir`, for the notice
     for (const fs::path& p : entries) {
       switch (sniff_file(p.string())) {
         case FileKind::Image:
           add({p.string(), ""});
+          ++images;
           break;
         case FileKind::Unreadable:
           // A dangling symlink or a file without read permission: somebody meant it to be here.
-          if (!quiet(p)) add({p.string(), p.string() + ": cannot read (" + std::strerror(errno) + ")"});
+          if (!quiet(p)) {
+            add({p.string(), p.string() + ": cannot read (" + std::strerror(errno) + ")"});
+            ++images;
+          }
           break;
         case FileKind::Empty:
-          if (image_extension(p))
+          if (image_extension(p)) {
             add({p.string(), p.string() + ": empty file"});
-          else if (!quiet(p))
-            std::fprintf(notices, "vkcap: skipping %s: empty file\n", p.c_str());
-          break;
+            ++images;
+            break;
+          }
+          [[fallthrough]];
         case FileKind::NotImage:
-          if (!quiet(p)) std::fprintf(notices, "vkcap: skipping %s: not a supported image\n", p.c_str());
+          if (!quiet(p)) not_images.push_back(p.lexically_relative(dir).string());
           break;
       }
     }
+    collected.skipped.not_image += not_images.size();
+    collected.skipped.subdirectories += subdirectories;
+    // One line per directory, however many files: the count and the first few names.
+    std::string examples;
+    for (size_t i = 0; i < not_images.size() && i < 3; ++i) examples += (i ? ", " : "") + not_images[i];
+    if (not_images.size() > 3) examples += ", ...";
+    const std::string skipped =
+        not_images.empty() ? "" : std::to_string(not_images.size()) + " skipped: not an image (" + examples + ")";
+    if (images == 0)
+      std::fprintf(notices, "vkcap: %s: no images found%s\n", dir.c_str(),
+                   skipped.empty() ? "" : ("; " + skipped).c_str());
+    else if (!skipped.empty())
+      std::fprintf(notices, "vkcap: %s: %s\n", dir.c_str(), skipped.c_str());
+    if (subdirectories > 0)
+      std::fprintf(notices, "vkcap: %s: %zu subdirector%s not searched; add -r\n", dir.c_str(), subdirectories,
+                   subdirectories == 1 ? "y" : "ies");
   };
 
   for (const std::string& name : names) {
@@ -132,7 +161,7 @@ std::vector<InputItem> collect_inputs(const InputOptions& options, std::FILE* no
       add({name, ""});  // named explicitly: decoding reports what is wrong with it
     }
   }
-  return items;
+  return collected;
 }
 
 }  // namespace vkcap::cli

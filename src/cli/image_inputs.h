@@ -4,8 +4,11 @@
 // of paths (`--input-list FILE`, `-` = stdin).
 //
 // A named file is always captioned (if it is not an image, that is its error). In a directory,
-// a file that is plainly not an image is skipped with a notice; one that cannot be read, or an
-// empty file with an image extension, becomes a failed record so nothing goes unreported.
+// files that are plainly not images are skipped and counted, with one notice per directory
+// ("photos: 3 skipped: not an image (a.pdf, b.doc, notes.json)"); one that cannot be read, or
+// an empty file with an image extension, becomes a failed record so nothing goes unreported.
+// Without --recursive, a directory's subdirectories get one hint line ("2 subdirectories not
+// searched; add -r"), and a directory that yields no image says so.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -24,12 +27,24 @@ struct InputItem {
   std::string error;  // set when the file is already known to be unusable
 };
 
+// What the walk left out, over all directories given, for the run's summary line.
+struct SkippedInputs {
+  size_t not_image = 0;       // files in directories that are not a supported image (or empty)
+  size_t subdirectories = 0;  // subdirectories not searched because --recursive was not given
+};
+
+struct CollectedInputs {
+  std::vector<InputItem> items;
+  SkippedInputs skipped;
+};
+
 // Directory contents are sorted by path so runs (and resumes) see the same order. The same path
-// named twice is captioned once.
-std::vector<InputItem> collect_inputs(const InputOptions& options, std::FILE* notices);
+// named twice is captioned once. Notices (skipped files, subdirectories, empty directories)
+// are printed to `notices` as each directory is walked.
+CollectedInputs collect_inputs(const InputOptions& options, std::FILE* notices);
 
 enum class FileKind { Image, NotImage, Empty, Unreadable };
-// What the first bytes of a file say (PNG, JPEG, GIF and BMP are the images we decode).
+// What the first bytes of a file say (the formats decode_image reads, image/header_check.h).
 FileKind sniff_file(const std::string& path);
 
 }  // namespace vkcap::cli

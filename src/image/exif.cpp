@@ -56,6 +56,33 @@ std::optional<std::span<const uint8_t>> png_exif(std::span<const uint8_t> b) {
   return std::nullopt;
 }
 
+// The EXIF chunk of a WebP file (RIFF). The WebP container spec says it holds a bare TIFF
+// structure; some writers put "Exif\0\0" in front, which Pillow accepts too.
+std::optional<std::span<const uint8_t>> webp_exif(std::span<const uint8_t> b) {
+  const auto le32 = [&](size_t at) {
+    return uint32_t(b[at]) | uint32_t(b[at + 1]) << 8 | uint32_t(b[at + 2]) << 16 | uint32_t(b[at + 3]) << 24;
+  };
+  size_t at = 12;  // after "RIFF", the size and "WEBP"
+  while (at + 8 <= b.size()) {
+    const size_t length = le32(at + 4);
+    if (length > b.size() - at - 8) return std::nullopt;
+    if (std::memcmp(&b[at], "EXIF", 4) == 0) return b.subspan(at + 8, length);
+    at += 8 + length + (length & 1);  // chunks are padded to an even size
+  }
+  return std::nullopt;
+}
+
+int orientation_from_exif(std::span<const uint8_t> exif);
+
+// A bare TIFF structure (PNG eXIf, WebP EXIF) given to libexif, which wants the APP1 prefix.
+int orientation_from_tiff_structure(std::span<const uint8_t> tiff) {
+  if (tiff.size() >= sizeof kExifHeader && std::memcmp(tiff.data(), kExifHeader, sizeof kExifHeader) == 0)
+    return orientation_from_exif(tiff);
+  std::vector<uint8_t> prefixed(kExifHeader, kExifHeader + sizeof kExifHeader);
+  prefixed.insert(prefixed.end(), tiff.begin(), tiff.end());
+  return orientation_from_exif(prefixed);
+}
+
 // Orientation from an "Exif\0\0"-prefixed TIFF block, IFD0 only (IFD1 describes the
 // thumbnail, which Pillow's exif_transpose ignores).
 int orientation_from_exif(std::span<const uint8_t> exif) {
@@ -79,11 +106,9 @@ int read_exif_orientation(std::span<const uint8_t> b) {
   if (b.size() >= 4 && b[0] == 0xFF && b[1] == 0xD8) {
     if (auto exif = jpeg_exif(b)) return orientation_from_exif(*exif);
   } else if (b.size() >= 8 && std::memcmp(b.data(), kPng, 8) == 0) {
-    if (auto tiff = png_exif(b)) {
-      std::vector<uint8_t> prefixed(kExifHeader, kExifHeader + sizeof kExifHeader);
-      prefixed.insert(prefixed.end(), tiff->begin(), tiff->end());
-      return orientation_from_exif(prefixed);
-    }
+    if (auto tiff = png_exif(b)) return orientation_from_tiff_structure(*tiff);
+  } else if (b.size() >= 12 && std::memcmp(b.data(), "RIFF", 4) == 0 && std::memcmp(b.data() + 8, "WEBP", 4) == 0) {
+    if (auto tiff = webp_exif(b)) return orientation_from_tiff_structure(*tiff);
   }
   return 1;
 }

@@ -1,5 +1,6 @@
 #pragma once
-// EXIF Orientation: finding the tag in a JPEG or PNG file and turning pixels upright.
+// EXIF Orientation: finding the tag in a JPEG, PNG or WebP file and turning pixels upright.
+// (TIFF keeps it as a tag of its own directory, read with libtiff in decode_tiff.cpp.)
 #include <cstdint>
 #include <span>
 
@@ -7,7 +8,8 @@
 
 namespace vkcap {
 
-// The Orientation tag (1–8) of IFD0 from a JPEG's APP1 "Exif" segment or a PNG's eXIf chunk;
+// The Orientation tag (1–8) of IFD0 from a JPEG's APP1 "Exif" segment, a PNG's eXIf chunk or
+// a WebP's EXIF chunk;
 // 1 (upright) when there is none, it is unreadable, or its value is outside 1–8 (as Pillow's
 // exif_transpose, which then leaves the image alone).
 int read_exif_orientation(std::span<const uint8_t> file_bytes);

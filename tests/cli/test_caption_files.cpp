@@ -49,7 +49,7 @@ TEST_CASE("--sidecar writes photo.txt beside photo.png, replacing the extension"
   r = run_vkcap({"caption", "-m", kModel, "-n", "12", "--sidecar=caption", dir.path.string()}, dir.path);
   REQUIRE(r.exit_code == 0);
   CHECK(read_text(dir / "photo1.caption") == caption_of(1) + "\n");
-  CHECK(r.err.find("skipping") == std::string::npos);
+  CHECK(r.err.find("not an image") == std::string::npos);
 }
 
 TEST_CASE("--existing skip, overwrite, append and prepend; --prefix and --suffix") {
@@ -105,8 +105,8 @@ TEST_CASE("bad files: reported on stderr and as error records, the run goes on, 
   CHECK(r.exit_code == 1);
   std::map<std::string, nlohmann::json> by_name;
   for (const auto& j : parse_jsonl(r.out)) by_name[fs::path(j["image"].get<std::string>()).filename().string()] = j;
-  CHECK(by_name.count("notes.json") == 0);  // not an image: skipped with a notice
-  CHECK(r.err.find("skipping " + (dir / "notes.json").string()) != std::string::npos);
+  CHECK(by_name.count("notes.json") == 0);  // not an image: skipped and counted
+  CHECK(r.err.find(dir.path.string() + ": 1 skipped: not an image (notes.json)") != std::string::npos);
   REQUIRE(by_name.count("good0.png") == 1);
   CHECK(by_name["good0.png"]["caption"] == caption_of(0));
   for (const std::string bad : {"corrupt.png", "truncated.png", "empty.png", "dangling.png", "huge.bmp"}) {

@@ -3,6 +3,8 @@
 // that cannot hold metadata are reported per image without stopping the run.
 #include <doctest/doctest.h>
 
+#include <tiffio.h>
+
 #include <exiv2/exiv2.hpp>
 #include <nlohmann/json.hpp>
 
@@ -112,4 +114,64 @@ TEST_CASE("--write-metadata on a format without metadata fails that image only, 
   CHECK(r.err.find(bmp.string() + ": this image format cannot hold caption metadata") != std::string::npos);
   CHECK(read_text(bmp) == bmp_bytes);
   CHECK(!read_fields(jpeg).xmp_description.empty());
+}
+
+TEST_CASE("--write-metadata writes WebP (XMP and EXIF) and TIFF (all four, every page kept), pixels untouched") {
+  TempDir dir;
+  const fs::path webp = dir / "photo.webp", plain_webp = dir / "lossy.webp", tiff = dir / "scan.tif";
+  fs::copy_file(kFormats / "exif6.webp", webp);
+  fs::copy_file(kFormats / "lossy.webp", plain_webp);  // simple VP8: Exiv2 turns it into VP8X
+  fs::copy_file(kFormats / "two_pages.tif", tiff);
+  const auto webp_before = pixels(webp), plain_before = pixels(plain_webp), tiff_before = pixels(tiff);
+  REQUIRE(read_fields(webp).orientation == 6);
+
+  RunResult r = run_vkcap({"caption", "-m", kModel, "-n", "12", "--write-metadata", webp.string(), plain_webp.string(),
+                           tiff.string()},
+                          dir.path);
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto captions = captions_of(r.out);
+  for (const fs::path& file : {webp, plain_webp}) {
+    CAPTURE(file);
+    const Fields f = read_fields(file);
+    CHECK(f.xmp_description == captions.at(file.string()));
+    CHECK(f.xmp_alt_text == captions.at(file.string()));
+    CHECK(f.exif_description == captions.at(file.string()));
+    CHECK(f.iptc_caption.empty());  // WebP has no IPTC
+  }
+  CHECK(read_fields(webp).orientation == 6);
+  CHECK(pixels(webp) == webp_before);
+  CHECK(pixels(plain_webp) == plain_before);
+  // Still upright when read back: the EXIF chunk is where the decoder finds it.
+  CHECK(vkcap::decode_image(webp).width == 7);
+
+  const Fields t = read_fields(tiff);
+  CHECK(t.xmp_description == captions.at(tiff.string()));
+  CHECK(t.exif_description == captions.at(tiff.string()));
+  CHECK(t.iptc_caption == captions.at(tiff.string()));
+  CHECK(pixels(tiff) == tiff_before);
+  auto pages = [](const fs::path& p) {
+    TIFF* tif = TIFFOpen(p.c_str(), "r");
+    REQUIRE(tif != nullptr);
+    const int n = TIFFNumberOfDirectories(tif);
+    TIFFClose(tif);
+    return n;
+  };
+  CHECK(pages(tiff) == 2);
+}
+
+TEST_CASE("--write-metadata on HEIF and AVIF says Exiv2 cannot write them, and leaves them alone") {
+  TempDir dir;
+  const fs::path heic = dir / "photo.heic", avif = dir / "photo.avif";
+  fs::copy_file(kFormats / "photo.heic", heic);
+  fs::copy_file(kFormats / "photo.avif", avif);
+  const std::string heic_bytes = read_text(heic), avif_bytes = read_text(avif);
+  RunResult r = run_vkcap({"caption", "-m", kModel, "-n", "12", "--write-metadata", heic.string(), avif.string()},
+                          dir.path);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find(heic.string() + ": cannot write caption metadata into HEIF (Exiv2 only reads it; "
+                                   "--write-metadata writes JPEG, PNG, TIFF and WebP)") != std::string::npos);
+  CHECK(r.err.find(avif.string() + ": cannot write caption metadata into AVIF") != std::string::npos);
+  CHECK(read_text(heic) == heic_bytes);
+  CHECK(read_text(avif) == avif_bytes);
 }

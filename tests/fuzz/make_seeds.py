@@ -125,7 +125,7 @@ def seeds_tokenizer_text():
 
 def seeds_image():
     for f in sorted((FIX / "image" / "formats").iterdir()):
-        if f.suffix in (".png", ".jpg", ".gif", ".bmp"):
+        if f.suffix in (".png", ".jpg", ".gif", ".bmp", ".webp", ".tif", ".heic", ".avif"):
             # Flags: bit 0 applies EXIF orientation, bit 1 also preprocesses (for the PNGs).
             put("image", f.name, (b"\3" if f.suffix == ".png" else b"\1") + f.read_bytes())
 

@@ -112,7 +112,8 @@ TEST_CASE("an empty file is refused with its name") {
   CHECK(message.find(path.string()) == 0);
   CHECK(message.find("not a supported image") != std::string::npos);
   std::filesystem::remove(path);
-  CHECK(error_decoding({}) == "photo.dat: not a supported image (empty file; supported: PNG, JPEG, BMP, GIF)");
+  CHECK(error_decoding({}) ==
+        "photo.dat: not a supported image (empty file; supported: PNG, JPEG, BMP, GIF, WebP, TIFF, HEIF/HEIC, AVIF)");
 }
 
 TEST_CASE("a missing file is refused with its name") {
@@ -124,12 +125,12 @@ TEST_CASE("formats we do not decode are named in the error") {
   using Bytes = std::vector<uint8_t>;
   const auto with = [](std::string_view s) { return Bytes(s.begin(), s.end()); };
   using namespace std::string_view_literals;
-  CHECK(error_decoding(with("RIFF\x10\0\0\0WEBPVP8 "sv)).find("(WebP;") != std::string::npos);
-  CHECK(error_decoding(with("II*\0\x08\0\0\0"sv)).find("(TIFF;") != std::string::npos);
-  CHECK(error_decoding(with("\0\0\0\x1c" "ftypavif"sv)).find("(AVIF;") != std::string::npos);
-  CHECK(error_decoding(with("\0\0\0\x18" "ftypheic"sv)).find("(HEIF") != std::string::npos);
+  CHECK(error_decoding(with("8BPS\0\x01\0\0"sv)).find("(Photoshop PSD;") != std::string::npos);
+  CHECK(error_decoding(with("P6\n13 7\n255\n"sv)).find("(Netpbm;") != std::string::npos);
+  // An MP4 video is ISO media too, but without an image brand.
+  CHECK(error_decoding(with("\0\0\0\x18" "ftypisom\0\0\x02\0isomiso2"sv)).find("a video?") != std::string::npos);
   CHECK(error_decoding(with("hello, world"sv)) ==
-        "photo.dat: not a supported image (unknown format; supported: PNG, JPEG, BMP, GIF)");
+        "photo.dat: not a supported image (unknown format; supported: PNG, JPEG, BMP, GIF, WebP, TIFF, HEIF/HEIC, AVIF)");
 }
 
 TEST_CASE("every truncation of a PNG, JPEG, GIF and BMP gives a clean error or a picture, never a crash") {
