@@ -16,8 +16,6 @@ namespace {
 
 constexpr uint64_t kFloat = sizeof(float);
 
-std::string stage_name(size_t i) { return "vision_tower stage " + std::to_string(i); }
-
 }  // namespace
 
 Florence2Vision::Florence2Vision(const WeightLoader& w, const Florence2VisionConfig& config, int image_height,
@@ -25,35 +23,27 @@ Florence2Vision::Florence2Vision(const WeightLoader& w, const Florence2VisionCon
     : config_(config), image_height_(image_height), image_width_(image_width) {
   vk::Context& ctx = const_cast<WeightLoader&>(w).context();
   const float eps = config.layer_norm_eps;
-  const uint64_t binding = ctx.info().max_storage_buffer_range;
-  if (config.stages.empty()) throw Error("Florence-2 vision config has no stages");
+  plan_ = plan_florence2_vision(config, image_height, image_width, ctx.info().max_storage_buffer_range);
 
-  // Geometry and weights, stage by stage.
-  int channels = config.in_channels, height = image_height, width = image_width;
-  uint64_t token_floats = 0, window_floats = 0, qkv_floats = 0, attn_floats = 0;
   for (size_t i = 0; i < config.stages.size(); ++i) {
     const DavitStage& spec = config.stages[i];
+    const Florence2StagePlan& geometry = plan_.stages[i];
     Stage st;
     st.spec = spec;
-    st.conv = {channels, height, width, spec.patch_size, spec.patch_stride, spec.patch_padding,
-               i == 0 ? kernels::ImageLayout::Chw : kernels::ImageLayout::Hwc};
-    st.height = st.conv.out_height();
-    st.width = st.conv.out_width();
-    if (st.height < 1 || st.width < 1)
-      throw Error(stage_name(i) + ": a " + std::to_string(height) + "x" + std::to_string(width) +
-                  " input is too small for its " + std::to_string(spec.patch_size) + "x" +
-                  std::to_string(spec.patch_size) + " patch conv");
+    st.conv = geometry.conv;
+    st.height = geometry.height;
+    st.width = geometry.width;
+    const int channels = st.conv.channels, d = spec.dim;
     const std::string conv = "vision_tower.convs." + std::to_string(i);
     {
-      std::vector<float> weight = w.floats(conv + ".proj.weight", {spec.dim, channels, spec.patch_size, spec.patch_size});
-      std::vector<float> bias = w.floats(conv + ".proj.bias", {spec.dim});
+      std::vector<float> weight = w.floats(conv + ".proj.weight", {d, channels, spec.patch_size, spec.patch_size});
+      std::vector<float> bias = w.floats(conv + ".proj.bias", {d});
       std::vector<float> matrix =
-          kernels::conv_weight_as_linear(weight.data(), spec.dim, channels, spec.patch_size, st.conv.layout);
-      st.patch_conv = kernels::pack_linear(ctx, matrix.data(), bias.data(), spec.dim, int(st.conv.patch_len()),
+          kernels::conv_weight_as_linear(weight.data(), d, channels, spec.patch_size, st.conv.layout);
+      st.patch_conv = kernels::pack_linear(ctx, matrix.data(), bias.data(), d, int(st.conv.patch_len()),
                                            kernels::WeightLayout::OutIn, w.weight_type());
     }
-    st.conv_norm = w.layer_norm(conv + ".norm", spec.patch_prenorm ? channels : spec.dim, eps);
-    const int d = spec.dim;
+    st.conv_norm = w.layer_norm(conv + ".norm", spec.patch_prenorm ? channels : d, eps);
     for (int j = 0; j < spec.depth; ++j) {
       for (const bool spatial : {true, false}) {
         const std::string p = "vision_tower.blocks." + std::to_string(i) + "." + std::to_string(j) +
@@ -73,24 +63,8 @@ Florence2Vision::Florence2Vision(const WeightLoader& w, const Florence2VisionCon
         (spatial ? st.spatial : st.channel).push_back(std::move(h));
       }
     }
-    const uint64_t tokens = uint64_t(st.tokens());
-    const kernels::WindowGrid grid{st.height, st.width, config.window_size};
-    token_floats = std::max({token_floats, tokens * d, tokens * uint64_t(channels)});
-    window_floats = std::max(window_floats, uint64_t(grid.windows()) * grid.window_area() * d);
-    qkv_floats = std::max(qkv_floats, tokens * 3 * d);
-    attn_floats = std::max(attn_floats, uint64_t(d) * (d / spec.groups));
-    // Channel attention reduces over every token, so one stage's q/k/v must be bound whole.
-    if (tokens * 3 * d * kFloat > binding)
-      throw Error(stage_name(i) + ": the channel attention's q/k/v of " + std::to_string(tokens) + " tokens x " +
-                  std::to_string(3 * d) + " floats exceed one storage binding (maxStorageBufferRange " +
-                  std::to_string(binding) + " bytes); use a smaller image size");
     stages_.push_back(std::move(st));
-    channels = spec.dim, height = stages_.back().height, width = stages_.back().width;
   }
-  if (token_floats * kFloat > binding)
-    throw Error("vision_tower: " + std::to_string(token_floats * kFloat) +
-                " bytes of token activations exceed one storage binding (maxStorageBufferRange " +
-                std::to_string(binding) + " bytes); use a smaller image size");
 
   // The projector: 2-D position embedding (column embedding in the first channels, row embedding
   // in the rest) plus the temporal table's row 0, folded into one table at load.
@@ -127,23 +101,13 @@ Florence2Vision::Florence2Vision(const WeightLoader& w, const Florence2VisionCon
   image_proj_norm_ = w.layer_norm("image_proj_norm", config.projection_dim, eps);
   for (ImageFeatureSource s : config.feature_sources) feature_rows_ += s == ImageFeatureSource::SpatialAvgPool ? 1 : gh * gw;
 
-  // Buffers. The scratch takes a stage's whole q/k/v (channel attention); the other users (conv
-  // patches, MLP hidden rows, window q/k/v) run in blocks of whatever it holds, at least one
-  // patch row, one MLP row and one window.
-  uint64_t scratch_floats = qkv_floats;
-  for (const Stage& st : stages_) {
-    scratch_floats = std::max<uint64_t>(scratch_floats, uint64_t(st.conv.patch_len()));
-    scratch_floats = std::max<uint64_t>(scratch_floats, uint64_t(config.mlp_ratio) * st.spec.dim);
-    scratch_floats = std::max<uint64_t>(scratch_floats, uint64_t(config.window_size) * config.window_size * 3 * st.spec.dim);
-  }
-  const uint64_t binding_floats = (binding - 256) / kFloat;
-  window_floats = std::min(window_floats, binding_floats);
-  for (vk::Buffer& b : tokens_) b = ctx.create_buffer(token_floats * kFloat);
-  normed_ = ctx.create_buffer(token_floats * kFloat);
-  attended_ = ctx.create_buffer(token_floats * kFloat);
-  scratch_ = ctx.create_buffer(std::min(scratch_floats, binding_floats) * kFloat);
-  window_rows_ = ctx.create_buffer(window_floats * kFloat);
-  channel_attn_ = ctx.create_buffer(attn_floats * kFloat);
+  // Buffers, as planned (florence2_memory.h).
+  for (vk::Buffer& b : tokens_) b = ctx.create_buffer(plan_.token_floats * kFloat);
+  normed_ = ctx.create_buffer(plan_.token_floats * kFloat);
+  attended_ = ctx.create_buffer(plan_.token_floats * kFloat);
+  scratch_ = ctx.create_buffer(plan_.scratch_floats * kFloat);
+  window_rows_ = ctx.create_buffer(plan_.window_floats * kFloat);
+  channel_attn_ = ctx.create_buffer(plan_.channel_attn_floats * kFloat);
   pooled_ = ctx.create_buffer(uint64_t(feature_rows_) * d * kFloat);
   projected_ = ctx.create_buffer(uint64_t(feature_rows_) * config.projection_dim * kFloat);
 }

@@ -22,6 +22,7 @@
 #include "kernels/linear.h"
 #include "kernels/window_attention.h"
 #include "model/florence2_config.h"
+#include "model/florence2_memory.h"
 #include "model/gpu_weights.h"
 
 namespace vkcap::model {
@@ -43,6 +44,7 @@ class Florence2Vision {
   int grid_height() const { return stages_.back().height; }
   int grid_width() const { return stages_.back().width; }
   int feature_rows() const { return feature_rows_; }
+  const Florence2MemoryPlan& memory_plan() const { return plan_; }
   double flops() const;
 
  private:
@@ -71,6 +73,7 @@ class Florence2Vision {
 
   Florence2VisionConfig config_;
   int image_height_, image_width_;
+  Florence2MemoryPlan plan_;
   std::vector<Stage> stages_;
   kernels::PackedWeight image_projection_;
   LayerNormWeights image_proj_norm_;

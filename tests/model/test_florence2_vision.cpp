@@ -72,6 +72,10 @@ void check_fixture(vk::Context& ctx, const std::string& name) {
   model::WeightLoader weights(
       ctx, [&](std::string_view n) { return store.find(n); }, store.source(), kernels::WeightType::F32);
   model::Florence2Vision vision(weights, config, pre.size.height, pre.size.width);
+  // The tiny models are sized so that the block paths run too: the stage-0 patch matrix goes
+  // through the scratch in 4 row blocks and the MLP hidden rows in 2.
+  CHECK(vision.memory_plan().stages[0].conv_blocks == 4);
+  CHECK(vision.memory_plan().stages[0].mlp_blocks == 2);
   for (const json& record : expected.at("images")) {
     const std::string what = name + " " + record.at("file").get<std::string>() + " " +
                              test::variant_name(ctx.info().preferred_variant());
@@ -164,6 +168,33 @@ TEST_CASE("Florence-2 vision also matches with the GPU-shaped kernels") {
   for (const char* name : {"florence2_tiny_a", "florence2_tiny_b"}) {
     SUBCASE(name) { check_fixture(ctx, name); }
   }
+}
+
+TEST_CASE("Florence-2 memory plan: the real models at 768x768 fit 128 MiB storage bindings (lavapipe)") {
+  const uint64_t lavapipe = 128ull << 20;
+  const Florence2VisionConfig large = parse_florence2_vision_config(json::object(), "large");  // the defaults
+  const model::Florence2MemoryPlan plan = model::plan_florence2_vision(large, 768, 768, lavapipe);
+  REQUIRE(plan.stages.size() == 4);
+  CHECK(plan.stages[0].height == 192);
+  CHECK(plan.stages[3].width == 24);
+  CHECK(plan.largest_buffer_bytes() <= lavapipe);
+  // Stage 0: 36864 tokens x 256 channels; its q/k/v (113 MB) is the largest buffer and the MLP's
+  // 151 MB of hidden rows pass through it in two blocks.
+  CHECK(plan.token_floats == 36864ull * 256);
+  CHECK(plan.scratch_floats == 36864ull * 768);
+  CHECK(plan.stages[0].mlp_blocks == 2);
+  CHECK(plan.stages[1].conv_blocks == 1);  // 9216 rows x 2304 patch floats = 85 MB
+  MESSAGE("Florence-2-large at 768: activations " << plan.activation_bytes() / 1e6 << " MB, largest buffer "
+                                                  << plan.largest_buffer_bytes() / 1e6 << " MB");
+  json base_json = {{"dim_embed", {128, 256, 512, 1024}}, {"num_heads", {4, 8, 16, 32}}, {"num_groups", {4, 8, 16, 32}}};
+  const model::Florence2MemoryPlan base =
+      model::plan_florence2_vision(parse_florence2_vision_config(base_json, "base"), 768, 768, lavapipe);
+  CHECK(base.largest_buffer_bytes() <= lavapipe);
+  CHECK(base.stages[0].mlp_blocks == 2);
+  MESSAGE("Florence-2-base at 768: activations " << base.activation_bytes() / 1e6 << " MB");
+  // A device with 32 MiB bindings cannot hold stage 0's q/k/v: a clear error, not a bad dispatch.
+  CHECK_THROWS_WITH(model::plan_florence2_vision(large, 768, 768, 32ull << 20),
+                    doctest::Contains("vision_tower stage 0: the channel attention's q/k/v (36864 tokens x 768 floats)"));
 }
 
 TEST_CASE("Florence-2 vision: a missing weight is an error naming the file and the weight") {
