@@ -3,7 +3,8 @@
 // (channel_scores.comp made A):
 //   out[n, g·Dg + i] = Σ_j A_g[i, j] · v[n, g·Dg + j]          (v = columns 2C.. of the qkv rows)
 // One workgroup per token: the token's v row is staged in shared memory, then invocation t
-// computes channels t, t + WG, …; A (C·Dg floats) is read by every workgroup and stays cached.
+// computes channels t, t + WG, …; A (C·Dg floats, stored [Dg, C] by channel_scores.comp so that
+// neighbouring channels read neighbouring floats) is read by every workgroup and stays cached.
 layout(constant_id = 0) const uint WG = 64;
 layout(constant_id = 1) const uint CHANNELS = 64;  // C: the shared v row
 layout(local_size_x_id = 0) in;
@@ -28,9 +29,8 @@ void main() {
   barrier();
   for (uint c = t; c < CHANNELS; c += WG) {
     const uint group_start = c - c % group_dim;
-    const uint a = attn_offset + c * group_dim;
     float acc = 0.0;
-    for (uint j = 0; j < group_dim; ++j) acc += attn[a + j] * v_row[group_start + j];
+    for (uint j = 0; j < group_dim; ++j) acc += attn[attn_offset + j * CHANNELS + c] * v_row[group_start + j];
     outs[out_offset + n * out_stride + c] = acc;
   }
 }

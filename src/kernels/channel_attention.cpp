@@ -45,7 +45,8 @@ void record_channel_attention(vk::Recorder& rec, const ChannelAttentionArgs& a) 
     scores.scale = float(std::pow(double(n), -0.5));  // torch: float(N) ** -0.5 in double, then fp32
     const vk::Kernel& k =
         rec.context().kernel({"channel_scores", 2, sizeof(scores), {kWorkgroup, kMaxGroupDim}});
-    const Grid g = row_grid(c);
+    constexpr uint32_t kRowsPerGroup = 4;  // channel_scores.comp's ROWS
+    const Grid g = row_grid(groups * ((dg + kRowsPerGroup - 1) / kRowsPerGroup));
     rec.dispatch(k, {qkv.use, attn.use}, scores, g.x, g.y);
   }
   struct {

@@ -9,7 +9,8 @@ namespace vkcap::kernels {
 // linear's output) and Dg = C / groups channels per group g:
 //   A_g = softmax_rows( (q_g · N^-1/2)ᵀ · k_g )      Dg×Dg, softmax over each row's Dg entries
 //   out[n, g·Dg + i] = Σ_j A_g[i, j] · v_g[n, j]     i.e. out_g = v_g · A_gᵀ = (A_g · v_gᵀ)ᵀ
-// (q_g: the N×Dg columns of group g). `attn` is scratch for the C·Dg floats of A; out [N, C]
+// (q_g: the N×Dg columns of group g). `attn` receives the C·Dg floats of A, stored [Dg, C]:
+// attn[j·C + g·Dg + i] = A_g[i, j] (the layout the mixing step reads fastest); out [N, C]
 // must not share a buffer with qkv. Dg ≤ 256 and C ≤ what one workgroup's shared memory holds
 // (4096 channels with the guaranteed 16 KiB).
 struct ChannelAttentionArgs {

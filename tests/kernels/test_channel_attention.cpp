@@ -65,12 +65,12 @@ TEST_CASE("channel attention matches the reference on awkward shapes") {
                        test::Tolerance::for_reduction(size_t(n) + c / tc.groups), "channel attention");
     CHECK(out.guards_intact());
     CHECK(attn.guards_intact());
-    // Every attention row is a distribution.
+    // Every attention row is a distribution (A is stored [Dg, C]: row (g, i) is column g·Dg + i).
     const std::vector<float> a = attn.read();
     const int dg = c / tc.groups;
     for (int r = 0; r < c; ++r) {
       double sum = 0;
-      for (int j = 0; j < dg; ++j) sum += a[size_t(r) * dg + j];
+      for (int j = 0; j < dg; ++j) sum += a[size_t(j) * c + r];
       REQUIRE_MESSAGE(std::abs(sum - 1.0) < 1e-5, "row " << r);
     }
   }
