@@ -110,7 +110,9 @@ Florence2VisionConfig parse_florence2_vision_config(const json& vc, const std::s
     st.dim = dims[i], st.depth = depths[i], st.heads = heads[i], st.groups = groups[i];
     st.patch_size = sizes[i], st.patch_stride = strides[i], st.patch_padding = paddings[i];
     st.patch_prenorm = prenorm[i];
-    const std::string at = "[" + std::to_string(i) + "]";
+    std::string at = "[";  // (appending, not prepending: GCC 12 warns falsely on "literal" + std::string)
+    at += std::to_string(i);
+    at += "]";
     if (st.dim % st.heads != 0)
       s.fail("num_heads" + at, "dim_embed" + at + " " + std::to_string(st.dim) + " is not divisible by " +
                                    std::to_string(st.heads) + " heads");
