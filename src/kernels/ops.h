@@ -19,10 +19,13 @@ void record_add(vk::Recorder& rec, BufferRef a, BufferRef b, BufferRef y, int64_
 // Out-of-range ids/pos must not read out of bounds (clamp and write NaN? -> write zeros and document).
 void record_embedding(vk::Recorder& rec, BufferRef table, int vocab, BufferRef ids_i32, BufferRef positions,
                       int max_positions, BufferRef pos_i32, BufferRef y, int rows, int d);
+// (kernels/conv.h has the general strided, padded version and the tiled conv on top of it.)
 // Patches of an image for a Conv2d with kernel = stride = p, no padding: pixels [3,H,W] (CHW floats)
 // -> patches [(H/p)*(W/p), 3*p*p] in row-major patch order (y outer, x inner), each row ordered
 // (c, ky, kx) like the flattened conv weight [D,3,p,p]. Then a linear layer gives the embeddings.
 void record_im2col(vk::Recorder& rec, BufferRef pixels, int channels, int height, int width, int patch, BufferRef patches);
+// Column means: y[c] = Σ_r x[r·x_stride + c] / rows for c < cols (x_stride 0 = cols; compensated sum).
+void record_mean_rows(vk::Recorder& rec, BufferRef x, int rows, int cols, int x_stride, BufferRef y);
 // Per row of n floats: index of the maximum (first on ties) -> int32 out[r]; NaN-safe.
 void record_argmax(vk::Recorder& rec, BufferRef x, int rows, int n, BufferRef out_i32);
 // Per row: the k largest values, sorted descending (ties: lower index first), k <= 64 -> values[r,k], indices[r,k] (int32).
