@@ -2,7 +2,9 @@
 // the corner cases of its regular expressions.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cmath>
+#include <random>
 
 #include "text/florence2_postprocess.h"
 #include "text/tokenizer.h"
@@ -203,4 +205,44 @@ TEST_CASE("the model goldens' sequences decoded without spaces are read as the f
   CHECK(card == "</s><s>" + loc({745, 939, 939, 745, 745}) + " Nath Nath Nath" + loc({745}) + " Nath" +
                     loc({745, 745, 526, 745}) + "</s>");
   CHECK(processor_json(card, "<OD>", 120, 80)["labels"] == json{"loc_745>", "loc_745> Nath"});
+}
+
+TEST_CASE("any text post-processes without failing, into well-formed regions") {
+  const std::vector<std::string> pieces = {"<loc_7>", "<loc_999>", "<loc_12345678901234567890>", "<loc_>", "<sep>",
+                                           "<poly>", "</poly>", "<s>", "</s>", "<pad>", "<od>", "a", " ", "\n",
+                                           "<", "loc_", ">", "3", "\xc3\xa9", "\xff", "it"};
+  std::mt19937 rng(7);
+  for (int round = 0; round < 300; ++round) {
+    std::string text;
+    const size_t length = rng() % 120;
+    for (size_t k = 0; k < length; ++k) text += pieces[rng() % pieces.size()];
+    CAPTURE(text);
+    for (const Florence2Task& task : florence2_tasks()) {
+      const Florence2Result result = florence2_post_process(text, task.token, 1 + rng() % 4000, 1 + rng() % 4000);
+      for (const Florence2Region& region : result.regions) {
+        if (region.shape == Florence2Region::Shape::kPolygons) {
+          CHECK(!region.polygons.empty());
+          for (const auto& polygon : region.polygons) CHECK(polygon.size() % 2 == 0);
+        } else {
+          CHECK(region.points.size() == (region.shape == Florence2Region::Shape::kQuad ? 8u : 4u));
+        }
+      }
+      CHECK_NOTHROW((void)florence2_result_json(result).dump());
+    }
+  }
+}
+
+TEST_CASE("a long answer post-processes in linear time") {
+  std::string text;
+  for (int k = 0; k < 20000; ++k) {
+    if (k % 5 == 0) text += 'x';  // a label, then five location tokens: one box each
+    text += loc({k % 1000});
+  }
+  text += std::string(200000, 'y');  // and a long line without eight tokens
+  const auto start = std::chrono::steady_clock::now();
+  for (const char* task : {"<OD>", "<OCR_WITH_REGION>", "<REGION_PROPOSAL>", "<REGION_TO_SEGMENTATION>"}) {
+    (void)florence2_post_process(text, task, 640, 480);
+  }
+  CHECK(florence2_post_process(text, "<OD>", 640, 480).regions.size() == 4000);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }
