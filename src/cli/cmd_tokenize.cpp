@@ -83,10 +83,7 @@ Run add_tokenize_command(CLI::App& app) {
         out["ids"] = text::florence2_prompt_ids(*tokenizer, task, o->text);
       } else {
         if (!o->text.empty()) throw Error("--task with --decode takes ids only, not a text (\"" + o->text + "\")");
-        // post_process_generation reads the text decoded with special tokens kept.
-        text::DecodeOptions decode;
-        decode.spaces_between_special_tokens = o->slow_spacing;
-        const std::string generated = tokenizer->decode(o->decode, decode);
+        const std::string generated = text::florence2_generated_text(*tokenizer, o->decode, o->slow_spacing);
         int width = 0, height = 0;
         if (!o->image_size.empty()) {
           std::tie(width, height) = parse_image_size(o->image_size);

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "text/cleanup.h"
+#include "text/tokenizer.h"
 #include "text/unicode.h"
 
 namespace vkcap::text {
@@ -332,6 +333,13 @@ nlohmann::json polygons_json(const Florence2Region& region) {
 }
 
 }  // namespace
+
+std::string florence2_generated_text(const Tokenizer& tokenizer, std::span<const int32_t> ids, bool slow_spacing) {
+  DecodeOptions options;
+  options.skip_special_tokens = false;
+  options.spaces_between_special_tokens = slow_spacing;
+  return tokenizer.decode(ids, options);
+}
 
 Florence2Result florence2_post_process(std::string_view text, std::string_view task_token, int image_width,
                                        int image_height) {

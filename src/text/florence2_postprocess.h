@@ -11,6 +11,8 @@
 // they are adjacent, so it must be decoded without spaces between added tokens
 // (DecodeOptions::spaces_between_special_tokens = false, as the fast tokenizer that Microsoft's
 // checkpoints load does); the slow tokenizer's spaced text yields no regions.
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +37,13 @@ struct Florence2Result {
   std::string text;  // kPureText answers
   std::vector<Florence2Region> regions;
 };
+
+class Tokenizer;
+
+// The text post-processing reads: the generated ids decoded with special tokens kept and, unless
+// slow_spacing, no spaces around added tokens (see above).
+std::string florence2_generated_text(const Tokenizer& tokenizer, std::span<const int32_t> ids,
+                                     bool slow_spacing = false);
 
 // post_process_generation(text, task, image_size=(width, height)). A task token outside the
 // processor's table is read as pure text, as there.

@@ -195,13 +195,13 @@ TEST_CASE("the model goldens' sequences decoded without spaces are read as the f
   auto tokenizer = load_tokenizer(text_fixtures() / "florence2");
   const json expected = read_json(text_fixtures() / "cases" / "florence2_tiny_a.json");
   const json& od = expected["images"][0]["tasks"]["<OD>"];
-  DecodeOptions unspaced;
-  unspaced.spaces_between_special_tokens = false;
-  const std::string greedy = tokenizer->decode(ids_of(od["greedy"]["sequence"]), unspaced);
+  const std::string greedy = florence2_generated_text(*tokenizer, ids_of(od["greedy"]["sequence"]));
+  CHECK(florence2_generated_text(*tokenizer, ids_of(od["greedy"]["sequence"]), true) ==
+        od["greedy"]["text_with_special"].get<std::string>());
   CHECK(greedy == "</s><s>" + loc({745, 939, 939, 745}) + " Nath Nath Nath Nath" + loc({745}) + " Nath Nath" +
                       loc({745, 745, 745}) + "</s>");
   CHECK(florence2_post_process(greedy, "<OD>", 120, 80).regions.empty());  // no run of 4 after a label
-  const std::string card = tokenizer->decode(ids_of(od["card"]["sequence"]), unspaced);
+  const std::string card = florence2_generated_text(*tokenizer, ids_of(od["card"]["sequence"]));
   CHECK(card == "</s><s>" + loc({745, 939, 939, 745, 745}) + " Nath Nath Nath" + loc({745}) + " Nath" +
                     loc({745, 745, 526, 745}) + "</s>");
   CHECK(processor_json(card, "<OD>", 120, 80)["labels"] == json{"loc_745>", "loc_745> Nath"});
