@@ -121,6 +121,10 @@ def seeds_tokenizer_text():
             texts.add(c["text"])
     for i, text in enumerate(sorted(texts)):
         put("tokenizer_text", f"{i:03d}", bytes([i % 16]) + text.encode())
+    # Florence-2 (flag bit 4): the reference post-processing texts, full of added tokens.
+    cases = json.loads((FIX / "text" / "cases" / "florence2_postprocess.json").read_text())["cases"]
+    for i, c in enumerate(cases):
+        put("tokenizer_text", f"florence2_{i:02d}", bytes([16 | (i % 16)]) + c["text_with_special"].encode())
 
 
 def seeds_florence2_answer():
