@@ -3,7 +3,7 @@
 // BertTokenizer (WordPiece, for BLIP), GPT2Tokenizer (byte-level BPE, for ViT-GPT2) and
 // BartTokenizer (the same BPE with RoBERTa's ids and <s> ... </s> around the input, for Florence-2).
 //
-// The shared part of both lives in this base class, as it does in HF's PreTrainedTokenizer:
+// The shared part of all three lives in this base class, as it does in HF's PreTrainedTokenizer:
 // added tokens are split out of the text before the model's own tokenizer sees it, special
 // tokens are skipped on decode when asked, and decode ends with clean_up_tokenization.
 //
