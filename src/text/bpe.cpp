@@ -1,5 +1,6 @@
 #include "text/bpe.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "text/byte_level.h"
@@ -36,7 +37,13 @@ std::string BpeTokenizer::base_id_to_token(int32_t id) const {
 std::string BpeTokenizer::prepare_text(std::string_view text) const {
   std::string out;
   out.reserve(text.size() + 1);
-  if (options_.add_prefix_space) out.push_back(' ');
+  // GPT-2 always prepends the space; RoBERTa/BART only before a non-space first character.
+  bool prefix = options_.add_prefix_space;
+  if (prefix && options_.wrap_cls_sep) {
+    const std::u32string first = decode_utf8_replace(text.substr(0, std::min<size_t>(text.size(), 4)));
+    prefix = !first.empty() && !is_python_space(first.front());
+  }
+  if (prefix) out.push_back(' ');
   out.append(text);
   return out;
 }
@@ -92,6 +99,12 @@ void BpeTokenizer::tokenize_piece(std::string_view piece, std::vector<int32_t>& 
 }
 
 void BpeTokenizer::wrap_with_special_tokens(std::vector<int32_t>& ids) const {
+  if (options_.wrap_cls_sep) {
+    const int32_t cls = special_token_id(SpecialRole::kCls), sep = special_token_id(SpecialRole::kSep);
+    if (cls >= 0) ids.insert(ids.begin(), cls);
+    if (sep >= 0) ids.push_back(sep);
+    return;
+  }
   const int32_t bos = special_token_id(SpecialRole::kBos);
   if (options_.add_bos_token && bos >= 0) ids.insert(ids.begin(), bos);
 }

@@ -2,7 +2,7 @@
 // GPT2Tokenizer (slow): pre-tokenize, map UTF-8 bytes to printable characters, merge adjacent
 // symbols by merge rank (lowest first, every occurrence left to right), look up vocab.json.
 // Decoding joins the token strings, maps them back to bytes and reads those as UTF-8 with
-// errors="replace".
+// errors="replace". BartTokenizer and RobertaTokenizer are this same class with cls/sep wrapping.
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -15,6 +15,8 @@ namespace vkcap::text {
 struct BpeOptions {
   bool add_prefix_space = false;
   bool add_bos_token = false;
+  // RoBERTa/BART: build_inputs_with_special_tokens gives <s> ids </s> (cls, sep).
+  bool wrap_cls_sep = false;
 };
 
 class BpeTokenizer final : public Tokenizer {

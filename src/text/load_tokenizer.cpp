@@ -1,5 +1,6 @@
 // load_tokenizer(): builds the slow tokenizer transformers 4.40 would build from a model
-// directory (AutoTokenizer.from_pretrained(dir, use_fast=False)).
+// directory (AutoTokenizer.from_pretrained(dir, use_fast=False)), and for Florence-2 what its
+// processor then adds.
 #include <algorithm>
 #include <optional>
 
@@ -192,6 +193,37 @@ std::unique_ptr<Tokenizer> bpe_from_tokenizer_json(const JsonFile& file, BpeOpti
   return std::make_unique<BpeTokenizer>(std::move(vocab), std::move(merges), options);
 }
 
+// BartTokenizer and RobertaTokenizer (slow or fast): GPT-2's byte-level BPE with <s> ... </s>
+// around the input and RoBERTa's special tokens.
+bool is_roberta_family(const JsonFile& config) {
+  if (!config.root.contains("tokenizer_class") || !config.root["tokenizer_class"].is_string()) return false;
+  const std::string name = config.root["tokenizer_class"].get<std::string>();
+  return name.starts_with("BartTokenizer") || name.starts_with("RobertaTokenizer");
+}
+
+bool has_roberta_post_processor(const JsonFile& tokenizer_json) {
+  const json& root = tokenizer_json.root;
+  return root.contains("post_processor") && root["post_processor"].is_object() &&
+         root["post_processor"].contains("type") && root["post_processor"]["type"] == "RobertaProcessing";
+}
+
+// RobertaTokenizer.__init__ defaults; <mask> eats the spaces on its left.
+SpecialTokens roberta_special_tokens() { return {"<s>", "</s>", "<unk>", "</s>", "<pad>", "<s>", "<mask>", {}}; }
+
+void add_roberta_mask_default(const Tokenizer& tokenizer, std::vector<AddedToken>& added) {
+  const int32_t id = tokenizer.token_to_id("<mask>");
+  if (id < 0) return;
+  for (const AddedToken& token : added) {
+    if (token.id == id || token.content == "<mask>") return;  // the files say how it behaves
+  }
+  AddedToken mask;
+  mask.content = "<mask>";
+  mask.id = id;
+  mask.special = true;
+  mask.lstrip = true;
+  added.insert(added.begin(), mask);
+}
+
 }  // namespace
 
 std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& model_dir) {
@@ -206,14 +238,18 @@ std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& model_dir) {
   SpecialTokens special;
   std::vector<AddedToken> added = added_tokens_decoder(config);
   const bool has_bpe_files = fs::exists(vocab_json) && fs::exists(merges_txt);
+  const bool florence2 = is_florence2_directory(model_dir);  // always a BartTokenizer
+  bool roberta = florence2 || is_roberta_family(config);
   if (fs::exists(vocab_txt)) {
     special = {"", "", "[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]", {}};  // BertTokenizer defaults
     tokenizer = std::make_unique<WordPieceTokenizer>(read_vocab_txt(vocab_txt), wordpiece_options(config));
   } else if (has_bpe_files) {
-    special = {"<|endoftext|>", "<|endoftext|>", "<|endoftext|>", "", "", "", "", {}};  // GPT2Tokenizer
+    special = roberta ? roberta_special_tokens()
+                      : SpecialTokens{"<|endoftext|>", "<|endoftext|>", "<|endoftext|>", "", "", "", "", {}};
     BpeOptions options;
     options.add_prefix_space = config.get_bool(config.root, "add_prefix_space", false);
     options.add_bos_token = config.get_bool(config.root, "add_bos_token", false);
+    options.wrap_cls_sep = roberta;
     tokenizer = std::make_unique<BpeTokenizer>(read_vocab_json(vocab_json), read_merges_txt(merges_txt), options);
   } else if (fs::exists(tokenizer_json)) {
     const JsonFile file = JsonFile::read_if_present(tokenizer_json);
@@ -226,10 +262,13 @@ std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& model_dir) {
       special = {"", "", "[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]", {}};
       tokenizer = wordpiece_from_tokenizer_json(file, wordpiece_options(config), special);
     } else if (type == "BPE") {
-      special = {"<|endoftext|>", "<|endoftext|>", "<|endoftext|>", "", "", "", "", {}};
+      roberta = roberta || has_roberta_post_processor(file);
+      special = roberta ? roberta_special_tokens()
+                        : SpecialTokens{"<|endoftext|>", "<|endoftext|>", "<|endoftext|>", "", "", "", "", {}};
       BpeOptions options;
       options.add_prefix_space = config.get_bool(config.root, "add_prefix_space", false);
       options.add_bos_token = config.get_bool(config.root, "add_bos_token", false);
+      options.wrap_cls_sep = roberta;
       tokenizer = bpe_from_tokenizer_json(file, options);
     } else {
       file.fail("model.type", "is \"" + type + "\"; only WordPiece and BPE are supported");
@@ -243,11 +282,13 @@ std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& model_dir) {
   apply_special_tokens(config, special);
   apply_special_tokens(special_map, special);
   tokenizer->set_clean_up_tokenization_spaces(config.get_bool(config.root, "clean_up_tokenization_spaces", true));
-  for (AddedToken& token : added) tokenizer->add_token(std::move(token));
+  if (roberta) add_roberta_mask_default(*tokenizer, added);
+  tokenizer->add_tokens(std::move(added));
 
   // Legacy added_tokens.json: {"token": id}; special when it names a special token.
   const JsonFile added_json = JsonFile::read_if_present(model_dir / "added_tokens.json");
   const std::vector<std::string> all_special = special.all();
+  std::vector<AddedToken> legacy_added;
   for (const auto& [content, id] : added_json.root.items()) {
     if (!id.is_number_integer()) added_json.fail("\"" + content + "\"", "is " + id.dump() + ", expected an id");
     AddedToken token;
@@ -259,10 +300,12 @@ std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& model_dir) {
       added_json.fail("\"" + content + "\"", "has id " + std::to_string(value) + " out of range");
     }
     token.id = static_cast<int32_t>(value);
-    tokenizer->add_token(std::move(token));
+    legacy_added.push_back(std::move(token));
   }
+  tokenizer->add_tokens(std::move(legacy_added));
   tokenizer->set_special_tokens(std::move(special));
   tokenizer->register_special_tokens();
+  if (florence2) add_florence2_tokens(*tokenizer);
   return tokenizer;
 }
 

@@ -11,8 +11,9 @@ namespace vkcap::text {
 
 std::vector<std::string> SpecialTokens::all() const {
   std::vector<std::string> out;
+  std::unordered_set<std::string_view> seen;  // Florence-2 has over a thousand of them
   auto add = [&](const std::string& token) {
-    if (!token.empty() && std::find(out.begin(), out.end(), token) == out.end()) out.push_back(token);
+    if (!token.empty() && seen.insert(token).second) out.push_back(token);
   };
   for (const std::string* token : {&bos, &eos, &unk, &sep, &pad, &cls, &mask}) add(*token);
   for (const std::string& token : additional) add(token);
@@ -91,10 +92,28 @@ void Tokenizer::rebuild_special_ids() {
     }
   }
   std::sort(special_ids_.begin(), special_ids_.end());
+
+  // _decode's legacy_added_tokens: added tokens that are not special tokens, plus additional
+  // special tokens beyond the base vocabulary.
+  legacy_added_.clear();
+  const std::vector<std::string> all = special_.all();
+  const std::unordered_set<std::string_view> all_special(all.begin(), all.end());
+  for (const AddedToken& token : added_) {
+    if (!all_special.contains(token.content)) legacy_added_.insert(token.content);
+  }
+  for (const std::string& token : special_.additional) {
+    if (token_to_id(token) >= static_cast<int32_t>(base_vocab_size())) legacy_added_.insert(token);
+  }
 }
 
 void Tokenizer::add_token(AddedToken token) {
+  insert_added(std::move(token));
+  rebuild_special_ids();
+}
+
+void Tokenizer::insert_added(AddedToken token) {
   if (token.content.empty()) return;
+  added_first_bytes_.set(static_cast<uint8_t>(token.content.front()));
   if (token.id < 0) {
     const int32_t in_vocab = base_token_to_id(token.content);
     token.id = in_vocab >= 0 ? in_vocab : static_cast<int32_t>(size());
@@ -111,6 +130,10 @@ void Tokenizer::add_token(AddedToken token) {
     added_by_id_[token.id] = added_.size() - 1;
     added_by_content_[token.content] = added_.size() - 1;
   }
+}
+
+void Tokenizer::add_tokens(std::vector<AddedToken> tokens) {
+  for (AddedToken& token : tokens) insert_added(std::move(token));
   rebuild_special_ids();
 }
 
@@ -120,7 +143,7 @@ void Tokenizer::register_special_tokens() {
     AddedToken token;
     token.content = content;
     token.special = true;
-    add_token(token);
+    insert_added(std::move(token));
   }
   rebuild_special_ids();
 }
@@ -154,6 +177,10 @@ std::vector<Tokenizer::Piece> Tokenizer::split_on_added_tokens(const std::string
   std::vector<Piece> pieces;
   size_t plain_start = 0, i = 0;
   while (i < text.size()) {
+    if (!added_first_bytes_[static_cast<uint8_t>(text[i])]) {
+      ++i;
+      continue;
+    }
     const AddedToken* best = nullptr;
     for (const AddedToken& token : added_) {
       if (text.compare(i, token.content.size(), token.content) == 0 &&
@@ -223,23 +250,21 @@ std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special_to
 
 std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special_tokens,
                               bool clean_up_tokenization_spaces) const {
-  // Added tokens that are not special, and additional special tokens beyond the base vocabulary,
-  // are "legacy added tokens": decoded on their own and joined with spaces (_decode, 4.40).
-  const std::vector<std::string> all_special = special_.all();
-  auto is_legacy = [&](const std::string& token) {
-    if (find_added(token) && std::find(all_special.begin(), all_special.end(), token) == all_special.end()) {
-      return true;
-    }
-    return std::find(special_.additional.begin(), special_.additional.end(), token) !=
-               special_.additional.end() &&
-           token_to_id(token) >= static_cast<int32_t>(base_vocab_size());
-  };
+  DecodeOptions options;
+  options.skip_special_tokens = skip_special_tokens;
+  options.clean_up_tokenization_spaces = clean_up_tokenization_spaces;
+  return decode(ids, options);
+}
+
+std::string Tokenizer::decode(std::span<const int32_t> ids, const DecodeOptions& options) const {
+  // "Legacy added tokens" (legacy_added_) are decoded on their own and the pieces joined with
+  // spaces (_decode, 4.40); everything else goes through tokens_to_string in runs.
   std::vector<std::string> sub_texts, current;
   std::string token;
   for (int32_t id : ids) {
-    if (skip_special_tokens && is_special(id)) continue;
+    if (options.skip_special_tokens && is_special(id)) continue;
     if (!id_to_token_for_decode(id, token)) continue;
-    if (is_legacy(token)) {
+    if (legacy_added_.contains(token)) {
       if (!current.empty()) {
         std::string text = tokens_to_string(current);
         if (!text.empty()) sub_texts.push_back(std::move(text));
@@ -253,10 +278,25 @@ std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special_to
   if (!current.empty()) sub_texts.push_back(tokens_to_string(current));
   std::string text;
   for (size_t k = 0; k < sub_texts.size(); ++k) {
-    if (k > 0) text += ' ';
+    if (k > 0 && options.spaces_between_special_tokens) text += ' ';
     text += sub_texts[k];
   }
-  return clean_up_tokenization_spaces ? clean_up_tokenization(std::move(text)) : text;
+  const bool clean_up = options.clean_up_tokenization_spaces.value_or(clean_up_spaces_);
+  return clean_up ? clean_up_tokenization(std::move(text)) : text;
+}
+
+void Tokenizer::append_additional_special_tokens(const std::vector<std::string>& tokens) {
+  std::unordered_set<std::string> listed(special_.additional.begin(), special_.additional.end());
+  for (const std::string& content : tokens) {
+    if (content.empty()) continue;
+    if (listed.insert(content).second) special_.additional.push_back(content);
+    if (find_added(content)) continue;
+    AddedToken token;
+    token.content = content;
+    token.special = true;
+    insert_added(std::move(token));  // one rebuild at the end: this can be a thousand tokens
+  }
+  rebuild_special_ids();
 }
 
 int32_t add_blip_special_tokens(Tokenizer& tokenizer) {

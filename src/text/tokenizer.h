@@ -1,8 +1,9 @@
 #pragma once
 // Tokenizers that match transformers 4.40's slow (pure-Python) tokenizers token for token:
-// BertTokenizer (WordPiece, for BLIP) and GPT2Tokenizer (byte-level BPE, for ViT-GPT2).
+// BertTokenizer (WordPiece, for BLIP), GPT2Tokenizer (byte-level BPE, for ViT-GPT2) and
+// BartTokenizer (the same BPE with RoBERTa's ids and <s> ... </s> around the input, for Florence-2).
 //
-// The shared part of both lives in this base class, as it does in HF's PreTrainedTokenizer:
+// The shared part of all three lives in this base class, as it does in HF's PreTrainedTokenizer:
 // added tokens are split out of the text before the model's own tokenizer sees it, special
 // tokens are skipped on decode when asked, and decode ends with clean_up_tokenization.
 //
@@ -10,13 +11,16 @@
 // `bytes.decode("utf-8", errors="replace")` (each maximal invalid subpart -> U+FFFD), so encode
 // never fails on arbitrary bytes: BERT then drops U+FFFD like any other cleaned character, GPT-2
 // encodes it as the bytes EF BF BD.
+#include <bitset>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace vkcap::text {
@@ -42,6 +46,17 @@ struct SpecialTokens {
   std::vector<std::string> all() const;  // HF's all_special_tokens order, deduplicated
 };
 
+// How decode() joins and cleans its output (HF's decode keyword arguments).
+struct DecodeOptions {
+  bool skip_special_tokens = false;
+  // clean_up_tokenization_spaces: unset = as the tokenizer config says (true by default).
+  std::optional<bool> clean_up_tokenization_spaces;
+  // Slow tokenizers decode each added token on its own and join the pieces with a space
+  // ("car <loc_52> <loc_333>"); false joins them directly ("car<loc_52><loc_333>"), which is
+  // what the fast (tokenizer.json) tokenizers give for the same ids.
+  bool spaces_between_special_tokens = true;
+};
+
 class Tokenizer {
  public:
   virtual ~Tokenizer();
@@ -55,6 +70,7 @@ class Tokenizer {
   std::string decode(std::span<const int32_t> ids, bool skip_special_tokens) const;
   std::string decode(std::span<const int32_t> ids, bool skip_special_tokens,
                      bool clean_up_tokenization_spaces) const;
+  std::string decode(std::span<const int32_t> ids, const DecodeOptions& options) const;
 
   // Token strings as the model files spell them (GPT-2: byte-level, e.g. "Ġdog").
   std::vector<std::string> convert_ids_to_tokens(std::span<const int32_t> ids) const;
@@ -76,10 +92,15 @@ class Tokenizer {
   // (for kAdditional it replaces the list, as HF's default does) and, if it is neither in the
   // vocabulary nor added yet, it is added at id size(). Returns its id.
   int32_t add_special_token(SpecialRole role, std::string_view content);
+  // tokenizer.add_special_tokens({'additional_special_tokens': additional + tokens}): each token
+  // not yet known is added at the next id, in order; all of them become additional special
+  // tokens (kept after the ones already there, without repeats).
+  void append_additional_special_tokens(const std::vector<std::string>& tokens);
 
   // Configuration read by the loader (tokenizer_config.json); public for tests and tools.
   void set_special_tokens(SpecialTokens special);
   void add_token(AddedToken token);  // at token.id, or at size() when id < 0
+  void add_tokens(std::vector<AddedToken> tokens);  // the same for many, in order
   void set_clean_up_tokenization_spaces(bool on) { clean_up_spaces_ = on; }
   // Adds every special token that is not yet an added token, as HF's __init__ does.
   void register_special_tokens();
@@ -109,6 +130,7 @@ class Tokenizer {
     const AddedToken* added = nullptr;
   };
   std::vector<Piece> split_on_added_tokens(const std::string& text) const;
+  void insert_added(AddedToken token);  // add_token without the rebuild
   void rebuild_special_ids();
 
   std::vector<AddedToken> added_;
@@ -116,11 +138,16 @@ class Tokenizer {
   std::unordered_map<int32_t, size_t> added_by_id_;
   SpecialTokens special_;
   std::vector<int32_t> special_ids_;  // sorted
+  // Token strings _decode() treats as "legacy added tokens" (see decode()).
+  std::unordered_set<std::string> legacy_added_;
+  std::bitset<256> added_first_bytes_;  // first bytes of added tokens: where a split can start
   bool clean_up_spaces_ = true;
 };
 
-// Reads a Hugging Face model directory: vocab.txt (BERT), else vocab.json + merges.txt (GPT-2),
-// else tokenizer.json; plus added_tokens.json, tokenizer_config.json, special_tokens_map.json.
+// Reads a Hugging Face model directory: vocab.txt (BERT), else vocab.json + merges.txt (GPT-2,
+// or BART/RoBERTa when tokenizer_config.json's tokenizer_class says so), else tokenizer.json;
+// plus added_tokens.json, tokenizer_config.json, special_tokens_map.json. A Florence-2 directory
+// (see is_florence2_directory) also gets the tokens Florence2Processor adds at load time.
 // Throws vkcap::Error naming the file on anything missing, malformed or absurdly large.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& model_dir);
 
@@ -130,5 +157,16 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& model_dir
 // decoder input; after this call [DEC] has that id and decode(skip_special_tokens=true) drops it.
 // Idempotent (the fixtures already carry both in added_tokens.json). Returns the [DEC] id.
 int32_t add_blip_special_tokens(Tokenizer& tokenizer);
+
+// The 1,024 tokens Florence2Processor.__init__ adds as additional special tokens, in their id
+// order: <od> </od> <ocr> </ocr>, <loc_0> ... <loc_999>, then <cap> ... <and>.
+const std::vector<std::string>& florence2_processor_tokens();
+// Florence2Processor's add_special_tokens call: on the real BART vocabulary (50,265 entries)
+// the missing tokens land at 50265..51288, 51,289 in all. Idempotent.
+void add_florence2_tokens(Tokenizer& tokenizer);
+// True when the directory's config.json, processor_config.json, preprocessor_config.json or
+// tokenizer_config.json names Florence-2 (model_type "florence2", the architecture
+// Florence2ForConditionalGeneration, or processor_class Florence2Processor).
+bool is_florence2_directory(const std::filesystem::path& model_dir);
 
 }  // namespace vkcap::text

@@ -121,6 +121,30 @@ def seeds_tokenizer_text():
             texts.add(c["text"])
     for i, text in enumerate(sorted(texts)):
         put("tokenizer_text", f"{i:03d}", bytes([i % 16]) + text.encode())
+    # Florence-2 (flag bit 4): the reference post-processing texts, full of added tokens.
+    cases = json.loads((FIX / "text" / "cases" / "florence2_postprocess.json").read_text())["cases"]
+    for i, c in enumerate(cases):
+        put("tokenizer_text", f"florence2_{i:02d}", bytes([16 | (i % 16)]) + c["text_with_special"].encode())
+
+
+def seeds_florence2_answer():
+    # The reference post-processing texts, each with its task and image size (see the target).
+    cases = json.loads((FIX / "text" / "cases" / "florence2_postprocess.json").read_text())["cases"]
+    tasks = ["<OCR>", "<OCR_WITH_REGION>", "<CAPTION>", "<DETAILED_CAPTION>", "<MORE_DETAILED_CAPTION>", "<OD>",
+             "<DENSE_REGION_CAPTION>", "<REGION_PROPOSAL>", "<CAPTION_TO_PHRASE_GROUNDING>",
+             "<REFERRING_EXPRESSION_SEGMENTATION>", "<REGION_TO_SEGMENTATION>", "<OPEN_VOCABULARY_DETECTION>",
+             "<REGION_TO_CATEGORY>", "<REGION_TO_DESCRIPTION>", "<REGION_TO_OCR>"]
+    for i, c in enumerate(cases):
+        w, h = c["image_size_wh"]
+        put("florence2_answer", f"{i:02d}", struct.pack("<HHB", w - 1, h - 1, tasks.index(c["task"])) +
+            c["text_with_special"].encode())
+    loc = lambda *bins: "".join(f"<loc_{b}>" for b in bins)
+    for name, task, text in [
+            ("polygons", "<REGION_TO_SEGMENTATION>", loc(10, 20, 30, 40, 50) + "<sep>" + loc(1, 2)),
+            ("poly_groups", "<REFERRING_EXPRESSION_SEGMENTATION>",
+             "<poly>" + loc(1, 2, 3, 4) + "</poly><poly>" + loc(5, 6, 7, 8, 9, 10) + "</poly>"),
+            ("ovd_poly", "<OPEN_VOCABULARY_DETECTION>", "a cat<poly>" + loc(1, 2, 3, 4, 5, 6) + "</poly>")]:
+        put("florence2_answer", name, struct.pack("<HHB", 639, 479, tasks.index(task)) + text.encode())
 
 
 def seeds_image():
@@ -200,5 +224,6 @@ if __name__ == "__main__":
     seeds_json()
     seeds_tokenizer_files()
     seeds_tokenizer_text()
+    seeds_florence2_answer()
     seeds_image()
     regressions()

@@ -10,6 +10,7 @@ set(VKCAP_FUZZ_TARGETS
   json_configs     # config.json, preprocessor_config.json, model.safetensors.index.json
   tokenizer_files  # vocab.txt / vocab.json + merges.txt / tokenizer.json (+ their configs)
   tokenizer_text   # encode and decode of arbitrary bytes with fixture tokenizers
+  florence2_answer # Florence-2 post-processing of arbitrary generated text, every task
   image)           # decode_image_memory, EXIF orientation, BLIP and ViT preprocessing
 
 # The file-format part of the model layer: everything that reads a model directory without
