@@ -25,10 +25,7 @@ namespace {
 const fs::path kModel = fs::path(VKCAP_FIXTURES_DIR) / "blip_tiny_a";
 const std::vector<fs::path> kImages = {kModel / "img0_80x56.png", kModel / "img1_20x20.png"};
 
-model::CaptionModel& tiny_model() {
-  static model::CaptionModel m(test::gpu(), kModel);
-  return m;
-}
+// Each test loads its own (tiny) model, so no GPU object outlives the test context at exit.
 
 void encode(model::CaptionModel& m, const std::vector<Image>& images) {
   std::vector<std::vector<float>> pixels;
@@ -110,7 +107,7 @@ float total(const std::vector<float>& map) { return std::accumulate(map.begin(),
 }  // namespace
 
 TEST_CASE("greedy: one map per new token, equal to the decoder's own read-back of that step") {
-  model::CaptionModel& m = tiny_model();
+  model::CaptionModel m(test::gpu(), kModel);
   encode(m, fixture_images());
   const int heads = m.decoder().spec().heads, tokens = m.image_tokens();
   api::DecoderStepModel inner(m);
@@ -146,7 +143,7 @@ TEST_CASE("greedy: one map per new token, equal to the decoder's own read-back o
 }
 
 TEST_CASE("beam search: the winning beam's maps are those of the row that was fed its prefix") {
-  model::CaptionModel& m = tiny_model();
+  model::CaptionModel m(test::gpu(), kModel);
   encode(m, fixture_images());
   const int layers = m.decoder().spec().layers, heads = m.decoder().spec().heads, tokens = m.image_tokens();
   api::DecoderStepModel inner(m);
@@ -172,7 +169,7 @@ TEST_CASE("beam search: the winning beam's maps are those of the row that was fe
 }
 
 TEST_CASE("a sequence the recorder never saw is refused") {
-  model::CaptionModel& m = tiny_model();
+  model::CaptionModel m(test::gpu(), kModel);
   encode(m, fixture_images());
   api::DecoderStepModel inner(m);
   api::CrossAttentionRecorder recorder(m, inner);
@@ -190,7 +187,7 @@ TEST_CASE("a sequence the recorder never saw is refused") {
 }
 
 TEST_CASE("recording does not change the caption, and a layer the maps lack is refused") {
-  model::CaptionModel& m = tiny_model();
+  model::CaptionModel m(test::gpu(), kModel);
   encode(m, fixture_images());
   api::DecoderStepModel inner(m);
   const std::vector<GeneratedSequence> plain = generate(inner, m.decoder_prompt(""), 2, config_for(m, 3, 5));
