@@ -6,12 +6,15 @@
 
 #include <filesystem>
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <string_view>
 #include <numeric>
 #include <optional>
 
 #include "api/cross_attention_recorder.h"
 #include "api/decoder_step_model.h"
-#include "common/gpu/harness.h"
+#include "vk/context.h"
 #include "generate/generate.h"
 #include "image/image.h"
 #include "model/caption_model.h"
@@ -25,7 +28,21 @@ namespace {
 const fs::path kModel = fs::path(VKCAP_FIXTURES_DIR) / "blip_tiny_a";
 const std::vector<fs::path> kImages = {kModel / "img0_80x56.png", kModel / "img1_20x20.png"};
 
-// Each test loads its own (tiny) model, so no GPU object outlives the test context at exit.
+// Each test has its own validated context and (tiny) model: a context kept until exit would be
+// destroyed after the validation layer's own state when other contexts came and went before.
+struct ValidatedGpu {
+  std::atomic<int> messages{0};
+  vk::Context ctx{[this] {
+    vk::ContextOptions o;
+    o.validation = true;
+    o.on_validation_message = [this](std::string_view m) {
+      ++messages;
+      std::fprintf(stderr, "validation: %.*s\n", int(m.size()), m.data());
+    };
+    return o;
+  }()};
+  ~ValidatedGpu() { CHECK(messages.load() == 0); }
+};
 
 void encode(model::CaptionModel& m, const std::vector<Image>& images) {
   std::vector<std::vector<float>> pixels;
@@ -107,7 +124,8 @@ float total(const std::vector<float>& map) { return std::accumulate(map.begin(),
 }  // namespace
 
 TEST_CASE("greedy: one map per new token, equal to the decoder's own read-back of that step") {
-  model::CaptionModel m(test::gpu(), kModel);
+  ValidatedGpu gpu;
+  model::CaptionModel m(gpu.ctx, kModel);
   encode(m, fixture_images());
   const int heads = m.decoder().spec().heads, tokens = m.image_tokens();
   api::DecoderStepModel inner(m);
@@ -143,7 +161,8 @@ TEST_CASE("greedy: one map per new token, equal to the decoder's own read-back o
 }
 
 TEST_CASE("beam search: the winning beam's maps are those of the row that was fed its prefix") {
-  model::CaptionModel m(test::gpu(), kModel);
+  ValidatedGpu gpu;
+  model::CaptionModel m(gpu.ctx, kModel);
   encode(m, fixture_images());
   const int layers = m.decoder().spec().layers, heads = m.decoder().spec().heads, tokens = m.image_tokens();
   api::DecoderStepModel inner(m);
@@ -169,7 +188,8 @@ TEST_CASE("beam search: the winning beam's maps are those of the row that was fe
 }
 
 TEST_CASE("a sequence the recorder never saw is refused") {
-  model::CaptionModel m(test::gpu(), kModel);
+  ValidatedGpu gpu;
+  model::CaptionModel m(gpu.ctx, kModel);
   encode(m, fixture_images());
   api::DecoderStepModel inner(m);
   api::CrossAttentionRecorder recorder(m, inner);
@@ -187,7 +207,8 @@ TEST_CASE("a sequence the recorder never saw is refused") {
 }
 
 TEST_CASE("recording does not change the caption, and a layer the maps lack is refused") {
-  model::CaptionModel m(test::gpu(), kModel);
+  ValidatedGpu gpu;
+  model::CaptionModel m(gpu.ctx, kModel);
   encode(m, fixture_images());
   api::DecoderStepModel inner(m);
   const std::vector<GeneratedSequence> plain = generate(inner, m.decoder_prompt(""), 2, config_for(m, 3, 5));
