@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/model_location.h"
 #include "cli/platform.h"
+#include "cli/profile_table.h"
 #include "cli/progress.h"
 #include "cli/token_attention.h"
 #include "util/error.h"
@@ -104,15 +105,11 @@ void print_summary(const CaptionOutput& output, const RunSummary& run, const Gen
                run_ms > 0 ? double(ok) * 1000.0 / run_ms : 0.0);
 }
 
+// The engine's per-kernel times in the table every --profile prints (profile_table.cpp).
 void print_kernel_times(const std::vector<KernelTime>& times) {
-  double total = 0;
-  for (const KernelTime& t : times) total += t.total_ms;
-  std::fprintf(stderr, "%-28s %8s %12s %10s %7s\n", "kernel", "calls", "total ms", "ms/call", "share");
-  for (const KernelTime& t : times)
-    std::fprintf(stderr, "%-28s %8llu %12.2f %10.3f %6.1f%%\n", t.kernel.c_str(), (unsigned long long)t.calls,
-                 t.total_ms, t.calls > 0 ? t.total_ms / double(t.calls) : 0.0,
-                 total > 0 ? 100.0 * t.total_ms / total : 0.0);
-  std::fprintf(stderr, "%-28s %8s %12.2f\n", "total", "", total);
+  vk::Profile profile;
+  for (const KernelTime& t : times) profile[t.kernel] = {t.calls, t.total_ms};
+  print_profile(profile, stderr);
 }
 
 int report_interrupt(const CaptionOptions& o, const RunSummary& run, size_t todo) {
