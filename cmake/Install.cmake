@@ -39,6 +39,7 @@ pkg_check_modules(VKCAP_EXIF REQUIRED IMPORTED_TARGET libexif)
 pkg_check_modules(VKCAP_WEBP REQUIRED IMPORTED_TARGET libwebp libwebpdemux)
 pkg_check_modules(VKCAP_TIFF REQUIRED IMPORTED_TARGET libtiff-4)
 pkg_check_modules(VKCAP_HEIF REQUIRED IMPORTED_TARGET libheif)
+pkg_check_modules(VKCAP_OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 
 get_filename_component(_vkcap_include "${CMAKE_CURRENT_LIST_DIR}/@vkcap_rel_include@" ABSOLUTE)
 get_filename_component(_vkcap_lib "${CMAKE_CURRENT_LIST_DIR}/@vkcap_rel_lib@" ABSOLUTE)
@@ -47,7 +48,7 @@ get_filename_component(_vkcap_lib "${CMAKE_CURRENT_LIST_DIR}/@vkcap_rel_lib@" AB
 set(_vkcap_deps_util Threads::Threads)
 set(_vkcap_deps_shaders "")
 set(_vkcap_deps_vk vkcap::util vkcap::shaders Vulkan::Vulkan)
-set(_vkcap_deps_kernels vkcap::vk)
+set(_vkcap_deps_kernels vkcap::vk PkgConfig::VKCAP_OPENBLAS)
 set(_vkcap_deps_text vkcap::util)
 set(_vkcap_deps_image vkcap::util PkgConfig::VKCAP_EXIF PkgConfig::VKCAP_WEBP PkgConfig::VKCAP_TIFF PkgConfig::VKCAP_HEIF)
 set(_vkcap_deps_model vkcap::kernels vkcap::text vkcap::image)
@@ -67,7 +68,7 @@ if(NOT TARGET vkcap::vkcap)
   set_target_properties(vkcap::vkcap PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${_vkcap_include}"
     INTERFACE_COMPILE_FEATURES cxx_std_20
-    INTERFACE_LINK_LIBRARIES "vkcap::api;vkcap::generate;vkcap::model;vkcap::kernels;vkcap::vk;vkcap::shaders;vkcap::text;vkcap::image;vkcap::util;Vulkan::Vulkan;PkgConfig::VKCAP_EXIF;PkgConfig::VKCAP_WEBP;PkgConfig::VKCAP_TIFF;PkgConfig::VKCAP_HEIF;Threads::Threads")
+    INTERFACE_LINK_LIBRARIES "vkcap::api;vkcap::generate;vkcap::model;vkcap::kernels;vkcap::vk;vkcap::shaders;vkcap::text;vkcap::image;vkcap::util;Vulkan::Vulkan;PkgConfig::VKCAP_EXIF;PkgConfig::VKCAP_WEBP;PkgConfig::VKCAP_TIFF;PkgConfig::VKCAP_HEIF;PkgConfig::VKCAP_OPENBLAS;Threads::Threads")
 endif()
 set(vkcap_FOUND TRUE)
 ]=])

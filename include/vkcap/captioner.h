@@ -61,6 +61,10 @@ struct CaptionerOptions {
   std::filesystem::path pipeline_cache_dir;
   // Time every GPU dispatch (Captioner::kernel_times()); costs a little speed.
   bool profile = false;
+  // On a CPU Vulkan device (lavapipe), run the image encoder's large matrix products through
+  // OpenBLAS on the device's (host) memory — several times faster than the shaders there.
+  // Real GPUs never do; false keeps every product in shaders.
+  bool host_blas = true;
 };
 
 // Generation settings under Hugging Face's names. Unset fields come from the preset; a set field

@@ -20,6 +20,7 @@ vk::ContextOptions context_options(const CaptionerOptions& o) {
   c.kernels = o.kernels;
   c.memory_budget = o.max_device_memory;
   c.profile = o.profile;
+  c.host_products = o.host_blas;
   return c;
 }
 

@@ -23,6 +23,28 @@ CrossAttentionRecorder::~CrossAttentionRecorder() { model_.decoder().keep_cross_
 void CrossAttentionRecorder::start(std::span<const int> images, std::span<const int32_t> prompt_ids,
                                    std::vector<float>& logits) {
   inner_.start(images, prompt_ids, logits);
+  record_start(images);
+}
+
+void CrossAttentionRecorder::start_top(std::span<const int> images, std::span<const int32_t> prompt_ids, int k,
+                                       TopLogits& top) {
+  inner_.start_top(images, prompt_ids, k, top);
+  record_start(images);
+}
+
+void CrossAttentionRecorder::step(std::span<const int> parent, std::span<const int32_t> next_token,
+                                  std::vector<float>& logits) {
+  inner_.step(parent, next_token, logits);
+  record_step(parent, next_token);
+}
+
+void CrossAttentionRecorder::step_top(std::span<const int> parent, std::span<const int32_t> next_token, int k,
+                                      TopLogits& top) {
+  inner_.step_top(parent, next_token, k, top);
+  record_step(parent, next_token);
+}
+
+void CrossAttentionRecorder::record_start(std::span<const int> images) {
   calls_.clear();
   Call call;
   call.image.assign(images.begin(), images.end());
@@ -30,9 +52,7 @@ void CrossAttentionRecorder::start(std::span<const int> images, std::span<const 
   calls_.push_back(std::move(call));
 }
 
-void CrossAttentionRecorder::step(std::span<const int> parent, std::span<const int32_t> next_token,
-                                  std::vector<float>& logits) {
-  inner_.step(parent, next_token, logits);
+void CrossAttentionRecorder::record_step(std::span<const int> parent, std::span<const int32_t> next_token) {
   if (calls_.empty()) throw Error("internal: CrossAttentionRecorder::step before start");
   const Call& before = calls_.back();
   Call call;

@@ -32,6 +32,9 @@ class CrossAttentionRecorder : public StepModel {
   // start() forgets the previous generation: call maps_for() before the next one.
   void start(std::span<const int> images, std::span<const int32_t> prompt_ids, std::vector<float>& logits) override;
   void step(std::span<const int> parent, std::span<const int32_t> next_token, std::vector<float>& logits) override;
+  bool selects_top_logits() const override { return inner_.selects_top_logits(); }
+  void start_top(std::span<const int> images, std::span<const int32_t> prompt_ids, int k, TopLogits& top) override;
+  void step_top(std::span<const int> parent, std::span<const int32_t> next_token, int k, TopLogits& top) override;
 
   // The weights behind each new token of `sequence`, a result of the generation just recorded.
   CrossAttentionMaps maps_for(const GeneratedSequence& sequence) const;
@@ -44,6 +47,8 @@ class CrossAttentionRecorder : public StepModel {
     std::vector<int> image;       // image of each row
     std::vector<float> weights;   // [rows, layers, heads, image_tokens]
   };
+  void record_start(std::span<const int> images);
+  void record_step(std::span<const int> parent, std::span<const int32_t> next_token);
   void capture(Call& call) const;
   // The row of every call that produced `sequence`'s new tokens, first call first.
   std::vector<int> rows_of(const GeneratedSequence& sequence) const;

@@ -16,8 +16,33 @@ class DecoderStepModel : public StepModel {
   void step(std::span<const int> parent, std::span<const int32_t> next_token, std::vector<float>& logits) override {
     model_.decoder().step({parent.begin(), parent.end()}, {next_token.begin(), next_token.end()}, logits);
   }
+  // The decoder selects each row's best logits on the device (greedy and beam search read
+  // back k values a row, not the vocabulary).
+  bool selects_top_logits() const override { return true; }
+  void start_top(std::span<const int> images, std::span<const int32_t> prompt_ids, int k, TopLogits& top) override {
+    model::TopRows rows;
+    model_.decoder().start({images.begin(), images.end()}, {prompt_ids.begin(), prompt_ids.end()}, k, rows);
+    to_top_logits(std::move(rows), top);
+  }
+  void step_top(std::span<const int> parent, std::span<const int32_t> next_token, int k, TopLogits& top) override {
+    model::TopRows rows;
+    model_.decoder().step({parent.begin(), parent.end()}, {next_token.begin(), next_token.end()}, k, rows);
+    to_top_logits(std::move(rows), top);
+  }
 
  private:
+  static void to_top_logits(model::TopRows&& rows, TopLogits& top) {
+    top.k = rows.k;
+    top.ids = std::move(rows.ids);
+    top.logits = std::move(rows.logits);
+    const size_t n = rows.stats.size() / 2;
+    top.row_max.resize(n);
+    top.row_exp_sum.resize(n);
+    for (size_t r = 0; r < n; ++r) {
+      top.row_max[r] = rows.stats[2 * r];
+      top.row_exp_sum[r] = rows.stats[2 * r + 1];
+    }
+  }
   model::CaptionModel& model_;
 };
 

@@ -86,6 +86,7 @@ int run_bench_model(const BenchModelOptions& o) {
   vk::ContextOptions context_options;
   context_options.device = o.device.device;
   context_options.profile = o.device.profile;
+  context_options.host_products = !o.device.no_blas;
   vk::Context ctx(context_options);
   model::ModelOptions model_options;
   model_options.weights = o.fp16 ? kernels::WeightType::F16 : kernels::WeightType::F32;

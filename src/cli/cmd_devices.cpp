@@ -57,6 +57,9 @@ void add_device_options(CLI::App& command, DeviceOptions& options) {
   command.add_option("-d,--device", options.device, "GPU to use: index or name substring (see 'vkcap devices')")
       ->envname("VKCAP_DEVICE");
   command.add_flag("--profile", options.profile, "print GPU time per kernel at the end");
+  command.add_flag("--no-blas", options.no_blas,
+                   "on a CPU Vulkan device, run the encoders' matrix products in shaders instead of OpenBLAS")
+      ->envname("VKCAP_NO_BLAS");
 }
 
 Run add_devices_command(CLI::App& app) {

@@ -75,6 +75,7 @@ int run_info(const InfoOptions& o) {
   if (o.load) {
     vk::ContextOptions context_options;
     context_options.device = o.device.device;
+    context_options.host_products = !o.device.no_blas;
     context_options.notice = [](const std::string& text) { std::fprintf(stderr, "vkcap: %s\n", text.c_str()); };
     vk::Context ctx(context_options);
     model::ModelOptions model_options;

@@ -13,6 +13,8 @@ using Run = std::function<int()>;
 struct DeviceOptions {
   std::string device;
   bool profile = false;
+  // --no-blas: keep every matrix product in shaders on a CPU device (kernels/linear_host.h).
+  bool no_blas = false;
 };
 void add_device_options(CLI::App& command, DeviceOptions& options);
 

@@ -38,13 +38,16 @@ struct ImageSearch {
 struct Candidate {
   float score;
   int index;  // beam · V + token
+  float logprob = 0.0f;  // the token's processed log-probability (score minus the beam's)
 };
+
+bool ranks_before(const Candidate& a, const Candidate& b) {
+  return a.score > b.score || (a.score == b.score && a.index < b.index);
+}
 
 // The k best of `scores`, sorted descending, equal scores by lower index.
 std::vector<Candidate> top_candidates(std::span<const float> scores, size_t k) {
-  auto better = [](const Candidate& a, const Candidate& b) {
-    return a.score > b.score || (a.score == b.score && a.index < b.index);
-  };
+  const auto better = ranks_before;
   std::vector<Candidate> top;
   top.reserve(k + 1);
   for (size_t i = 0; i < scores.size(); ++i) {
@@ -54,6 +57,43 @@ std::vector<Candidate> top_candidates(std::span<const float> scores, size_t k) {
     if (top.size() > k) top.pop_back();
   }
   return top;
+}
+
+// Extra candidates a row's top-k selection brings beyond the num_candidates a step keeps: adding
+// the beam score can round two log-probabilities to the same total, and the tie then goes to
+// the lower index, which may sit just below a row's cut.
+constexpr int kSelectionSlack = 2;
+
+// The step's candidates from each beam's top-k selection: the same totals as the whole-row path
+// (log_softmax, banned tokens dropped, + beam score, all float32), from the few tokens that can
+// rank among the k best.
+std::vector<Candidate> selected_candidates(const TopLogits& top, const std::vector<Beam>& beams,
+                                           const LogitsProcessorList& processors, size_t vocab, size_t k) {
+  std::vector<Candidate> all;
+  for (size_t b = 0; b < beams.size(); ++b) {
+    const Beam& beam = beams[b];
+    const std::vector<int32_t> banned = *processors.banned_tokens(beam.tokens);
+    const size_t row = static_cast<size_t>(beam.model_row);
+    for (size_t rank = 0; rank < static_cast<size_t>(top.k); ++rank) {
+      const int32_t id = top.ids[row * static_cast<size_t>(top.k) + rank];
+      if (std::find(banned.begin(), banned.end(), id) != banned.end()) continue;
+      const float logprob = top.log_prob(row, rank);
+      all.push_back({logprob + beam.score, static_cast<int>(b * vocab + static_cast<size_t>(id)), logprob});
+    }
+  }
+  std::sort(all.begin(), all.end(), ranks_before);
+  if (all.size() > k) all.resize(k);
+  return all;
+}
+
+// k for the next call: every candidate a step may keep, from any one beam, plus slack and bans.
+int beam_top_k(const StepModel& model, const LogitsProcessorList& processors, size_t num_candidates,
+               const std::vector<ImageSearch>& searches) {
+  std::vector<const std::vector<int32_t>*> histories;
+  for (const ImageSearch& search : searches)
+    if (!search.done)
+      for (const Beam& beam : search.beams) histories.push_back(&beam.tokens);
+  return top_k_for(model, processors, static_cast<int>(num_candidates) + kSelectionSlack, histories);
 }
 
 }  // namespace
@@ -79,23 +119,28 @@ std::vector<GeneratedSequence> beam_search(StepModel& model, std::span<const int
       search.beams.push_back({{prompt.begin(), prompt.end()}, k == 0 ? 0.0f : -1e9f, {}, image});
     searches.push_back(std::move(search));
   }
-  std::vector<float> logits;
-  model.start(images, prompt, logits);
-  check_logits(logits, images.size(), vocab);
+  StepResult result;
+  call_start(model, images, prompt, beam_top_k(model, processors, num_candidates, searches), result);
 
   std::vector<float> processed(static_cast<size_t>(num_beams) * V), totals(processed.size());
   int cur_len = prompt_len;
   while (true) {
     for (ImageSearch& search : searches) {
       if (search.done) continue;
-      for (int k = 0; k < num_beams; ++k) {
-        const Beam& beam = search.beams[static_cast<size_t>(k)];
-        std::span<float> row(processed.data() + static_cast<size_t>(k) * V, V);
-        log_softmax(std::span<const float>(logits.data() + static_cast<size_t>(beam.model_row) * V, V), row);
-        processors.apply(beam.tokens, row);
-        for (size_t t = 0; t < V; ++t) totals[static_cast<size_t>(k) * V + t] = row[t] + beam.score;
+      std::vector<Candidate> candidates;
+      if (result.whole_rows()) {
+        for (int k = 0; k < num_beams; ++k) {
+          const Beam& beam = search.beams[static_cast<size_t>(k)];
+          std::span<float> row(processed.data() + static_cast<size_t>(k) * V, V);
+          log_softmax(std::span<const float>(result.logits.data() + static_cast<size_t>(beam.model_row) * V, V), row);
+          processors.apply(beam.tokens, row);
+          for (size_t t = 0; t < V; ++t) totals[static_cast<size_t>(k) * V + t] = row[t] + beam.score;
+        }
+        candidates = top_candidates(totals, num_candidates);
+        for (Candidate& c : candidates) c.logprob = processed[static_cast<size_t>(c.index)];
+      } else {
+        candidates = selected_candidates(result.top, search.beams, processors, V, num_candidates);
       }
-      const std::vector<Candidate> candidates = top_candidates(totals, num_candidates);
 
       // BeamSearchScorer.process
       const int candidate_len = cur_len + 1;
@@ -104,7 +149,7 @@ std::vector<GeneratedSequence> beam_search(StepModel& model, std::span<const int
         const Candidate& c = candidates[rank];
         const Beam& from = search.beams[static_cast<size_t>(c.index) / V];
         const int32_t token = static_cast<int32_t>(static_cast<size_t>(c.index) % V);
-        const GeneratedStep step{token, processed[static_cast<size_t>(c.index)]};
+        const GeneratedStep step{token, c.logprob};
         if (is_eos(config, token)) {
           if (rank >= static_cast<size_t>(num_beams)) continue;
           BeamHypothesis hypothesis{0.0, from.tokens, from.steps, true};
@@ -140,8 +185,7 @@ std::vector<GeneratedSequence> beam_search(StepModel& model, std::span<const int
         beam.model_row = static_cast<int>(parent.size()) - 1;
       }
     }
-    model.step(parent, next_token, logits);
-    check_logits(logits, parent.size(), vocab);
+    call_step(model, parent, next_token, beam_top_k(model, processors, num_candidates, searches), result);
   }
 
   // BeamSearchScorer.finalize

@@ -14,6 +14,55 @@ void check_logits(const std::vector<float>& logits, size_t rows, int vocab_size)
                 std::to_string(rows) + " rows × " + std::to_string(vocab_size));
 }
 
+namespace {
+
+void check_top(const TopLogits& top, size_t rows, int k) {
+  const size_t n = rows * static_cast<size_t>(k);
+  if (top.k != k || top.ids.size() != n || top.logits.size() != n || top.row_max.size() != rows ||
+      top.row_exp_sum.size() != rows)
+    throw Error("generation: the model returned a top-" + std::to_string(top.k) + " selection of the wrong size, " +
+                "expected " + std::to_string(rows) + " rows × " + std::to_string(k));
+}
+
+}  // namespace
+
+void call_start(StepModel& model, std::span<const int> images, std::span<const int32_t> prompt, int k,
+                StepResult& result) {
+  result.top = {};
+  if (k == 0) {
+    model.start(images, prompt, result.logits);
+    check_logits(result.logits, images.size(), model.vocab_size());
+  } else {
+    model.start_top(images, prompt, k, result.top);
+    check_top(result.top, images.size(), k);
+  }
+}
+
+void call_step(StepModel& model, std::span<const int> parent, std::span<const int32_t> next_token, int k,
+               StepResult& result) {
+  result.top = {};
+  if (k == 0) {
+    model.step(parent, next_token, result.logits);
+    check_logits(result.logits, parent.size(), model.vocab_size());
+  } else {
+    model.step_top(parent, next_token, k, result.top);
+    check_top(result.top, parent.size(), k);
+  }
+}
+
+int top_k_for(const StepModel& model, const LogitsProcessorList& processors, int wanted,
+              std::span<const std::vector<int32_t>* const> histories) {
+  if (!model.selects_top_logits()) return 0;
+  size_t most_banned = 0;
+  for (const std::vector<int32_t>* history : histories) {
+    const auto banned = processors.banned_tokens(*history);
+    if (!banned) return 0;
+    most_banned = std::max(most_banned, banned->size());
+  }
+  const size_t k = static_cast<size_t>(wanted) + most_banned;
+  return k <= static_cast<size_t>(std::min(kMaxTopLogits, model.vocab_size())) ? static_cast<int>(k) : 0;
+}
+
 bool is_eos(const GenerationConfig& config, int32_t token) {
   return std::find(config.eos_token_id.begin(), config.eos_token_id.end(), token) != config.eos_token_id.end();
 }

@@ -34,20 +34,26 @@ void apply_repetition_penalty(std::span<const int32_t> input_ids, float penalty,
   }
 }
 
-void ban_repeated_ngrams(std::span<const int32_t> input_ids, int ngram_size, std::span<float> scores) {
+std::vector<int32_t> repeated_ngram_bans(std::span<const int32_t> input_ids, int ngram_size) {
   // `_calc_banned_ngram_tokens`: nothing before cur_len + 1 ≥ n; the prefix is
   // input_ids[cur_len + 1 − n : cur_len].
   const int n = ngram_size;
   const int cur_len = static_cast<int>(input_ids.size());
-  if (n <= 0 || cur_len + 1 < n) return;
+  std::vector<int32_t> banned;
+  if (n <= 0 || cur_len + 1 < n) return banned;
   auto prefix = input_ids.subspan(static_cast<size_t>(cur_len + 1 - n));
   for (int start = 0; start + n <= cur_len; ++start) {
     auto earlier = input_ids.subspan(static_cast<size_t>(start), static_cast<size_t>(n - 1));
-    if (std::equal(earlier.begin(), earlier.end(), prefix.begin())) {
-      int32_t banned = input_ids[static_cast<size_t>(start + n - 1)];
-      check_id(banned, scores.size(), "no-repeat n-gram: input");
-      scores[static_cast<size_t>(banned)] = kMinusInf;
-    }
+    if (std::equal(earlier.begin(), earlier.end(), prefix.begin()))
+      banned.push_back(input_ids[static_cast<size_t>(start + n - 1)]);
+  }
+  return banned;
+}
+
+void ban_repeated_ngrams(std::span<const int32_t> input_ids, int ngram_size, std::span<float> scores) {
+  for (int32_t banned : repeated_ngram_bans(input_ids, ngram_size)) {
+    check_id(banned, scores.size(), "no-repeat n-gram: input");
+    scores[static_cast<size_t>(banned)] = kMinusInf;
   }
 }
 
@@ -108,12 +114,22 @@ bool LogitsProcessorList::empty() const {
 }
 
 void LogitsProcessorList::apply(std::span<const int32_t> input_ids, std::span<float> scores) const {
-  const int cur_len = static_cast<int>(input_ids.size());
   if (repetition_penalty_ != 1.0f) apply_repetition_penalty(input_ids, repetition_penalty_, scores);
   if (no_repeat_ngram_size_ > 0) ban_repeated_ngrams(input_ids, no_repeat_ngram_size_, scores);
-  if (eos_token_id_.empty()) return;
-  if (min_length_ > 0 && cur_len < min_length_) ban_eos(eos_token_id_, scores);
-  if (min_new_tokens_ > 0 && cur_len - prompt_len_ < min_new_tokens_) ban_eos(eos_token_id_, scores);
+  if (bans_eos(input_ids)) ban_eos(eos_token_id_, scores);
+}
+
+bool LogitsProcessorList::bans_eos(std::span<const int32_t> input_ids) const {
+  const int cur_len = static_cast<int>(input_ids.size());
+  if (eos_token_id_.empty()) return false;
+  return (min_length_ > 0 && cur_len < min_length_) || (min_new_tokens_ > 0 && cur_len - prompt_len_ < min_new_tokens_);
+}
+
+std::optional<std::vector<int32_t>> LogitsProcessorList::banned_tokens(std::span<const int32_t> input_ids) const {
+  if (repetition_penalty_ != 1.0f) return std::nullopt;
+  std::vector<int32_t> banned = repeated_ngram_bans(input_ids, no_repeat_ngram_size_);
+  if (bans_eos(input_ids)) banned.insert(banned.end(), eos_token_id_.begin(), eos_token_id_.end());
+  return banned;
 }
 
 LogitsWarperList::LogitsWarperList(const GenerationConfig& config)

@@ -3,6 +3,7 @@
 // one row of scores in float32 as torch computes them. `input_ids` is the row's whole sequence so
 // far, decoder prompt included (HF penalises / bans prompt tokens too).
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -17,6 +18,8 @@ void apply_repetition_penalty(std::span<const int32_t> input_ids, float penalty,
 // NoRepeatNGramLogitsProcessor: the last n-1 tokens form a prefix; every token that followed
 // the same prefix earlier in input_ids gets −inf. n = 1 bans every token seen so far.
 void ban_repeated_ngrams(std::span<const int32_t> input_ids, int ngram_size, std::span<float> scores);
+// The ids ban_repeated_ngrams sets to −inf (one entry per earlier occurrence of the prefix).
+std::vector<int32_t> repeated_ngram_bans(std::span<const int32_t> input_ids, int ngram_size);
 
 // MinLength / MinNewTokensLength: every EOS id gets −inf.
 void ban_eos(std::span<const int32_t> eos_token_id, std::span<float> scores);
@@ -39,8 +42,13 @@ class LogitsProcessorList {
   LogitsProcessorList(const GenerationConfig& config, const ResolvedGeneration& resolved);
   void apply(std::span<const int32_t> input_ids, std::span<float> scores) const;
   bool empty() const;
+  // When every processor that acts on this row only bans tokens (sets them to −inf), the ids it
+  // bans (possibly repeated); nothing when one changes scores otherwise (a repetition penalty),
+  // and then the whole row is needed.
+  std::optional<std::vector<int32_t>> banned_tokens(std::span<const int32_t> input_ids) const;
 
  private:
+  bool bans_eos(std::span<const int32_t> input_ids) const;
   float repetition_penalty_;
   int no_repeat_ngram_size_;
   int min_length_;

@@ -12,6 +12,23 @@
 
 namespace vkcap {
 
+// A decoding call's result when only each row's best tokens matter (greedy and beam search
+// whose logits processors at most ban tokens): the k largest logits of every row, and the two
+// parts of the row's log-softmax, so that log p(token) = (logit − row_max) − log(row_exp_sum)
+// exactly as torch.log_softmax forms it.
+struct TopLogits {
+  int k = 0;
+  std::vector<int32_t> ids;      // [rows, k]: descending by logit, equal logits by lower id
+  std::vector<float> logits;     // [rows, k]
+  std::vector<float> row_max;    // [rows]
+  std::vector<float> row_exp_sum;  // [rows]: Σ exp(logit − row_max) over the whole row
+  size_t rows() const { return row_max.size(); }
+  float log_prob(size_t row, size_t rank) const;
+};
+
+// The same from whole rows [rows, vocab] (the fallback of models that only produce whole rows).
+TopLogits top_logits_of(const std::vector<float>& logits, size_t rows, int vocab, int k);
+
 class StepModel {
  public:
   virtual ~StepModel() = default;
@@ -36,6 +53,13 @@ class StepModel {
   // Greedy / sampling pass the identity minus finished rows; beam search passes HF's beam_idx.
   virtual void step(std::span<const int> parent, std::span<const int32_t> next_token,
                     std::vector<float>& logits) = 0;
+
+  // start() and step() bringing back only each row's k best logits (1 ≤ k ≤ 64). A GPU model
+  // selects them on the device and reads back k values a row instead of the whole vocabulary;
+  // the defaults select them on the host from the whole rows.
+  virtual bool selects_top_logits() const { return false; }
+  virtual void start_top(std::span<const int> images, std::span<const int32_t> prompt_ids, int k, TopLogits& top);
+  virtual void step_top(std::span<const int> parent, std::span<const int32_t> next_token, int k, TopLogits& top);
 };
 
 }  // namespace vkcap

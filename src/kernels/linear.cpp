@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/linear_host.h"
 #include "kernels/ops.h"
 #include "util/error.h"
 
@@ -205,7 +206,7 @@ void record_gpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
 void record_linear(vk::Recorder& rec, const LinearArgs& args) {
   if (!args.w) throw Error(std::string(kWhere) + ": record_linear: no weight");
   const PackedWeight& w = *args.w;
-  if (!w.weight) throw Error(std::string(kWhere) + ": record_linear: weight buffer is empty");
+  if (!w.weight && !w.host) throw Error(std::string(kWhere) + ": record_linear: weight buffer is empty");
   const std::string shape = shape_text(args.m, w.n, w.k);
   if (args.m < 1) throw Error(std::string(kWhere) + ": record_linear: m must be at least 1 (" + shape + ")");
   const int xs = args.x_stride ? args.x_stride : w.k;
@@ -245,7 +246,9 @@ void record_linear(vk::Recorder& rec, const LinearArgs& args) {
       return;
     }
   }
-  if (w.variant == vk::KernelVariant::Cpu)
+  if (w.host)
+    record_linear_host(rec, args, xs, ys, rs);
+  else if (w.variant == vk::KernelVariant::Cpu)
     record_cpu(rec, args, static_cast<uint32_t>(xs), static_cast<uint32_t>(ys), static_cast<uint32_t>(rs));
   else
     record_gpu(rec, args, static_cast<uint32_t>(xs), static_cast<uint32_t>(ys), static_cast<uint32_t>(rs));
@@ -255,10 +258,11 @@ bool linear_folds_norm(const PackedWeight& w, int m) {
   // Measured on lavapipe (BLIP-base fp16, beam 3): folding into every 3-row product, the 30524-row
   // LM head included, took a step from 71–73 to 101–137 ms; 1-row products of ≤ 3072 columns
   // were as fast or faster folded (bench kernels: layer_norm+... vs ...+folded_norm).
-  return w.variant == vk::KernelVariant::Cpu && m <= 2 && w.n <= 4096;
+  return !w.host && w.variant == vk::KernelVariant::Cpu && m <= 2 && w.n <= 4096;
 }
 
 std::string linear_kernel_family(const PackedWeight& w, int m) {
+  if (w.host) return "host_sgemm";
   const bool cpu = w.variant == vk::KernelVariant::Cpu;
   return std::string(cpu ? "linear_cpu" : "linear_gpu") + (m <= kLinearMatVecMaxRows ? "_mv" : "") +
          (cpu && w.fetch == WeightFetch::Texels ? "_texels" : "");

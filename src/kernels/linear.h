@@ -1,6 +1,7 @@
 // src/kernels/linear.h  (matmul + matrix-vector, one entry point)
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include "kernels/buffer_ref.h"
 #include "vk/context.h"
@@ -12,6 +13,7 @@ enum class Activation { None, GeluErf, GeluTanh };
 // How the Cpu variant's kernels read the panel-packed weights (same bytes either way):
 // Texels through a uniform texel buffer view, Addresses through buffer_reference loads.
 enum class WeightFetch { Addresses, Texels };
+struct HostWeight;  // kernels/linear_host.h
 // A linear layer's weight (and optional bias) uploaded once, in the layout the chosen kernel
 // variant reads fastest (e.g. panel-packed for the CPU variant). fp16 weights are converted on
 // the host at pack time (round to nearest even); bias stays f32.
@@ -32,6 +34,9 @@ struct PackedWeight {
   int panel_width = 0;      // Cpu variant only: columns per panel
   int lane_stride = 0;      // Cpu variant only: elements from one lane stream to the next
   WeightFetch fetch = WeightFetch::Addresses;  // Cpu variant only
+  // Set for a weight whose products run on the host (kernels/linear_host.h); `weight` and
+  // `bias` are then empty.
+  std::shared_ptr<const HostWeight> host;
   bool has_bias() const { return static_cast<bool>(bias); }
   uint64_t bytes() const;   // device bytes used
 };

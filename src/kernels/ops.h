@@ -11,6 +11,9 @@ void record_layer_norm(vk::Recorder& rec, const LayerNormArgs& args);  // the de
 void record_layer_norm(vk::Recorder& rec, const LayerNormArgs& args, vk::KernelVariant variant);
 // Row softmax / log-softmax over n floats per row (in place allowed).
 void record_softmax(vk::Recorder& rec, BufferRef x, BufferRef y, int rows, int n, bool log);
+// Per row of n floats: stats[2r] = max, stats[2r+1] = Σ e^(x − max) — log-softmax's parts, so
+// that the host turns a row's top-k logits into log-probabilities without the row.
+void record_softmax_stats(vk::Recorder& rec, BufferRef x, int rows, int n, BufferRef stats);
 enum class Gelu { Erf, Tanh };
 void record_gelu(vk::Recorder& rec, BufferRef x, BufferRef y, int64_t count, Gelu kind);
 // y = a + b, count floats (y may alias a or b).

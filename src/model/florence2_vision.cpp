@@ -40,8 +40,8 @@ Florence2Vision::Florence2Vision(const WeightLoader& w, const Florence2VisionCon
       std::vector<float> bias = w.floats(conv + ".proj.bias", {d});
       std::vector<float> matrix =
           kernels::conv_weight_as_linear(weight.data(), d, channels, spec.patch_size, st.conv.layout);
-      st.patch_conv = kernels::pack_linear(ctx, matrix.data(), bias.data(), d, int(st.conv.patch_len()),
-                                           kernels::WeightLayout::OutIn, w.weight_type());
+      st.patch_conv = w.pack(matrix.data(), bias.data(), d, int(st.conv.patch_len()), kernels::WeightLayout::OutIn,
+                             WeightUse::Encoder);
     }
     st.conv_norm = w.layer_norm(conv + ".norm", spec.patch_prenorm ? channels : d, eps);
     for (int j = 0; j < spec.depth; ++j) {
@@ -55,11 +55,11 @@ Florence2Vision::Florence2Vision(const WeightLoader& w, const Florence2VisionCon
         h.conv2_weight = w.buffer(p + "conv2.fn.dw.weight", {d, 1, 3, 3});
         h.conv2_bias = w.buffer(p + "conv2.fn.dw.bias", {d});
         h.attn_norm = w.layer_norm(attn + ".norm", d, eps);
-        h.qkv = w.linear(attn + ".fn.qkv", 3 * d, d);
-        h.proj = w.linear(attn + ".fn.proj", d, d);
+        h.qkv = w.linear(attn + ".fn.qkv", 3 * d, d, true, WeightUse::Encoder);
+        h.proj = w.linear(attn + ".fn.proj", d, d, true, WeightUse::Encoder);
         h.ffn_norm = w.layer_norm(p + "ffn.norm", d, eps);
-        h.fc1 = w.linear(p + "ffn.fn.net.fc1", config.mlp_ratio * d, d);
-        h.fc2 = w.linear(p + "ffn.fn.net.fc2", d, config.mlp_ratio * d);
+        h.fc1 = w.linear(p + "ffn.fn.net.fc1", config.mlp_ratio * d, d, true, WeightUse::Encoder);
+        h.fc2 = w.linear(p + "ffn.fn.net.fc2", d, config.mlp_ratio * d, true, WeightUse::Encoder);
         (spatial ? st.spatial : st.channel).push_back(std::move(h));
       }
     }
@@ -95,8 +95,8 @@ Florence2Vision::Florence2Vision(const WeightLoader& w, const Florence2VisionCon
   position_ = ctx.upload_vector<float>(position);
   {
     std::vector<float> projection = w.floats("image_projection", {d, config.projection_dim});
-    image_projection_ = kernels::pack_linear(ctx, projection.data(), nullptr, config.projection_dim, d,
-                                             kernels::WeightLayout::InOut, w.weight_type());
+    image_projection_ = w.pack(projection.data(), nullptr, config.projection_dim, d, kernels::WeightLayout::InOut,
+                               WeightUse::Encoder);
   }
   image_proj_norm_ = w.layer_norm("image_proj_norm", config.projection_dim, eps);
   for (ImageFeatureSource s : config.feature_sources) feature_rows_ += s == ImageFeatureSource::SpatialAvgPool ? 1 : gh * gw;

@@ -1,5 +1,7 @@
 #include "model/gpu_weights.h"
 
+#include "kernels/linear_host.h"
+
 #include <cstdint>
 
 #include "util/error.h"
@@ -64,11 +66,17 @@ LayerNormWeights WeightLoader::layer_norm(const std::string& prefix, int d, floa
   return {buffer(prefix + ".weight", {d}), buffer(prefix + ".bias", {d}), eps};
 }
 
-kernels::PackedWeight WeightLoader::linear(const std::string& prefix, int n, int k, bool bias) const {
+kernels::PackedWeight WeightLoader::pack(const float* w, const float* bias, int n, int k, kernels::WeightLayout layout,
+                                         WeightUse use) const {
+  if (use == WeightUse::Encoder) return kernels::pack_linear_for_encoder(ctx_, w, bias, n, k, layout, type_);
+  return kernels::pack_linear(ctx_, w, bias, n, k, layout, type_);
+}
+
+kernels::PackedWeight WeightLoader::linear(const std::string& prefix, int n, int k, bool bias, WeightUse use) const {
   std::vector<float> b;
   if (bias) b = floats(prefix + ".bias", {n});
   const auto pack = [&](const float* w) {
-    return kernels::pack_linear(ctx_, w, bias ? b.data() : nullptr, n, k, kernels::WeightLayout::OutIn, type_);
+    return this->pack(w, bias ? b.data() : nullptr, n, k, kernels::WeightLayout::OutIn, use);
   };
   const std::string name = prefix + ".weight";
   if (random_) return pack(floats(name, {n, k}).data());
@@ -92,7 +100,8 @@ kernels::PackedWeight WeightLoader::conv1d_columns(const std::string& prefix, in
   return kernels::pack_linear(ctx_, cols.data(), b.data() + col0, n, k, kernels::WeightLayout::InOut, type_);
 }
 
-kernels::PackedWeight WeightLoader::stacked_linear(const std::vector<std::string>& prefixes, int n_each, int k) const {
+kernels::PackedWeight WeightLoader::stacked_linear(const std::vector<std::string>& prefixes, int n_each, int k,
+                                                   WeightUse use) const {
   std::vector<float> w, b;
   for (const std::string& prefix : prefixes) {
     std::vector<float> wi = floats(prefix + ".weight", {n_each, k});
@@ -101,7 +110,7 @@ kernels::PackedWeight WeightLoader::stacked_linear(const std::vector<std::string
     b.insert(b.end(), bi.begin(), bi.end());
   }
   const int n = n_each * static_cast<int>(prefixes.size());
-  return kernels::pack_linear(ctx_, w.data(), b.data(), n, k, kernels::WeightLayout::OutIn, type_);
+  return pack(w.data(), b.data(), n, k, kernels::WeightLayout::OutIn, use);
 }
 
 }  // namespace vkcap::model

@@ -58,6 +58,11 @@ inline kernels::LayerNormArgs layer_norm_args(const LayerNormWeights& ln, kernel
   return a;
 }
 
+// Which products a linear layer's weight serves: decoding (a few rows a step: kept for the
+// device's kernels) or encoding (hundreds of rows: on a CPU device, products through the host's
+// BLAS where kernels::host_products_enabled).
+enum class WeightUse { Decoder, Encoder };
+
 class WeightLoader {
  public:
   WeightLoader(vk::Context& ctx, TensorLookup lookup, std::string source_label, kernels::WeightType type,
@@ -78,11 +83,16 @@ class WeightLoader {
   vk::Buffer buffer(const std::string& name, std::vector<int64_t> shape) const;
   LayerNormWeights layer_norm(const std::string& prefix, int d, float eps) const;
   // nn.Linear: weight [n,k] (OutIn) + bias [n].
-  kernels::PackedWeight linear(const std::string& prefix, int n, int k, bool bias = true) const;
+  kernels::PackedWeight linear(const std::string& prefix, int n, int k, bool bias = true,
+                               WeightUse use = WeightUse::Decoder) const;
   // GPT-2 Conv1D: weight [k, n_total] (InOut) + bias [n_total]; takes columns [col0, col0+n).
   kernels::PackedWeight conv1d_columns(const std::string& prefix, int k, int n_total, int col0, int n) const;
   // Several nn.Linear layers stacked along the output dimension (e.g. ViT's q, k, v into qkv).
-  kernels::PackedWeight stacked_linear(const std::vector<std::string>& prefixes, int n_each, int k) const;
+  kernels::PackedWeight stacked_linear(const std::vector<std::string>& prefixes, int n_each, int k,
+                                       WeightUse use = WeightUse::Decoder) const;
+  // Packs a weight already in memory for `use` (a conv as a linear layer, a projection...).
+  kernels::PackedWeight pack(const float* w, const float* bias, int n, int k, kernels::WeightLayout layout,
+                             WeightUse use) const;
 
  private:
   vk::Context& ctx_;

@@ -1,5 +1,6 @@
 #include "model/text_decoder.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "util/error.h"
@@ -26,6 +27,9 @@ void TextDecoder::ensure_row_buffers(int rows) {
   attended_ = ctx_.create_buffer(rows * d * f);
   mlp_ = ctx_.create_buffer(rows * uint64_t(std::max(spec_.mlp, spec_.hidden)) * f);
   logits_ = ctx_.create_buffer(rows * uint64_t(spec_.vocab) * f);
+  top_ids_ = ctx_.create_buffer(rows * uint64_t(kMaxTopK) * sizeof(int32_t));
+  top_logits_ = ctx_.create_buffer(rows * uint64_t(kMaxTopK) * f);
+  row_stats_ = ctx_.create_buffer(rows * 2 * f);
 }
 
 void TextDecoder::set_images(const vk::Buffer& image_tokens, int images, int tokens) {
@@ -114,7 +118,7 @@ std::vector<float> TextDecoder::cross_attention(int layer) const {
   return out;
 }
 
-void TextDecoder::run_step(const std::vector<int32_t>& token, std::vector<float>& logits,
+void TextDecoder::run_step(const std::vector<int32_t>& token, const StepOutput& output,
                            const std::vector<int>* parent) {
   if (position_ >= spec_.max_positions)
     throw Error("the caption reached the decoder's position limit (" + std::to_string(spec_.max_positions) + ")");
@@ -135,26 +139,56 @@ void TextDecoder::run_step(const std::vector<int32_t>& token, std::vector<float>
   std::vector<int32_t> pos(rows_, position_);
   ctx_.upload(ids_, token.data(), token.size() * sizeof(int32_t));
   ctx_.upload(positions_, pos.data(), pos.size() * sizeof(int32_t));
-  recorded_step().submit();
-  logits.resize(size_t(rows_) * spec_.vocab);
-  ctx_.download(logits_, logits.data(), logits.size() * sizeof(float));
+  // The selection's k is rounded up to a multiple of 8 so that a handful of recorded variants
+  // serve every k a search asks for; the extra candidates are simply not read.
+  const int selected_k = output.top ? std::min({kMaxTopK, spec_.vocab, (output.k + 7) / 8 * 8}) : 0;
+  recorded_step(selected_k).submit();
+  read_output(output, selected_k);
   ++position_;
 }
 
-vk::Recorder& TextDecoder::recorded_step() {
-  StepKey key{position_, rows_, row_image_, cache_.layout_id(), buffers_generation_, keep_cross_attention_};
+void TextDecoder::read_output(const StepOutput& output, int selected_k) {
+  if (output.logits) {
+    output.logits->resize(size_t(rows_) * spec_.vocab);
+    ctx_.download(logits_, output.logits->data(), output.logits->size() * sizeof(float));
+  }
+  if (!output.top) return;
+  TopRows& top = *output.top;
+  const size_t rows = size_t(rows_), k = size_t(output.k), stride = size_t(selected_k);
+  std::vector<int32_t> ids(rows * stride);
+  std::vector<float> logits(rows * stride);
+  ctx_.download(top_ids_, ids.data(), ids.size() * sizeof(int32_t));
+  ctx_.download(top_logits_, logits.data(), logits.size() * sizeof(float));
+  top.k = output.k;
+  top.ids.resize(rows * k);
+  top.logits.resize(rows * k);
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t i = 0; i < k; ++i) {
+      top.ids[r * k + i] = ids[r * stride + i];
+      top.logits[r * k + i] = logits[r * stride + i];
+    }
+  top.stats.resize(rows * 2);
+  ctx_.download(row_stats_, top.stats.data(), top.stats.size() * sizeof(float));
+}
+
+vk::Recorder& TextDecoder::recorded_step(int selected_k) {
+  StepKey key{position_, rows_, row_image_, cache_.layout_id(), buffers_generation_, keep_cross_attention_, selected_k};
   // Layouts that never come back (beam rows of finished images...) must not pile up.
   if (recorded_steps_.size() >= 512 && !recorded_steps_.count(key)) recorded_steps_.clear();
   auto& slot = recorded_steps_[key];
   if (!slot) {
     slot = std::make_unique<vk::Recorder>(ctx_);
     record_step(*slot);
+    if (selected_k > 0) {
+      kernels::record_topk(*slot, BufferRef(logits_), rows_, spec_.vocab, selected_k, BufferRef(top_logits_),
+                           BufferRef(top_ids_));
+      kernels::record_softmax_stats(*slot, BufferRef(logits_), rows_, spec_.vocab, BufferRef(row_stats_));
+    }
   }
   return *slot;
 }
 
-void TextDecoder::start(const std::vector<int>& row_image, const std::vector<int32_t>& prompt,
-                        std::vector<float>& logits) {
+void TextDecoder::begin_rows(const std::vector<int>& row_image, const std::vector<int32_t>& prompt) {
   if (prompt.empty()) throw Error("internal: empty decoder prompt");
   for (int image : row_image)
     if (image < 0 || image >= images_) throw Error("internal: row refers to image " + std::to_string(image));
@@ -163,13 +197,17 @@ void TextDecoder::start(const std::vector<int>& row_image, const std::vector<int
   position_ = 0;
   ensure_row_buffers(rows_);
   cache_.reset(rows_, 32);
-  // The prompt is fed one position at a time: causal attention makes that identical to one
-  // pass over the whole prompt, and prompts are a handful of tokens.
-  for (int32_t id : prompt) run_step(std::vector<int32_t>(rows_, id), logits, nullptr);
 }
 
-void TextDecoder::step(const std::vector<int>& parent, const std::vector<int32_t>& token, std::vector<float>& logits) {
-  if (parent.size() != token.size()) throw Error("internal: parent and token counts differ");
+void TextDecoder::feed_prompt(const std::vector<int32_t>& prompt, const StepOutput& last) {
+  // The prompt is fed one position at a time: causal attention makes that identical to one
+  // pass over the whole prompt, and prompts are a handful of tokens. Only the last position's
+  // logits are read.
+  for (size_t i = 0; i < prompt.size(); ++i)
+    run_step(std::vector<int32_t>(rows_, prompt[i]), i + 1 == prompt.size() ? last : StepOutput{}, nullptr);
+}
+
+void TextDecoder::reparent_rows(const std::vector<int>& parent) {
   std::vector<int> row_image(parent.size());
   for (size_t r = 0; r < parent.size(); ++r) {
     if (parent[r] < 0 || parent[r] >= rows_) throw Error("internal: bad parent row");
@@ -180,7 +218,31 @@ void TextDecoder::step(const std::vector<int>& parent, const std::vector<int32_t
   ensure_row_buffers(std::max(rows_, old_rows));
   cache_.ensure_capacity(position_ + 1, std::max(rows_, old_rows));
   row_image_ = row_image;
-  run_step(token, logits, &parent);
+}
+
+void TextDecoder::start(const std::vector<int>& row_image, const std::vector<int32_t>& prompt,
+                        std::vector<float>& logits) {
+  begin_rows(row_image, prompt);
+  feed_prompt(prompt, {&logits, nullptr, 0});
+}
+
+void TextDecoder::start(const std::vector<int>& row_image, const std::vector<int32_t>& prompt, int k, TopRows& top) {
+  if (k < 1 || k > std::min(kMaxTopK, spec_.vocab)) throw Error("internal: top-k selection of " + std::to_string(k));
+  begin_rows(row_image, prompt);
+  feed_prompt(prompt, {nullptr, &top, k});
+}
+
+void TextDecoder::step(const std::vector<int>& parent, const std::vector<int32_t>& token, std::vector<float>& logits) {
+  if (parent.size() != token.size()) throw Error("internal: parent and token counts differ");
+  reparent_rows(parent);
+  run_step(token, {&logits, nullptr, 0}, &parent);
+}
+
+void TextDecoder::step(const std::vector<int>& parent, const std::vector<int32_t>& token, int k, TopRows& top) {
+  if (parent.size() != token.size()) throw Error("internal: parent and token counts differ");
+  if (k < 1 || k > std::min(kMaxTopK, spec_.vocab)) throw Error("internal: top-k selection of " + std::to_string(k));
+  reparent_rows(parent);
+  run_step(token, {nullptr, &top, k}, &parent);
 }
 
 }  // namespace vkcap::model

@@ -24,6 +24,16 @@ struct DecoderSpec {
   kernels::Activation activation = kernels::Activation::GeluErf;
 };
 
+// Each row's k largest logits (descending, equal logits by lower id) and its log-softmax parts:
+// stats[2r] = max, stats[2r+1] = Σ exp(logit − max). Selected on the device, so a step reads
+// back k values a row instead of the vocabulary (greedy and beam search need no more).
+struct TopRows {
+  int k = 0;
+  std::vector<int32_t> ids;   // [rows, k]
+  std::vector<float> logits;  // [rows, k]
+  std::vector<float> stats;   // [rows, 2]
+};
+
 class TextDecoder {
  public:
   TextDecoder(vk::Context& ctx, const DecoderSpec& spec);
@@ -38,6 +48,10 @@ class TextDecoder {
   void start(const std::vector<int>& row_image, const std::vector<int32_t>& prompt, std::vector<float>& logits);
   // New row r continues old row parent[r] and is fed token[r]; logits [rows, vocab].
   void step(const std::vector<int>& parent, const std::vector<int32_t>& token, std::vector<float>& logits);
+  // The same, bringing back only each row's k best logits (1 ≤ k ≤ kMaxTopK).
+  void start(const std::vector<int>& row_image, const std::vector<int32_t>& prompt, int k, TopRows& top);
+  void step(const std::vector<int>& parent, const std::vector<int32_t>& token, int k, TopRows& top);
+  static constexpr int kMaxTopK = 64;
 
   int position() const { return position_; }
   // Optional cross-attention probabilities of the last step, [rows, heads, tokens] per layer.
@@ -69,6 +83,7 @@ class TextDecoder {
   KvCache cache_;
   std::vector<vk::Buffer> cross_k_, cross_v_;  // per layer [images, tokens, hidden]
   vk::Buffer ids_, positions_, x_, tmp_, q_, attended_, mlp_, logits_, probs_;
+  vk::Buffer top_ids_, top_logits_, row_stats_;  // the device-side selection of the best logits
   // A second buffer of hidden rows: with a post-norm block's layer norm folded into the next
   // linear (which writes the normalised rows while other workgroups still read the old ones),
   // BLIP's hidden state alternates between x_ and x_alt_.
@@ -79,9 +94,19 @@ class TextDecoder {
   uint64_t buffers_generation_ = 0;
 
  private:
+  // What a step brings back: nothing (inside the prompt), whole logits rows, or the top k.
+  struct StepOutput {
+    std::vector<float>* logits = nullptr;
+    TopRows* top = nullptr;
+    int k = 0;
+  };
   void ensure_row_buffers(int rows);
-  void run_step(const std::vector<int32_t>& token, std::vector<float>& logits, const std::vector<int>* parent);
-  vk::Recorder& recorded_step();
+  void begin_rows(const std::vector<int>& row_image, const std::vector<int32_t>& prompt);
+  void feed_prompt(const std::vector<int32_t>& prompt, const StepOutput& last);
+  void reparent_rows(const std::vector<int>& parent);
+  void run_step(const std::vector<int32_t>& token, const StepOutput& output, const std::vector<int>* parent);
+  void read_output(const StepOutput& output, int selected_k);
+  vk::Recorder& recorded_step(int selected_k);
   int row_capacity_ = 0, cross_capacity_ = 0;
   // Record once, submit many: one recorded command buffer per decoding position (and row
   // layout), replayed for every caption that reaches that position with the same buffers.
@@ -91,6 +116,7 @@ class TextDecoder {
     std::vector<int> row_image;
     uint64_t cache_layout, buffers;
     bool cross_attention;
+    int selected_k;  // 0: no selection recorded
     auto operator<=>(const StepKey&) const = default;
   };
   std::map<StepKey, std::unique_ptr<vk::Recorder>> recorded_steps_;

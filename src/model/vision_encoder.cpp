@@ -17,8 +17,7 @@ VisionEncoder::VisionEncoder(const WeightLoader& w, const VisionSpec& spec, Visi
     // Conv2d weight [D, C, P, P] is a linear layer over patches flattened as (c, ky, kx).
     std::vector<float> weight = w.floats(conv + ".weight", {d, c, p, p});
     std::vector<float> bias = w.floats(conv + ".bias", {d});
-    patch_embed_ = kernels::pack_linear(ctx, weight.data(), bias.data(), d, c * p * p, kernels::WeightLayout::OutIn,
-                                        w.weight_type());
+    patch_embed_ = w.pack(weight.data(), bias.data(), d, c * p * p, kernels::WeightLayout::OutIn, WeightUse::Encoder);
   }
   cls_ = w.buffer(root + (blip ? "embeddings.class_embedding" : "embeddings.cls_token"), {1, 1, d});
   position_ = w.buffer(root + (blip ? "embeddings.position_embedding" : "embeddings.position_embeddings"), {1, s, d});
@@ -29,19 +28,19 @@ VisionEncoder::VisionEncoder(const WeightLoader& w, const VisionSpec& spec, Visi
       const std::string l = root + "encoder.layers." + std::to_string(i) + ".";
       layer.ln1 = w.layer_norm(l + "layer_norm1", d, spec.eps);
       layer.ln2 = w.layer_norm(l + "layer_norm2", d, spec.eps);
-      layer.qkv = w.linear(l + "self_attn.qkv", 3 * d, d);
-      layer.proj = w.linear(l + "self_attn.projection", d, d);
-      layer.fc1 = w.linear(l + "mlp.fc1", spec.mlp, d);
-      layer.fc2 = w.linear(l + "mlp.fc2", d, spec.mlp);
+      layer.qkv = w.linear(l + "self_attn.qkv", 3 * d, d, true, WeightUse::Encoder);
+      layer.proj = w.linear(l + "self_attn.projection", d, d, true, WeightUse::Encoder);
+      layer.fc1 = w.linear(l + "mlp.fc1", spec.mlp, d, true, WeightUse::Encoder);
+      layer.fc2 = w.linear(l + "mlp.fc2", d, spec.mlp, true, WeightUse::Encoder);
     } else {
       const std::string l = root + "encoder.layer." + std::to_string(i) + ".";
       layer.ln1 = w.layer_norm(l + "layernorm_before", d, spec.eps);
       layer.ln2 = w.layer_norm(l + "layernorm_after", d, spec.eps);
       const std::string a = l + "attention.attention.";
-      layer.qkv = w.stacked_linear({a + "query", a + "key", a + "value"}, d, d);
-      layer.proj = w.linear(l + "attention.output.dense", d, d);
-      layer.fc1 = w.linear(l + "intermediate.dense", spec.mlp, d);
-      layer.fc2 = w.linear(l + "output.dense", d, spec.mlp);
+      layer.qkv = w.stacked_linear({a + "query", a + "key", a + "value"}, d, d, WeightUse::Encoder);
+      layer.proj = w.linear(l + "attention.output.dense", d, d, true, WeightUse::Encoder);
+      layer.fc1 = w.linear(l + "intermediate.dense", spec.mlp, d, true, WeightUse::Encoder);
+      layer.fc2 = w.linear(l + "output.dense", d, spec.mlp, true, WeightUse::Encoder);
     }
     layers_.push_back(std::move(layer));
   }

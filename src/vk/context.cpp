@@ -78,6 +78,7 @@ Context::Context(const ContextOptions& options) {
   allocator_ = std::make_unique<Allocator>(device_, physical_, info_, 256ull << 20, options.memory_budget);
   pipeline_cache_ = std::make_unique<PipelineCache>(device_, info_);
   profile_enabled_ = options.profile && info_.timestamps;
+  host_products_ = options.host_products;
 }
 
 Context::~Context() {

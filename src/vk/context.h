@@ -34,6 +34,9 @@ struct ContextOptions {
   // instance; a later Context cannot change it (vk/cpu_vector_width.h).
   std::string cpu_vector_width;
   uint64_t memory_budget = 0;   // bytes; 0 = VKCAP_MAX_DEVICE_MEMORY or unlimited
+  // On a CPU device (lavapipe), large matrix products (encoders) run through the host's BLAS on
+  // the mapped buffers (kernels/linear_host.h); false keeps every product in shaders.
+  bool host_products = true;
   // One-line notices for people (e.g. "running on lavapipe"); the CLI prints them.
   std::function<void(const std::string&)> notice;
 };
@@ -52,6 +55,7 @@ class Context {
   Allocator& allocator() { return *allocator_; }
   PipelineCache& pipeline_cache() { return *pipeline_cache_; }
   bool profiling() const { return profile_enabled_; }
+  bool host_products() const { return host_products_; }
   Profile& profile() { return profile_; }
   const Profile& profile() const { return profile_; }
   FaultInjector& faults() { return faults_; }
@@ -82,6 +86,7 @@ class Context {
   std::mutex kernels_mutex_;
   std::unordered_map<std::string, std::unique_ptr<Kernel>> kernels_;
   bool profile_enabled_ = false;
+  bool host_products_ = true;
   Profile profile_;
   FaultInjector faults_;  // VKCAP_FAULT_INJECT, for tests of GPU failures
 };

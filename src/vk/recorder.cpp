@@ -1,5 +1,7 @@
 #include "vk/recorder.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "util/error.h"
@@ -25,11 +27,6 @@ Recorder::Recorder(Context& context) : context_(context) {
   pool.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
   pool.queueFamilyIndex = context_.info().compute_queue_family;
   check(vkCreateCommandPool(context_.device(), &pool, nullptr, &pool_), "vkCreateCommandPool");
-  VkCommandBufferAllocateInfo allocate{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-  allocate.commandPool = pool_;
-  allocate.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-  allocate.commandBufferCount = 1;
-  check(vkAllocateCommandBuffers(context_.device(), &allocate, &commands_), "vkAllocateCommandBuffers");
   VkFenceCreateInfo fence{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
   check(vkCreateFence(context_.device(), &fence, nullptr, &fence_), "vkCreateFence");
   if (context_.profiling()) {
@@ -51,12 +48,18 @@ Recorder::~Recorder() {
 void Recorder::begin_if_needed() {
   if (ended_) throw Error("internal: recording into a command buffer that was already submitted; call reset() first");
   if (recording_) return;
+  VkCommandBufferAllocateInfo allocate{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+  allocate.commandPool = pool_;
+  allocate.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  allocate.commandBufferCount = 1;
+  check(vkAllocateCommandBuffers(context_.device(), &allocate, &commands_), "vkAllocateCommandBuffers");
   VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   check(vkBeginCommandBuffer(commands_, &begin), "vkBeginCommandBuffer");
   recording_ = true;
-  if (queries_) vkCmdResetQueryPool(commands_, queries_, 0, kMaxQueries);
-  // Order this submission after whatever earlier submissions wrote (a replayed buffer reads
-  // what the previous replay produced).
+  const bool first = std::none_of(pieces_.begin(), pieces_.end(), [](const Piece& p) { return p.commands; });
+  if (queries_ && first) vkCmdResetQueryPool(commands_, queries_, 0, kMaxQueries);
+  // Order this submission after whatever earlier submissions (and host steps, which finish
+  // before the next submission) wrote: a replayed buffer reads what the previous replay produced.
   VkMemoryBarrier memory{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
   memory.srcAccessMask = kWorkWrites;
   memory.dstAccessMask = kWorkAccess;
@@ -204,40 +207,85 @@ void Recorder::fill(const Buffer& dst, uint32_t value) {
   vkCmdFillBuffer(commands_, dst.handle(), 0, VK_WHOLE_SIZE, value);
 }
 
-void Recorder::submit() {
-  if (!recording_ && !ended_) return;  // nothing recorded
-  if (!ended_) {
-    // Make the results visible to the host once the fence signals.
-    VkMemoryBarrier memory{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
-    memory.srcAccessMask = kWorkWrites;
-    memory.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-    vkCmdPipelineBarrier(commands_, kWorkStages, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &memory, 0, nullptr, 0, nullptr);
-    check(vkEndCommandBuffer(commands_), "vkEndCommandBuffer");
-    ended_ = true;
-  }
+void Recorder::host(const std::string& name, std::function<void()> step) {
+  if (ended_) throw Error("internal: recording into a command buffer that was already submitted; call reset() first");
+  if (!context_.allocator().device_is_host_visible())
+    throw Error("internal: a host step needs device memory the host can map");
+  end_commands();
+  pieces_.push_back({VK_NULL_HANDLE, name, std::move(step)});
+  pending_.clear();  // the next command buffer starts with a full barrier
+  ++host_steps_;
+}
+
+void Recorder::end_commands() {
+  if (!recording_) return;
+  // Make the results visible to the host once the fence signals.
+  VkMemoryBarrier memory{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  memory.srcAccessMask = kWorkWrites;
+  memory.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+  vkCmdPipelineBarrier(commands_, kWorkStages, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &memory, 0, nullptr, 0, nullptr);
+  check(vkEndCommandBuffer(commands_), "vkEndCommandBuffer");
+  pieces_.push_back({commands_, {}, {}});
+  commands_ = VK_NULL_HANDLE;
+  recording_ = false;
+  pending_.clear();
+}
+
+void Recorder::submit_commands(VkCommandBuffer commands) {
   VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   submit.commandBufferCount = 1;
-  submit.pCommandBuffers = &commands_;
+  submit.pCommandBuffers = &commands;
   check(vkResetFences(context_.device(), 1, &fence_), "vkResetFences");
   check(context_.faults().before_submit(context_.instance()), "vkQueueSubmit");
   check(vkQueueSubmit(context_.queue(), 1, &submit, fence_), "vkQueueSubmit");
   check(vkWaitForFences(context_.device(), 1, &fence_, VK_TRUE, UINT64_MAX), "vkWaitForFences");
-  if (queries_ && queries_used_ > 0) {
-    std::vector<uint64_t> ticks(queries_used_);
-    check(vkGetQueryPoolResults(context_.device(), queries_, 0, queries_used_, ticks.size() * 8, ticks.data(), 8,
-                                VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
-          "vkGetQueryPoolResults");
-    const double ms_per_tick = context_.info().timestamp_period_ns * 1e-6;
-    for (size_t q = 0; q + 1 < ticks.size(); q += 2) {
-      KernelTime& t = context_.profile()[query_names_[q / 2]];
-      ++t.calls;
-      t.total_ms += static_cast<double>(ticks[q + 1] - ticks[q]) * ms_per_tick;
-    }
+}
+
+void Recorder::run_host_step(const Piece& piece) {
+  const auto start = std::chrono::steady_clock::now();
+  piece.host();
+  if (!context_.profiling()) return;
+  KernelTime& t = context_.profile()[piece.host_name];
+  ++t.calls;
+  t.total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+void Recorder::collect_timestamps() {
+  if (!queries_ || queries_used_ == 0) return;
+  std::vector<uint64_t> ticks(queries_used_);
+  check(vkGetQueryPoolResults(context_.device(), queries_, 0, queries_used_, ticks.size() * 8, ticks.data(), 8,
+                              VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
+        "vkGetQueryPoolResults");
+  const double ms_per_tick = context_.info().timestamp_period_ns * 1e-6;
+  for (size_t q = 0; q + 1 < ticks.size(); q += 2) {
+    KernelTime& t = context_.profile()[query_names_[q / 2]];
+    ++t.calls;
+    t.total_ms += static_cast<double>(ticks[q + 1] - ticks[q]) * ms_per_tick;
   }
 }
 
+void Recorder::submit() {
+  if (!ended_) {
+    end_commands();
+    if (pieces_.empty()) return;  // nothing recorded
+    ended_ = true;
+  }
+  for (const Piece& piece : pieces_) {
+    if (piece.commands)
+      submit_commands(piece.commands);
+    else
+      run_host_step(piece);
+  }
+  collect_timestamps();
+}
+
 void Recorder::reset() {
-  check(vkResetCommandBuffer(commands_, 0), "vkResetCommandBuffer");
+  if (commands_) pieces_.push_back({commands_, {}, {}});  // freed below, recording or not
+  for (const Piece& piece : pieces_)
+    if (piece.commands) vkFreeCommandBuffers(context_.device(), pool_, 1, &piece.commands);
+  pieces_.clear();
+  commands_ = VK_NULL_HANDLE;
+  host_steps_ = 0;
   for (VkDescriptorPool p : descriptor_pools_) vkDestroyDescriptorPool(context_.device(), p, nullptr);
   descriptor_pools_.clear();
   sets_left_ = 0;

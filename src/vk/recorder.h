@@ -7,9 +7,16 @@
 // (descriptor-bound buffers, and buffers it reaches through device addresses). A barrier is
 // inserted before a dispatch exactly when it reads or writes something written since the last
 // barrier, or writes something read since then.
+//
+// A recording may also hold host steps (host()): work done by the CPU between two stretches
+// of GPU work, on buffers it reaches through their mapped memory. Used where the Vulkan device
+// is the CPU itself and a host library does a job better than its shader compiler (large
+// matrix products through BLAS, kernels/linear_host.h). The command buffer recorded so far ends
+// at a host step; submit() runs the pieces in order, waiting for each GPU piece.
 #include <vulkan/vulkan.h>
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <string>
@@ -76,6 +83,10 @@ class Recorder {
   // Buffer-to-buffer copy and fill, tracked like dispatches.
   void copy(const Buffer& src, const Buffer& dst, uint64_t bytes, uint64_t src_offset = 0, uint64_t dst_offset = 0);
   void fill(const Buffer& dst, uint32_t value);
+  // Runs `step` on the host after everything recorded before it and before everything recorded
+  // after it, at every submit(). The buffers it touches must be mapped (device_is_host_visible)
+  // and must outlive the recording, like those of dispatches. `name` labels it in profiles.
+  void host(const std::string& name, std::function<void()> step);
 
   // Ends recording (if still open), submits, and waits. Can be called repeatedly.
   void submit();
@@ -83,13 +94,24 @@ class Recorder {
   void reset();
   Context& context() { return context_; }
   size_t dispatch_count() const { return dispatches_; }
+  size_t host_step_count() const { return host_steps_; }
   size_t barrier_count() const { return barriers_; }
 
   // For the test that proves the validation harness catches a missing barrier.
   void omit_barriers_for_testing(bool omit) { omit_barriers_ = omit; }
 
  private:
+  // One piece of the recording: a command buffer, or a host step.
+  struct Piece {
+    VkCommandBuffer commands = VK_NULL_HANDLE;
+    std::string host_name;
+    std::function<void()> host;
+  };
   void begin_if_needed();
+  void end_commands();
+  void submit_commands(VkCommandBuffer commands);
+  void run_host_step(const Piece& piece);
+  void collect_timestamps();
   void track(const Use* uses, size_t count);
   void barrier();
   void write_timestamp(const std::string& name, bool start);
@@ -97,7 +119,8 @@ class Recorder {
 
   Context& context_;
   VkCommandPool pool_ = VK_NULL_HANDLE;
-  VkCommandBuffer commands_ = VK_NULL_HANDLE;
+  VkCommandBuffer commands_ = VK_NULL_HANDLE;  // the command buffer being recorded
+  std::vector<Piece> pieces_;                  // ended command buffers and host steps, in order
   VkFence fence_ = VK_NULL_HANDLE;
   std::vector<VkDescriptorPool> descriptor_pools_;
   uint32_t sets_left_ = 0;
@@ -109,6 +132,7 @@ class Recorder {
   bool omit_barriers_ = false;
   size_t dispatches_ = 0;
   size_t barriers_ = 0;
+  size_t host_steps_ = 0;
   // Per VkBuffer: written / read since the last barrier.
   std::unordered_map<VkBuffer, uint8_t> pending_;
 };

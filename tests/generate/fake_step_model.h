@@ -36,6 +36,22 @@ class FakeStepModel : public StepModel {
   std::vector<int> started_images;
   std::vector<StepCall> steps;
 
+  // Whether generation may ask for top-k selections (start_top/step_top, answered by
+  // StepModel's host defaults from the table's whole rows) instead of whole rows.
+  bool selects_top = false;
+  int top_calls = 0, whole_row_calls = 0;
+  bool selects_top_logits() const override { return selects_top; }
+  void start_top(std::span<const int> images, std::span<const int32_t> prompt_ids, int k, TopLogits& top) override {
+    StepModel::start_top(images, prompt_ids, k, top);
+    ++top_calls;
+    --whole_row_calls;  // the default went through start()
+  }
+  void step_top(std::span<const int> parent, std::span<const int32_t> next_token, int k, TopLogits& top) override {
+    StepModel::step_top(parent, next_token, k, top);
+    ++top_calls;
+    --whole_row_calls;
+  }
+
   int vocab_size() const override { return vocab_; }
   int max_positions() const override { return max_positions_; }
 
@@ -65,6 +81,7 @@ class FakeStepModel : public StepModel {
   };
 
   void fill(std::vector<float>& logits) {
+    ++whole_row_calls;
     logits.clear();
     for (const Row& row : rows_) {
       int image = table_images.empty() ? row.image : table_images.at(static_cast<size_t>(row.image));

@@ -14,6 +14,7 @@
 #include "common/gpu/harness.h"
 #include "kernels/linear.h"
 #include "kernels/linear_half.h"
+#include "kernels/linear_host.h"
 #include "util/error.h"
 
 namespace vkcap::test {
@@ -29,7 +30,9 @@ using vk::KernelVariant;
 struct LinearPath {
   KernelVariant variant = KernelVariant::Cpu;
   WeightFetch fetch = WeightFetch::Texels;
+  bool host = false;  // a host product (OpenBLAS on the mapped buffers, kernels/linear_host.h)
   std::string name() const {
+    if (host) return "host sgemm";
     if (variant == KernelVariant::Gpu) return "gpu";
     return fetch == WeightFetch::Texels ? "cpu texels" : "cpu addresses";
   }
@@ -64,7 +67,14 @@ std::vector<LinearPath> paths() {
     v.push_back({KernelVariant::Cpu, WeightFetch::Addresses});
     if (gpu().info().texel_formats) v.push_back({KernelVariant::Cpu, WeightFetch::Texels});
   }
+  if (kernels::host_products_enabled(gpu())) v.push_back({KernelVariant::Cpu, WeightFetch::Addresses, true});
   return v;
+}
+
+kernels::PackedWeight pack_for(const LinearPath& path, const float* w, const float* bias, int n, int k,
+                               WeightLayout layout, WeightType type) {
+  if (path.host) return kernels::pack_linear_host(w, bias, n, k, layout, type);
+  return kernels::pack_linear(gpu(), w, bias, n, k, layout, type, path.variant, path.fetch);
 }
 
 double activate(double v, Activation a) {
@@ -102,8 +112,7 @@ Prepared prepare(const Case& c) {
     p.y_buf = std::make_unique<GuardedBuffer>(static_cast<size_t>(c.m) * ys, 7.0f);
     if (c.residual) p.residual_buf = std::make_unique<GuardedBuffer>(p.residual);
   }
-  p.packed = kernels::pack_linear(gpu(), p.w.data(), c.bias ? p.bias.data() : nullptr, c.n, c.k, c.layout, c.type,
-                                  c.path.variant, c.path.fetch);
+  p.packed = pack_for(c.path, p.w.data(), c.bias ? p.bias.data() : nullptr, c.n, c.k, c.layout, c.type);
   return p;
 }
 
@@ -351,8 +360,7 @@ TEST_CASE("linear: GELU erf keeps its accuracy across the range, tails included"
       for (float v : {-1e4f, -60.0f, -9.0f, 9.0f, 60.0f, 1e4f, 0.0f}) xs.push_back(v);
       const int m = static_cast<int>(xs.size());
       const float one = 1.0f;
-      kernels::PackedWeight w =
-          kernels::pack_linear(gpu(), &one, nullptr, 1, 1, WeightLayout::OutIn, WeightType::F32, path.variant, path.fetch);
+      kernels::PackedWeight w = pack_for(path, &one, nullptr, 1, 1, WeightLayout::OutIn, WeightType::F32);
       GuardedBuffer x(xs), y(xs.size());
       vk::Recorder rec(gpu());
       kernels::LinearArgs args;
@@ -492,16 +500,17 @@ TEST_CASE("linear: a folded input layer norm equals layer norm then linear, with
             if (type == WeightType::F16)  // the reference sees the weights the kernel sees
               for (float& v : w) v = kernels::half_to_float(kernels::float_to_half(v));
             const kernels::PackedWeight packed =
-                kernels::pack_linear(gpu(), w.data(), bias.data(), n, k, WeightLayout::OutIn, type, path.variant,
-                                     path.fetch);
+                pack_for(path, w.data(), bias.data(), n, k, WeightLayout::OutIn, type);
             GuardedBuffer xb(x), rb(res), gb(gamma), bb(beta), out(size_t(m) * xs, 7.0f), yb(size_t(m) * n, 7.0f);
             kernels::InputNorm norm{gb.ref(), bb.ref(), with_residual ? rb.ref() : kernels::BufferRef{}, out.ref(), 1e-5f};
             vk::Recorder rec(gpu());
             kernels::record_linear(rec, {.w = &packed, .x = xb.ref(), .m = m, .x_stride = xs, .y = yb.ref(), .norm = &norm});
-            // One dispatch where the Cpu matrix-vector kernel folds the norm (1-2 rows), two elsewhere.
-            const bool folded = path.variant == KernelVariant::Cpu && m <= 2;
+            // One dispatch where the Cpu matrix-vector kernel folds the norm (1-2 rows), two elsewhere
+            // (a host product: the norm's dispatch, then the host step).
+            const bool folded = !path.host && path.variant == KernelVariant::Cpu && m <= 2;
             CHECK(kernels::linear_folds_norm(packed, m) == folded);
-            CHECK(rec.dispatch_count() == (folded ? 1u : 2u));
+            CHECK(rec.dispatch_count() + rec.host_step_count() == (folded ? 1u : 2u));
+            CHECK(rec.host_step_count() == (path.host ? 1u : 0u));
             rec.submit();
             const std::vector<float> y = yb.read(), normed = out.read();
             CHECK(yb.guards_intact());
@@ -533,8 +542,7 @@ TEST_CASE("linear: a folded norm whose output is scratch leaves it unwritten, an
         std::vector<float> w = random_values(size_t(n) * k, seed + 4), bias = random_values(n, seed + 5);
         if (type == WeightType::F16)
           for (float& v : w) v = kernels::half_to_float(kernels::float_to_half(v));
-        const kernels::PackedWeight packed =
-            kernels::pack_linear(gpu(), w.data(), bias.data(), n, k, WeightLayout::OutIn, type, path.variant, path.fetch);
+        const kernels::PackedWeight packed = pack_for(path, w.data(), bias.data(), n, k, WeightLayout::OutIn, type);
         GuardedBuffer xb(x), gb(gamma), bb(beta), scratch(size_t(m) * xs, 7.0f), yb(size_t(m) * n, 7.0f);
         kernels::InputNorm norm{gb.ref(), bb.ref(), {}, scratch.ref(), 1e-5f};
         norm.out_is_scratch = true;

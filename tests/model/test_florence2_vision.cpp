@@ -157,19 +157,33 @@ TEST_CASE("Florence-2 vision: pixels, DaViT tower and image features match Micro
   }
 }
 
-TEST_CASE("Florence-2 vision also matches with the GPU-shaped kernels") {
+namespace {
+
+void check_fixtures_with(const std::string& kernels, bool host_products) {
   vk::ContextOptions options;
   options.validation = true;
-  options.kernels = "gpu";
+  options.kernels = kernels;
+  options.host_products = host_products;
   options.on_validation_message = [](std::string_view m) {
     const std::string text = "validation: " + std::string(m);
     ADD_FAIL_CHECK_AT(__FILE__, __LINE__, text);
   };
   vk::Context ctx(options);
-  REQUIRE(ctx.info().preferred_variant() == vk::KernelVariant::Gpu);
+  REQUIRE(ctx.info().preferred_variant() == (kernels == "gpu" ? vk::KernelVariant::Gpu : vk::KernelVariant::Cpu));
   for (const char* name : {"florence2_tiny_a", "florence2_tiny_b"}) {
     SUBCASE(name) { check_fixture(ctx, name); }
   }
+}
+
+}  // namespace
+
+TEST_CASE("Florence-2 vision also matches with the GPU-shaped kernels and no host products (what real GPUs run)") {
+  check_fixtures_with("gpu", false);
+}
+
+TEST_CASE("Florence-2 vision also matches on a CPU device with every product in shaders (host products off)") {
+  if (!test::gpu().info().is_cpu() || !test::gpu().info().supports_cpu_variant()) return;
+  check_fixtures_with("cpu", false);
 }
 
 TEST_CASE("Florence-2 memory plan: the real models at 768x768 fit 128 MiB storage bindings (lavapipe)") {

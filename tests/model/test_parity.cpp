@@ -112,15 +112,31 @@ TEST_CASE("golden fixtures: pixels, encoder, first-step logits and every generat
   check_fixtures(test::gpu());
 }
 
-TEST_CASE("golden fixtures also match with the GPU-shaped kernels (the variant real GPUs use)") {
+namespace {
+
+// A validated context with the given kernel family and host products on or off.
+void check_fixtures_with(const std::string& kernels, bool host_products) {
   vk::ContextOptions options;
   options.validation = true;
-  options.kernels = "gpu";
+  options.kernels = kernels;
+  options.host_products = host_products;
   options.on_validation_message = [](std::string_view m) {
     const std::string text = "validation: " + std::string(m);
     ADD_FAIL_CHECK_AT(__FILE__, __LINE__, text);
   };
   vk::Context ctx(options);
-  REQUIRE(ctx.info().preferred_variant() == vk::KernelVariant::Gpu);
+  REQUIRE(ctx.info().preferred_variant() ==
+          (kernels == "gpu" ? vk::KernelVariant::Gpu : vk::KernelVariant::Cpu));
   check_fixtures(ctx);
+}
+
+}  // namespace
+
+TEST_CASE("golden fixtures also match with the GPU-shaped kernels and no host products (what real GPUs run)") {
+  check_fixtures_with("gpu", false);
+}
+
+TEST_CASE("golden fixtures also match on a CPU device with every product in shaders (host products off)") {
+  if (!test::gpu().info().is_cpu() || !test::gpu().info().supports_cpu_variant()) return;
+  check_fixtures_with("cpu", false);
 }
