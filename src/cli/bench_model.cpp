@@ -83,10 +83,7 @@ GenerationConfig fixed_length(const model::CaptionModel& m, int new_tokens, int 
 }  // namespace
 
 int run_bench_model(const BenchModelOptions& o) {
-  vk::ContextOptions context_options;
-  context_options.device = o.device.device;
-  context_options.profile = o.device.profile;
-  vk::Context ctx(context_options);
+  vk::Context ctx(context_options(o.device));
   model::ModelOptions model_options;
   model_options.weights = o.fp16 ? kernels::WeightType::F16 : kernels::WeightType::F32;
   model_options.random_weights_seed = 1234;

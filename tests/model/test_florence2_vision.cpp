@@ -161,6 +161,7 @@ TEST_CASE("Florence-2 vision also matches with the GPU-shaped kernels") {
   vk::ContextOptions options;
   options.validation = true;
   options.kernels = "gpu";
+  options.pipeline_cache_dir = test::test_cache_dir();
   options.on_validation_message = [](std::string_view m) {
     const std::string text = "validation: " + std::string(m);
     ADD_FAIL_CHECK_AT(__FILE__, __LINE__, text);

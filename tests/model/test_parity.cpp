@@ -116,6 +116,7 @@ TEST_CASE("golden fixtures also match with the GPU-shaped kernels (the variant r
   vk::ContextOptions options;
   options.validation = true;
   options.kernels = "gpu";
+  options.pipeline_cache_dir = test::test_cache_dir();
   options.on_validation_message = [](std::string_view m) {
     const std::string text = "validation: " + std::string(m);
     ADD_FAIL_CHECK_AT(__FILE__, __LINE__, text);
