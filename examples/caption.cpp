@@ -1,6 +1,7 @@
 // The smallest captioner: caption MODEL IMAGE [MAX_NEW_TOKENS]
-// MODEL is a Hugging Face model directory or an id in the local HF cache, e.g.
-//   caption Salesforce/blip-image-captioning-base photo.jpg
+// MODEL is a Hugging Face model directory (a model id from the HF cache would need
+// CaptionerOptions::hf_hub_cache), e.g.
+//   caption models/blip-image-captioning-base photo.jpg
 #include <cstdio>
 #include <string>
 

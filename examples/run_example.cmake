@@ -12,7 +12,10 @@ endif()
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "the example exited with ${rc}")
 endif()
-if(err MATCHES "validation")
+# The layer logs to stdout ("Validation Error: ...", "Validation Warning: ...",
+# "Validation Performance Warning: ..."); a validation callback of the app's own would say
+# "validation" on stderr.
+if(out MATCHES "Validation (Error|Warning|Performance)" OR err MATCHES "[Vv]alidation")
   message(FATAL_ERROR "the Vulkan validation layer reported a problem")
 endif()
 if(DEFINED EXPECT AND NOT out STREQUAL EXPECT)

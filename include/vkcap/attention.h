@@ -42,10 +42,10 @@ namespace vkcap {
 class Tensor;
 
 struct ContextOptions {
-  // An index or a substring of the device name; empty = VKCAP_DEVICE, else the best device.
+  // An index or a substring of the device name; empty = the best device.
   std::string device;
-  // Khronos validation layer (also VKCAP_VALIDATE=1); messages go to on_validation_message,
-  // or to stderr when it is empty.
+  // Khronos validation layer; messages go to on_validation_message, or to stderr when it is
+  // empty.
   bool validation = false;
   std::function<void(const std::string&)> on_validation_message;
 };

@@ -2,13 +2,13 @@
 // Captioning images from C++: open a model once, caption as many images as you like.
 //
 //   #include <vkcap/captioner.h>
-//   vkcap::Captioner captioner("Salesforce/blip-image-captioning-base");  // or a directory
+//   vkcap::Captioner captioner("models/blip-image-captioning-base");  // a model directory
 //   vkcap::Caption c = captioner.caption("photo.jpg");
 //   std::cout << c.text << "\n";
 //
 // Models are Hugging Face checkpoints of BlipForConditionalGeneration or
 // VisionEncoderDecoderModel (ViT + GPT-2), given as a directory or as a model id found in the
-// local Hugging Face cache; vkcap never downloads. Captions equal transformers 4.40.2's token
+// local Hugging Face cache (CaptionerOptions::hf_hub_cache); vkcap never downloads. Captions equal transformers 4.40.2's token
 // for token (greedy and beam search; sampling is deterministic for a seed but not PyTorch's
 // random stream).
 //
@@ -18,6 +18,9 @@
 // Threads: a Captioner is not thread-safe — use one per thread (each holds its own GPU device
 // context and a copy of the weights), or guard one with a mutex. Distinct Captioners may run
 // concurrently. Calls block until the GPU is done.
+//
+// The library reads no environment variables: everything it can be told is a field below (the
+// vkcap tool maps its VKCAP_* variables onto them).
 //
 // This header is self-contained (standard library only): no Vulkan or vkcap-internal types.
 #include <cstdint>
@@ -35,8 +38,7 @@ namespace vkcap {
 
 struct CaptionerOptions {
   // GPU to use: an index or a substring of the device name ("0", "nvidia", "llvmpipe"); empty =
-  // the best device (discrete > integrated > CPU). The library reads no environment variables:
-  // the vkcap tool maps VKCAP_DEVICE and its other VKCAP_* variables onto these fields.
+  // the best device (discrete > integrated > CPU).
   std::string device;
   // Store weights as fp16 (half the memory, faster decoding; accumulation stays fp32). Captions
   // may then differ from transformers' fp32 ones where two words are nearly tied.
@@ -53,18 +55,30 @@ struct CaptionerOptions {
   std::string kernels;
   // How the CPU-shaped kernels read weights: "" = the probe's choice, "texels" or "addresses".
   std::string weight_fetch;
+  // SIMD width of llvmpipe (Mesa's CPU Vulkan driver): "" or "auto" = 512 bits on AVX-512 CPUs
+  // unless LP_NATIVE_VECTOR_WIDTH is set, "256" or "512". The process's first Vulkan device
+  // decides; asking a later Captioner for another width throws.
+  std::string cpu_vector_width;
   // Device memory budget in bytes (0 = what the device has): allocations beyond it fail as out
   // of memory, as on a smaller GPU.
   uint64_t max_device_memory = 0;
-  // Where compiled kernels are cached between runs; empty = $XDG_CACHE_HOME/vkcap (or
-  // ~/.cache/vkcap).
+  // Where compiled kernels are cached between runs (created when missing; the vkcap tool uses
+  // $XDG_CACHE_HOME/vkcap). Empty = no disk cache: every process compiles its kernels afresh,
+  // which takes seconds on a CPU driver.
   std::filesystem::path pipeline_cache_dir;
+  // Where model ids (ORG/NAME) are looked up: a Hugging Face hub cache laid out as
+  // huggingface_hub writes it (usually ~/.cache/huggingface/hub). Empty = only directories.
+  std::filesystem::path hf_hub_cache;
   // Time every GPU dispatch (Captioner::kernel_times()); costs a little speed.
   bool profile = false;
   // On a CPU Vulkan device (lavapipe), run the image encoder's large matrix products through
   // OpenBLAS on the device's (host) memory — several times faster than the shaders there.
   // Real GPUs never do; false keeps every product in shaders.
   bool host_blas = true;
+  // For testing how an app copes with GPU failures: "device-lost@N" (submission N and every
+  // later one report VK_ERROR_DEVICE_LOST), "submit-error@N" (submission N fails once) or
+  // "validation-message@N" (a validation message before submission N). Empty = none.
+  std::string fault_injection;
 };
 
 // Generation settings under Hugging Face's names. Unset fields come from the preset; a set field
@@ -204,7 +218,7 @@ struct KernelTime {
 
 class Captioner {
  public:
-  // `model`: a directory, or a Hugging Face model id (ORG/NAME) in the local HF cache. Throws
+  // `model`: a directory, or a Hugging Face model id (ORG/NAME) in options.hf_hub_cache. Throws
   // vkcap::Error when the model cannot be found or read, or no Vulkan device is usable.
   explicit Captioner(const std::string& model, const CaptionerOptions& options = {});
   ~Captioner();

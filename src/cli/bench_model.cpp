@@ -80,116 +80,89 @@ GenerationConfig fixed_length(const model::CaptionModel& m, int new_tokens, int 
   return config;
 }
 
-}  // namespace
-
-int run_bench_model(const BenchModelOptions& o) {
-  vk::ContextOptions context_options;
-  context_options.device = o.device.device;
-  context_options.profile = o.device.profile;
-  context_options.host_products = !o.device.no_blas;
-  vk::Context ctx(context_options);
-  model::ModelOptions model_options;
-  model_options.weights = o.fp16 ? kernels::WeightType::F16 : kernels::WeightType::F32;
-  model_options.random_weights_seed = 1234;
-  const auto t_load = Clock::now();
-  model::CaptionModel m(ctx, o.config_dir, model_options);
-  const double load_ms = ms_between(t_load, Clock::now());
-
-  const Image image = synthetic_image();
-  const std::vector<float> pixels = m.pixel_values(image);
-  api::DecoderStepModel step_model(m);
-  const std::vector<int32_t> prompt = m.decoder_prompt("");
-
-  // Bytes of decoder weights streamed per step (every linear layer once, plus the LM head).
+// Bytes of decoder weights streamed per step (every linear layer once, plus the LM head).
+double step_weight_bytes(const model::CaptionModel& m, bool fp16) {
   const auto& cfg = m.config();
   const double d = cfg.decoder_hidden_size(), vocab = cfg.decoder_vocab_size();
   const double layers = cfg.arch == Architecture::Blip ? cfg.blip_text.num_hidden_layers : cfg.gpt2.n_layer;
   const double mlp = cfg.arch == Architecture::Blip ? cfg.blip_text.intermediate_size
                                                     : (cfg.gpt2.n_inner ? cfg.gpt2.n_inner : 4 * d);
   const double head_extra = cfg.arch == Architecture::Blip ? d * d : 0;  // BLIP's transform dense
-  const double step_weight_bytes = (layers * (6 * d * d + 2 * d * mlp) + head_extra + vocab * d) * (o.fp16 ? 2 : 4);
+  return (layers * (6 * d * d + 2 * d * mlp) + head_extra + vocab * d) * (fp16 ? 2 : 4);
+}
 
-  nlohmann::json report = {{"model", o.config_dir},
-                           {"architecture", m.architecture_name()},
-                           {"parameters", m.parameter_count()},
-                           {"weights", o.fp16 ? "f16" : "f32"},
-                           {"device", ctx.info().name},
-                           {"driver", ctx.info().driver_info},
-                           {"load_ms", load_ms},
-                           {"new_tokens", o.new_tokens}};
-  // --profile: GPU time per kernel of the image stage (encoder + cross K/V) and of decoding,
-  // over the timed single-image runs.
-  vk::Profile image_profile, decode_profile;
-  for (int beams : o.beams) {
-    const GenerationConfig config = fixed_length(m, o.new_tokens, beams);
-    std::vector<double> encoder, cross_kv, decode, total;
-    for (int run = 0; run <= o.runs; ++run) {  // run 0 is the warm-up
-      const vk::Profile before = ctx.profile();
-      const auto t0 = Clock::now();
-      m.encode({pixels});
-      const auto t1 = Clock::now();
-      const vk::Profile encoded = ctx.profile();
-      generate(step_model, prompt, 1, config);
-      const auto t2 = Clock::now();
-      if (run == 0) continue;
-      add_profile(image_profile, profile_difference(encoded, before));
-      add_profile(decode_profile, profile_difference(ctx.profile(), encoded));
-      encoder.push_back(m.last_encode_timings().encoder_ms);
-      cross_kv.push_back(m.last_encode_timings().cross_kv_ms);
-      decode.push_back(ms_between(t1, t2));
-      total.push_back(ms_between(t0, t2));
-    }
-    const double encoder_ms = median(encoder), decode_ms = median(decode);
-    const double per_token = decode_ms / o.new_tokens;
-    report[beams == 1 ? "greedy" : "beam" + std::to_string(beams)] = {
-        {"encoder_ms", encoder_ms},
-        {"encoder_gflops", m.encoder_flops() / (encoder_ms * 1e6)},
-        {"cross_kv_ms", median(cross_kv)},
-        {"decode_ms_per_token", per_token},
-        {"decode_weight_gbps", step_weight_bytes / (per_token * 1e6)},
-        {"total_ms", median(total)},
-        {"runs_total_ms", total}};
+// What every timed run shares: the loaded model and one synthetic image's pixels.
+struct BenchSubject {
+  const BenchModelOptions& options;
+  vk::Context& ctx;
+  model::CaptionModel& model;
+  api::DecoderStepModel& step_model;
+  std::vector<float> pixels;
+  std::vector<int32_t> prompt;
+};
+
+// One image with `beams` (1 = greedy): medians over the timed runs after one warm-up. The GPU
+// time per kernel of the image stage and of decoding is added to the two profiles (--profile).
+nlohmann::json time_search(BenchSubject& s, int beams, vk::Profile& image_profile, vk::Profile& decode_profile) {
+  const GenerationConfig config = fixed_length(s.model, s.options.new_tokens, beams);
+  std::vector<double> encoder, cross_kv, decode, total;
+  for (int run = 0; run <= s.options.runs; ++run) {  // run 0 is the warm-up
+    const vk::Profile before = s.ctx.profile();
+    const auto t0 = Clock::now();
+    s.model.encode({s.pixels});
+    const auto t1 = Clock::now();
+    const vk::Profile encoded = s.ctx.profile();
+    generate(s.step_model, s.prompt, 1, config);
+    const auto t2 = Clock::now();
+    if (run == 0) continue;
+    add_profile(image_profile, profile_difference(encoded, before));
+    add_profile(decode_profile, profile_difference(s.ctx.profile(), encoded));
+    encoder.push_back(s.model.last_encode_timings().encoder_ms);
+    cross_kv.push_back(s.model.last_encode_timings().cross_kv_ms);
+    decode.push_back(ms_between(t1, t2));
+    total.push_back(ms_between(t0, t2));
   }
-  // Throughput at several batch sizes: b images encoded together, then decoded together (greedy).
-  for (int b : o.batches) {
-    const GenerationConfig config = fixed_length(m, o.new_tokens, 1);
-    const std::vector<std::vector<float>> images(size_t(std::max(1, b)), pixels);
-    std::vector<double> total;
-    for (int run = 0; run <= o.runs; ++run) {
-      const auto t0 = Clock::now();
-      m.encode(images);
-      generate(step_model, prompt, int(images.size()), config);
-      if (run > 0) total.push_back(ms_between(t0, Clock::now()));
-    }
-    const double ms = median(total);
-    report["batches"].push_back({{"batch", b}, {"total_ms", ms}, {"images_per_s", b / (ms / 1000)}});
+  const double encoder_ms = median(encoder), decode_ms = median(decode);
+  const double per_token = decode_ms / s.options.new_tokens;
+  return {{"encoder_ms", encoder_ms},
+          {"encoder_gflops", s.model.encoder_flops() / (encoder_ms * 1e6)},
+          {"cross_kv_ms", median(cross_kv)},
+          {"decode_ms_per_token", per_token},
+          {"decode_weight_gbps", step_weight_bytes(s.model, s.options.fp16) / (per_token * 1e6)},
+          {"total_ms", median(total)},
+          {"runs_total_ms", total}};
+}
+
+// Throughput of `batch` images encoded together, then decoded together (greedy).
+nlohmann::json time_batch(BenchSubject& s, int batch) {
+  const GenerationConfig config = fixed_length(s.model, s.options.new_tokens, 1);
+  const std::vector<std::vector<float>> images(size_t(std::max(1, batch)), s.pixels);
+  std::vector<double> total;
+  for (int run = 0; run <= s.options.runs; ++run) {
+    const auto t0 = Clock::now();
+    s.model.encode(images);
+    generate(s.step_model, s.prompt, int(images.size()), config);
+    if (run > 0) total.push_back(ms_between(t0, Clock::now()));
   }
-  report["submit_roundtrip_ms"] = submit_roundtrip_ms(ctx);
-  report["peak_rss_mb"] = peak_rss_mb();
-  report["device_memory_mb"] = m.device_bytes() / 1048576.0;
-  // Per-kernel tables on stderr (stdout stays parseable): the single-image stages over the
-  // timed runs, then everything, warm-ups and batches included.
-  if (o.device.profile) {
-    std::fprintf(stderr, "image stage (encoder + cross K/V), timed runs:\n");
-    print_profile(image_profile, stderr);
-    std::fprintf(stderr, "decoding, timed runs:\n");
-    print_profile(decode_profile, stderr);
-    std::fprintf(stderr, "all runs:\n");
-    print_profile(ctx.profile(), stderr);
-  }
-  if (o.json) {
-    std::printf("%s\n", report.dump().c_str());
-    return 0;
-  }
+  const double ms = median(total);
+  return {{"batch", batch}, {"total_ms", ms}, {"images_per_s", batch / (ms / 1000)}};
+}
+
+std::string search_name(int beams) { return beams == 1 ? "greedy" : "beam" + std::to_string(beams); }
+
+// The report as tables, for people.
+void print_report(const nlohmann::json& report, const BenchModelOptions& o) {
   std::printf("%s (%s, %.1fM parameters, %s weights) on %s, %s\n", o.config_dir.c_str(),
-              report["architecture"].get<std::string>().c_str(), m.parameter_count() / 1e6, o.fp16 ? "f16" : "f32",
-              ctx.info().name.c_str(), ctx.info().driver_info.c_str());
-  std::printf("load %.0f ms, peak RSS %.0f MB, device memory %.0f MB; %d new tokens, median of %d runs\n", load_ms,
-              report["peak_rss_mb"].get<double>(), report["device_memory_mb"].get<double>(), o.new_tokens, o.runs);
+              report["architecture"].get<std::string>().c_str(), report["parameters"].get<double>() / 1e6,
+              o.fp16 ? "f16" : "f32", report["device"].get<std::string>().c_str(),
+              report["driver"].get<std::string>().c_str());
+  std::printf("load %.0f ms, peak RSS %.0f MB, device memory %.0f MB; %d new tokens, median of %d runs\n",
+              report["load_ms"].get<double>(), report["peak_rss_mb"].get<double>(),
+              report["device_memory_mb"].get<double>(), o.new_tokens, o.runs);
   std::printf("%-8s %12s %10s %12s %14s %12s %10s\n", "search", "encoder ms", "GFLOP/s", "cross-KV ms",
               "ms per token", "weight GB/s", "total s");
   for (int beams : o.beams) {
-    const auto& r = report[beams == 1 ? "greedy" : "beam" + std::to_string(beams)];
+    const auto& r = report[search_name(beams)];
     std::printf("%-8s %12.1f %10.2f %12.1f %14.1f %12.2f %10.2f\n",
                 beams == 1 ? "greedy" : ("beam " + std::to_string(beams)).c_str(), r["encoder_ms"].get<double>(),
                 r["encoder_gflops"].get<double>(), r["cross_kv_ms"].get<double>(),
@@ -205,6 +178,51 @@ int run_bench_model(const BenchModelOptions& o) {
   }
   std::printf("fixed cost per token (submit + wait + 4-byte readback): %.3f ms\n",
               report["submit_roundtrip_ms"].get<double>());
+}
+
+}  // namespace
+
+int run_bench_model(const BenchModelOptions& o) {
+  vk::Context ctx(context_options(o.device));
+  model::ModelOptions model_options;
+  model_options.weights = o.fp16 ? kernels::WeightType::F16 : kernels::WeightType::F32;
+  model_options.random_weights_seed = 1234;
+  const auto t_load = Clock::now();
+  model::CaptionModel m(ctx, o.config_dir, model_options);
+  const double load_ms = ms_between(t_load, Clock::now());
+  api::DecoderStepModel step_model(m);
+  BenchSubject subject{o, ctx, m, step_model, m.pixel_values(synthetic_image()), m.decoder_prompt("")};
+
+  nlohmann::json report = {{"model", o.config_dir},
+                           {"architecture", m.architecture_name()},
+                           {"parameters", m.parameter_count()},
+                           {"weights", o.fp16 ? "f16" : "f32"},
+                           {"device", ctx.info().name},
+                           {"driver", ctx.info().driver_info},
+                           {"load_ms", load_ms},
+                           {"new_tokens", o.new_tokens}};
+  // --profile: GPU time per kernel of the image stage (encoder + cross K/V) and of decoding,
+  // over the timed single-image runs.
+  vk::Profile image_profile, decode_profile;
+  for (int beams : o.beams) report[search_name(beams)] = time_search(subject, beams, image_profile, decode_profile);
+  for (int b : o.batches) report["batches"].push_back(time_batch(subject, b));
+  report["submit_roundtrip_ms"] = submit_roundtrip_ms(ctx);
+  report["peak_rss_mb"] = peak_rss_mb();
+  report["device_memory_mb"] = m.device_bytes() / 1048576.0;
+  // Per-kernel tables on stderr (stdout stays parseable): the single-image stages over the
+  // timed runs, then everything, warm-ups and batches included.
+  if (o.device.profile) {
+    std::fprintf(stderr, "image stage (encoder + cross K/V), timed runs:\n");
+    print_profile(image_profile, stderr);
+    std::fprintf(stderr, "decoding, timed runs:\n");
+    print_profile(decode_profile, stderr);
+    std::fprintf(stderr, "all runs:\n");
+    print_profile(ctx.profile(), stderr);
+  }
+  if (o.json)
+    std::printf("%s\n", report.dump().c_str());
+  else
+    print_report(report, o);
   return 0;
 }
 

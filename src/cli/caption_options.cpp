@@ -5,10 +5,7 @@
 namespace vkcap::cli {
 
 CaptionerOptions captioner_options(const CaptionOptions& o) {
-  CaptionerOptions c;
-  c.device = o.device.device;
-  c.profile = o.device.profile;
-  c.host_blas = !o.device.no_blas;
+  CaptionerOptions c = captioner_options(o.device);  // --device, --profile and the environment
   c.fp16 = o.fp16;
   c.on_notice = [](const std::string& text) { std::fprintf(stderr, "vkcap: %s\n", text.c_str()); };
   return c;

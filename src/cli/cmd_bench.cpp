@@ -74,9 +74,7 @@ struct KernelBenchParts {
 };
 
 int run_bench_kernels(const DeviceOptions& device, bool json, int repeats, const KernelBenchParts& parts) {
-  vk::ContextOptions options;
-  options.device = device.device;
-  vk::Context ctx(options);
+  vk::Context ctx(context_options(device));
   const double triad = triad_gbps(repeats);
   if (json) {
     std::printf("%s\n", nlohmann::json({{"kernel", "triad"}, {"gbps", triad}, {"device", ctx.info().name},

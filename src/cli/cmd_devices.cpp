@@ -16,13 +16,13 @@ std::string gib(uint64_t bytes) {
 }
 
 int run_devices(bool verbose) {
-  vk::Instance instance;
+  vk::Instance instance(instance_options_from_environment());
   const auto& devices = instance.devices();
   if (devices.empty()) {
     std::fprintf(stderr, "vkcap: no Vulkan device found; on Debian/Ubuntu install mesa-vulkan-drivers (lavapipe)\n");
     return 1;
   }
-  uint32_t chosen = vk::choose_device(devices, "");
+  uint32_t chosen = vk::choose_device(devices, read_environment().device);
   for (const vk::DeviceInfo& d : devices) {
     std::printf("%s %u: %s\n", d.index == chosen ? "*" : " ", d.index, d.name.c_str());
     std::printf("     type %s, driver %s %s (version %s), Vulkan %s\n", d.type_name(), d.driver_name.c_str(),
@@ -54,12 +54,12 @@ int run_devices(bool verbose) {
 }  // namespace
 
 void add_device_options(CLI::App& command, DeviceOptions& options) {
-  command.add_option("-d,--device", options.device, "GPU to use: index or name substring (see 'vkcap devices')")
-      ->envname("VKCAP_DEVICE");
+  command.add_option("-d,--device", options.device,
+                     "GPU to use: index or name substring (see 'vkcap devices'); default: VKCAP_DEVICE, else the best");
   command.add_flag("--profile", options.profile, "print GPU time per kernel at the end");
   command.add_flag("--no-blas", options.no_blas,
-                   "on a CPU Vulkan device, run the encoders' matrix products in shaders instead of OpenBLAS")
-      ->envname("VKCAP_NO_BLAS");
+                   "on a CPU Vulkan device, run the encoders' matrix products in shaders instead of OpenBLAS "
+                   "(also VKCAP_NO_BLAS=1)");
 }
 
 Run add_devices_command(CLI::App& app) {

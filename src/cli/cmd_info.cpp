@@ -73,11 +73,9 @@ int run_info(const InfoOptions& o) {
       {"estimated_device_bytes", {{"f32", parameters * 4}, {"f16", parameters * 2}}},
   };
   if (o.load) {
-    vk::ContextOptions context_options;
-    context_options.device = o.device.device;
-    context_options.host_products = !o.device.no_blas;
-    context_options.notice = [](const std::string& text) { std::fprintf(stderr, "vkcap: %s\n", text.c_str()); };
-    vk::Context ctx(context_options);
+    vk::ContextOptions options = context_options(o.device);
+    options.notice = [](const std::string& text) { std::fprintf(stderr, "vkcap: %s\n", text.c_str()); };
+    vk::Context ctx(options);
     model::ModelOptions model_options;
     model_options.weights = o.fp16 ? kernels::WeightType::F16 : kernels::WeightType::F32;
     auto m = std::make_unique<model::CaptionModel>(ctx, dir, model_options);

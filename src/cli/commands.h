@@ -5,17 +5,13 @@
 
 #include <functional>
 
+#include "cli/env_options.h"
+
 namespace vkcap::cli {
 
 using Run = std::function<int()>;
 
-// Options every GPU command takes.
-struct DeviceOptions {
-  std::string device;
-  bool profile = false;
-  // --no-blas: keep every matrix product in shaders on a CPU device (kernels/linear_host.h).
-  bool no_blas = false;
-};
+// --device and --profile (DeviceOptions, cli/env_options.h).
 void add_device_options(CLI::App& command, DeviceOptions& options);
 
 Run add_devices_command(CLI::App& app);

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "cli/env_options.h"
 #include "model/hf_cache.h"
 #include "util/error.h"
 
@@ -59,7 +60,7 @@ fs::path bundled_default_model() {
 
 fs::path locate_model(const std::string& spec, bool* used_default) {
   if (used_default) *used_default = spec.empty();
-  return spec.empty() ? bundled_default_model() : resolve_model(spec);
+  return spec.empty() ? bundled_default_model() : resolve_model(spec, hf_hub_cache_from_environment());
 }
 
 }  // namespace vkcap::cli

@@ -117,7 +117,7 @@ PackedWeight pack_linear(vk::Context& ctx, const float* w, const float* bias, in
     if (!packed.weight.fits_texel_view(format))
       throw Error("src/kernels/linear_pack.cpp: a " + std::to_string(n) + "x" + std::to_string(k) +
                   " weight has more texels than the device's maxTexelBufferElements (" +
-                  std::to_string(ctx.info().max_texel_buffer_elements) + "); set VKCAP_WEIGHT_FETCH=addresses");
+                  std::to_string(ctx.info().max_texel_buffer_elements) + "); read weights as addresses (ContextOptions::weight_fetch; vkcap: VKCAP_WEIGHT_FETCH=addresses)");
     packed.weight.texel_view(format);  // created now, not while recording
     packed.fetch = WeightFetch::Texels;
   }

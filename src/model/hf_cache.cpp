@@ -1,7 +1,6 @@
 #include "model/hf_cache.h"
 
 #include <cctype>
-#include <cstdlib>
 #include <fstream>
 #include <optional>
 
@@ -12,12 +11,6 @@ namespace vkcap {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::optional<std::string> env(const char* name) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return std::nullopt;
-  return std::string(v);
-}
 
 // ORG/NAME as the hub spells ids: letters, digits, '-', '_', '.', one slash; no "..".
 bool is_model_id(const std::string& spec) {
@@ -61,26 +54,20 @@ std::optional<fs::path> find_snapshot(const fs::path& repo) {
 
 }  // namespace
 
-fs::path hf_hub_cache_dir() {
-  if (auto v = env("HF_HUB_CACHE")) return *v;
-  if (auto v = env("HUGGINGFACE_HUB_CACHE")) return *v;
-  if (auto v = env("HF_HOME")) return fs::path(*v) / "hub";
-  if (auto v = env("XDG_CACHE_HOME")) return fs::path(*v) / "huggingface" / "hub";
-  return fs::path(env("HOME").value_or(".")) / ".cache" / "huggingface" / "hub";
-}
-
-fs::path resolve_model(const std::string& spec) {
+fs::path resolve_model(const std::string& spec, const fs::path& hub_cache) {
   std::error_code ec;
   if (fs::is_directory(spec, ec)) return spec;
   if (fs::exists(spec, ec)) throw Error(spec + ": not a directory (expected a model directory or ORG/NAME)");
   if (!is_model_id(spec))
     throw Error(spec + ": no such model directory (give a directory, or a Hugging Face model id ORG/NAME)");
 
-  const fs::path cache = hf_hub_cache_dir();
+  if (hub_cache.empty())
+    throw Error("model '" + spec + "' is not a directory, and no Hugging Face cache directory was given to look it up in" +
+                " (CaptionerOptions::hf_hub_cache); pass the model's directory");
   const auto slash = spec.find('/');
-  const fs::path repo = cache / ("models--" + spec.substr(0, slash) + "--" + spec.substr(slash + 1));
+  const fs::path repo = hub_cache / ("models--" + spec.substr(0, slash) + "--" + spec.substr(slash + 1));
   if (auto snapshot = find_snapshot(repo)) return *snapshot;
-  throw Error("model '" + spec + "' is neither a directory nor in the Hugging Face cache (" + cache.string() +
+  throw Error("model '" + spec + "' is neither a directory nor in the Hugging Face cache (" + hub_cache.string() +
               "); get it with `huggingface-cli download " + spec + "` or `git clone https://huggingface.co/" + spec +
               "` (then pass the cloned directory)");
 }

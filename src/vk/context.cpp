@@ -1,6 +1,5 @@
 #include "vk/context.h"
 
-#include <cstdlib>
 #include <cstring>
 
 #include "util/error.h"
@@ -8,9 +7,38 @@
 
 namespace vkcap::vk {
 
-Context::Context(const ContextOptions& options) {
+namespace {
+
+// ContextOptions::kernels and ::weight_fetch override what the probe chose for the device.
+void apply_kernel_choices(DeviceInfo& info, const ContextOptions& options) {
+  if (options.kernels == "gpu") {
+    info.forced_variant = KernelVariant::Gpu;
+  } else if (options.kernels == "cpu") {
+    if (!info.supports_cpu_variant())
+      throw Error("kernel family cpu: device '" + info.name + "' lacks buffer device address, int64 or subgroup support");
+    info.forced_variant = KernelVariant::Cpu;
+  } else if (!options.kernels.empty()) {
+    throw Error("kernel family '" + options.kernels + "' is unknown (use gpu or cpu)");
+  }
+  if (options.weight_fetch == "addresses") {
+    info.texel_weights = false;
+    info.weight_fetch_reason = "asked for addresses";
+  } else if (options.weight_fetch == "texels") {
+    if (!info.texel_formats)
+      throw Error("weight fetch texels: device '" + info.name + "' has no RGBA32F/RGBA32UI uniform texel buffers");
+    info.texel_weights = true;
+    info.weight_fetch_reason = "asked for texels";
+  } else if (!options.weight_fetch.empty()) {
+    throw Error("weight fetch '" + options.weight_fetch + "' is unknown (use texels or addresses)");
+  }
+}
+
+}  // namespace
+
+Context::Context(const ContextOptions& options) : faults_(options.fault_injection) {
   InstanceOptions instance_options;
   instance_options.cpu_vector_width = parse_cpu_vector_width(options.cpu_vector_width, "ContextOptions::cpu_vector_width");
+  instance_options.cache_dir = options.pipeline_cache_dir;
   instance_options.validation = options.validation;
   instance_options.sync_validation = options.sync_validation;
   instance_options.on_message = options.on_validation_message;
@@ -18,31 +46,7 @@ Context::Context(const ContextOptions& options) {
   const auto& devices = instance_->devices();
   const uint32_t index = choose_device(devices, options.device);
   info_ = devices[index];
-  std::string kernels = options.kernels;
-  if (const char* env = std::getenv("VKCAP_KERNELS"); kernels.empty() && env) kernels = env;
-  if (kernels == "gpu") {
-    info_.forced_variant = KernelVariant::Gpu;
-  } else if (kernels == "cpu") {
-    if (!info_.supports_cpu_variant())
-      throw Error("VKCAP_KERNELS=cpu: device '" + info_.name + "' lacks buffer device address, int64 or subgroup support");
-    info_.forced_variant = KernelVariant::Cpu;
-  } else if (!kernels.empty()) {
-    throw Error("kernel family '" + kernels + "' is unknown (use gpu or cpu)");
-  }
-  if (const char* env = std::getenv("VKCAP_WEIGHT_FETCH"); env && *env) {
-    const std::string fetch = env;
-    if (fetch == "addresses") {
-      info_.texel_weights = false;
-      info_.weight_fetch_reason = "VKCAP_WEIGHT_FETCH=addresses";
-    } else if (fetch == "texels") {
-      if (!info_.texel_formats)
-        throw Error("VKCAP_WEIGHT_FETCH=texels: device '" + info_.name + "' has no RGBA32F/RGBA32UI uniform texel buffers");
-      info_.texel_weights = true;
-      info_.weight_fetch_reason = "VKCAP_WEIGHT_FETCH=texels";
-    } else {
-      throw Error("VKCAP_WEIGHT_FETCH='" + fetch + "' is unknown (use texels or addresses)");
-    }
-  }
+  apply_kernel_choices(info_, options);
   physical_ = instance_->physical_devices()[index];
   if (info_.compute_queue_family == UINT32_MAX)
     throw Error("Vulkan device '" + info_.name + "' has no compute queue");
@@ -76,7 +80,7 @@ Context::Context(const ContextOptions& options) {
   vkGetDeviceQueue(device_, info_.compute_queue_family, 0, &queue_);
 
   allocator_ = std::make_unique<Allocator>(device_, physical_, info_, 256ull << 20, options.memory_budget);
-  pipeline_cache_ = std::make_unique<PipelineCache>(device_, info_);
+  pipeline_cache_ = std::make_unique<PipelineCache>(device_, info_, options.pipeline_cache_dir);
   profile_enabled_ = options.profile && info_.timestamps;
   host_products_ = options.host_products;
 }

@@ -4,6 +4,7 @@
 // the GPU through a Context.
 #include <vulkan/vulkan.h>
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -22,18 +23,26 @@
 namespace vkcap::vk {
 
 struct ContextOptions {
-  std::string device;           // index or name substring; empty = VKCAP_DEVICE or the best
-  bool validation = false;      // also VKCAP_VALIDATE=1
+  std::string device;           // index or name substring; empty = the best device
+  bool validation = false;      // Khronos validation layer
   bool sync_validation = true;  // with validation
   bool profile = false;         // timestamp every dispatch
   MessageSink on_validation_message;  // default: stderr
-  // Kernel family: "" = the device's own choice, "gpu" or "cpu" (also VKCAP_KERNELS).
+  // Kernel family: "" = the device's own choice, "gpu" or "cpu".
   std::string kernels;
-  // llvmpipe's SIMD width: "" or "auto" = VKCAP_CPU_VECTOR_WIDTH if set, else 512 bits on AVX-512 CPUs unless
-  // LP_NATIVE_VECTOR_WIDTH is set), "256" or "512". Applied before the process's first Vulkan
-  // instance; a later Context cannot change it (vk/cpu_vector_width.h).
+  // How the CPU-shaped kernels read weights: "" = the probe's choice, "texels" or "addresses".
+  std::string weight_fetch;
+  // llvmpipe's SIMD width: "" or "auto" = 512 bits on AVX-512 CPUs unless LP_NATIVE_VECTOR_WIDTH
+  // is set, "256" or "512". Applied before the process's first Vulkan instance; a later Context
+  // cannot change it (vk/cpu_vector_width.h).
   std::string cpu_vector_width;
-  uint64_t memory_budget = 0;   // bytes; 0 = VKCAP_MAX_DEVICE_MEMORY or unlimited
+  uint64_t memory_budget = 0;   // bytes; 0 = unlimited
+  // Where compiled pipelines (and, on llvmpipe, Mesa's shader cache) are kept between runs;
+  // empty = nowhere: every process compiles its kernels afresh.
+  std::filesystem::path pipeline_cache_dir;
+  // For tests of GPU failures: "device-lost@N", "submit-error@N" or "validation-message@N"
+  // (vk/fault_injection.h); empty = none.
+  std::string fault_injection;
   // On a CPU device (lavapipe), large matrix products (encoders) run through the host's BLAS on
   // the mapped buffers (kernels/linear_host.h); false keeps every product in shaders.
   bool host_products = true;
@@ -88,7 +97,7 @@ class Context {
   bool profile_enabled_ = false;
   bool host_products_ = true;
   Profile profile_;
-  FaultInjector faults_;  // VKCAP_FAULT_INJECT, for tests of GPU failures
+  FaultInjector faults_;  // ContextOptions::fault_injection, for tests of GPU failures
 };
 
 }  // namespace vkcap::vk

@@ -5,13 +5,13 @@
 #include <optional>
 
 #include "util/error.h"
-#include "vk/pipeline_cache.h"
 
 namespace vkcap::vk {
 
 namespace {
 
-std::string env_or_empty(const char* name) {
+// Mesa's own variables, as the user may have set them for the driver.
+std::string driver_env_or_empty(const char* name) {
   const char* value = std::getenv(name);
   return value ? value : "";
 }
@@ -55,7 +55,7 @@ VectorWidthSetup decide_cpu_vector_width(const VectorWidthInputs& in) {
   VectorWidthSetup out;
   if (in.requested != CpuVectorWidth::Auto) {
     out.width = width_text(in.requested);
-    out.reason = "asked for: VKCAP_CPU_VECTOR_WIDTH or ContextOptions::cpu_vector_width";
+    out.reason = "explicitly asked for";
   } else if (!in.user_width.empty()) {
     out.width = in.user_width;
     out.reason = "LP_NATIVE_VECTOR_WIDTH set by the user";
@@ -75,7 +75,7 @@ VectorWidthSetup decide_cpu_vector_width(const VectorWidthInputs& in) {
   return out;
 }
 
-const VectorWidthSetup& setup_cpu_vector_width(CpuVectorWidth requested) {
+const VectorWidthSetup& setup_cpu_vector_width(CpuVectorWidth requested, const std::filesystem::path& cache_dir) {
   std::lock_guard lock(setup_mutex);
   if (setup_done) {
     if (requested != CpuVectorWidth::Auto && setup_done->width != width_text(requested))
@@ -86,10 +86,10 @@ const VectorWidthSetup& setup_cpu_vector_width(CpuVectorWidth requested) {
   }
   VectorWidthInputs in;
   in.requested = requested;
-  in.user_width = env_or_empty("LP_NATIVE_VECTOR_WIDTH");
+  in.user_width = driver_env_or_empty("LP_NATIVE_VECTOR_WIDTH");
   in.avx512f = cpu_has_avx512f();
-  in.user_mesa_cache = env_or_empty("MESA_SHADER_CACHE_DIR");
-  in.vkcap_cache_dir = vkcap_cache_dir().string();
+  in.user_mesa_cache = driver_env_or_empty("MESA_SHADER_CACHE_DIR");
+  in.vkcap_cache_dir = cache_dir.string();
   VectorWidthSetup setup = decide_cpu_vector_width(in);
   if (!setup.width.empty()) ::setenv("LP_NATIVE_VECTOR_WIDTH", setup.width.c_str(), 1);
   if (!setup.mesa_cache_dir.empty()) ::setenv("MESA_SHADER_CACHE_DIR", setup.mesa_cache_dir.c_str(), 1);

@@ -9,6 +9,7 @@
 // llvmpipe caches its texel-fetch functions under a key that leaves the width out, so a process
 // at 512 bits loads 256-bit code compiled by an earlier run (wrong texels, silently) and the
 // reverse crashes.
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -30,7 +31,7 @@ struct VectorWidthInputs {
   std::string user_width;        // LP_NATIVE_VECTOR_WIDTH as found ("" = unset)
   bool avx512f = false;
   std::string user_mesa_cache;   // MESA_SHADER_CACHE_DIR as found ("" = unset)
-  std::string vkcap_cache_dir;   // vkcap_cache_dir() ("" = caching off)
+  std::string vkcap_cache_dir;   // InstanceOptions::cache_dir ("" = caching off)
 };
 
 // The decision: the environment variables to set ("" = leave alone) and why, for `vkcap devices`.
@@ -44,10 +45,12 @@ struct VectorWidthSetup {
 };
 VectorWidthSetup decide_cpu_vector_width(const VectorWidthInputs& inputs);
 
-// Decides from the process environment and applies it (setenv), once per process: later calls
-// return the first decision, and throw vkcap::Error if they ask for a different explicit width
-// (the driver cannot change it any more). Called by vk::Instance before vkCreateInstance.
-const VectorWidthSetup& setup_cpu_vector_width(CpuVectorWidth requested);
+// Decides from `requested`, `cache_dir` and the driver's own variables the user may have set
+// (LP_NATIVE_VECTOR_WIDTH, MESA_SHADER_CACHE_DIR), and applies it by setting Mesa's variables
+// (setenv): that is how a Vulkan driver is configured before it loads. Once per process: later
+// calls return the first decision, and throw vkcap::Error if they ask for a different explicit
+// width (the driver cannot change it any more). Called by vk::Instance before vkCreateInstance.
+const VectorWidthSetup& setup_cpu_vector_width(CpuVectorWidth requested, const std::filesystem::path& cache_dir);
 // The decision made so far in this process, or nullptr before the first Instance.
 const VectorWidthSetup* cpu_vector_width_setup();
 

@@ -59,16 +59,16 @@ void choose_weight_fetch(DeviceInfo& info) {
   info.weight_fetch_reason = "texel formats supported (no measurement for this driver)";
 }
 
-}  // namespace
+bool has_vulkan_12(uint32_t api_version) {
+  return VK_API_VERSION_MINOR(api_version) >= 2 || VK_API_VERSION_MAJOR(api_version) > 1;
+}
 
-DeviceInfo probe(VkPhysicalDevice device, uint32_t index) {
-  DeviceInfo info;
-  info.index = index;
-
+// Names, versions, limits and subgroup properties; returns the limits for the later steps.
+VkPhysicalDeviceLimits probe_properties(VkPhysicalDevice device, DeviceInfo& info) {
   VkPhysicalDeviceProperties base{};
   vkGetPhysicalDeviceProperties(device, &base);
   info.api_version = base.apiVersion;
-  const bool v12 = VK_API_VERSION_MINOR(base.apiVersion) >= 2 || VK_API_VERSION_MAJOR(base.apiVersion) > 1;
+  const bool v12 = has_vulkan_12(base.apiVersion);
 
   VkPhysicalDeviceSubgroupProperties subgroup{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
   VkPhysicalDeviceMaintenance3Properties maintenance3{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
@@ -92,12 +92,6 @@ DeviceInfo probe(VkPhysicalDevice device, uint32_t index) {
   }
   info.max_storage_buffer_range = limits.maxStorageBufferRange;
   info.max_texel_buffer_elements = limits.maxTexelBufferElements;
-  info.texel_formats = true;
-  for (VkFormat format : {VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_R32G32B32A32_UINT}) {
-    VkFormatProperties properties{};
-    vkGetPhysicalDeviceFormatProperties(device, format, &properties);
-    if (!(properties.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT)) info.texel_formats = false;
-  }
   info.max_memory_allocation_size = maintenance3.maxMemoryAllocationSize;
   info.min_storage_buffer_offset_alignment = limits.minStorageBufferOffsetAlignment;
   info.max_shared_memory = limits.maxComputeSharedMemorySize;
@@ -111,8 +105,22 @@ DeviceInfo probe(VkPhysicalDevice device, uint32_t index) {
   info.subgroup_operations = subgroup.supportedOperations;
   info.subgroup_stages = subgroup.supportedStages;
   info.timestamp_period_ns = limits.timestampPeriod;
-  choose_weight_fetch(info);
+  return limits;
+}
 
+// Whether both weight texel formats work as uniform texel buffers.
+void probe_texel_formats(VkPhysicalDevice device, DeviceInfo& info) {
+  info.texel_formats = true;
+  for (VkFormat format : {VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_R32G32B32A32_UINT}) {
+    VkFormatProperties properties{};
+    vkGetPhysicalDeviceFormatProperties(device, format, &properties);
+    if (!(properties.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT)) info.texel_formats = false;
+  }
+}
+
+// The optional features the kernels may use.
+void probe_features(VkPhysicalDevice device, DeviceInfo& info) {
+  const bool v12 = has_vulkan_12(info.api_version);
   VkPhysicalDevice16BitStorageFeatures storage16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
   VkPhysicalDeviceShaderFloat16Int8Features float16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
   VkPhysicalDeviceBufferDeviceAddressFeatures bda{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_BUFFER_DEVICE_ADDRESS_FEATURES};
@@ -126,7 +134,10 @@ DeviceInfo probe(VkPhysicalDevice device, uint32_t index) {
   info.int64 = features.features.shaderInt64;
   info.buffer_device_address = v12 && bda.bufferDeviceAddress;
   info.push_descriptors = has_extension(device, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
+}
 
+// The first queue family that computes, and whether it has timestamps.
+void probe_compute_queue(VkPhysicalDevice device, DeviceInfo& info, const VkPhysicalDeviceLimits& limits) {
   uint32_t family_count = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(device, &family_count, nullptr);
   std::vector<VkQueueFamilyProperties> families(family_count);
@@ -138,7 +149,10 @@ DeviceInfo probe(VkPhysicalDevice device, uint32_t index) {
       break;
     }
   }
+}
 
+// The heaps, and whether device-local memory is also host-visible (unified memory).
+void probe_memory(VkPhysicalDevice device, DeviceInfo& info) {
   VkPhysicalDeviceMemoryProperties memory{};
   vkGetPhysicalDeviceMemoryProperties(device, &memory);
   uint64_t largest_device_local = 0;
@@ -157,6 +171,19 @@ DeviceInfo probe(VkPhysicalDevice device, uint32_t index) {
         memory.memoryHeaps[memory.memoryTypes[t].heapIndex].size == largest_device_local)
       info.device_local_host_visible = true;
   }
+}
+
+}  // namespace
+
+DeviceInfo probe(VkPhysicalDevice device, uint32_t index) {
+  DeviceInfo info;
+  info.index = index;
+  const VkPhysicalDeviceLimits limits = probe_properties(device, info);
+  probe_texel_formats(device, info);
+  choose_weight_fetch(info);  // needs the driver, the subgroup size and the texel formats
+  probe_features(device, info);
+  probe_compute_queue(device, info, limits);
+  probe_memory(device, info);
   return info;
 }
 

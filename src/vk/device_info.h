@@ -42,8 +42,8 @@ struct DeviceInfo {
   bool texel_formats = false;
   // Whether the Cpu variant's linear kernels read weights through uniform texel buffers rather
   // than buffer_reference loads: the choice of kWeightFetchRules (device_info.cpp) for this
-  // driver and subgroup size where texel_formats allows it, unless VKCAP_WEIGHT_FETCH says
-  // otherwise (vk/context.cpp). weight_fetch_reason says which rule or setting decided. Why it
+  // driver and subgroup size where texel_formats allows it, unless ContextOptions::weight_fetch
+  // says otherwise (vk/context.cpp). weight_fetch_reason says which rule or setting decided. Why it
   // matters: docs/lavapipe-vector-width.md, docs/performance.md.
   bool texel_weights = false;
   std::string weight_fetch_reason;
@@ -84,7 +84,7 @@ struct DeviceInfo {
   }
   // The kernel family chosen for this device (see KernelVariant), unless overridden.
   KernelVariant preferred_variant() const;
-  // Set by the Context from ContextOptions::kernels or VKCAP_KERNELS=gpu|cpu.
+  // Set by the Context from ContextOptions::kernels.
   std::optional<KernelVariant> forced_variant;
   // Whether the Cpu variant can run here at all (it needs these features).
   bool supports_cpu_variant() const;

@@ -6,17 +6,6 @@
 
 namespace vkcap::vk {
 
-namespace {
-
-std::string env_spec() {
-  const char* env = std::getenv("VKCAP_FAULT_INJECT");
-  return env ? env : "";
-}
-
-}  // namespace
-
-FaultInjector::FaultInjector() : FaultInjector(env_spec()) {}
-
 FaultInjector::FaultInjector(const std::string& spec) {
   if (spec.empty()) return;
   const size_t at = spec.find('@');
@@ -31,7 +20,7 @@ FaultInjector::FaultInjector(const std::string& spec) {
   char* end = nullptr;
   const unsigned long long n = number.empty() ? 0 : std::strtoull(number.c_str(), &end, 10);
   if (kind_ == Kind::None || n == 0 || *end != '\0')
-    throw Error("VKCAP_FAULT_INJECT='" + spec + "': expected device-lost@N, submit-error@N or validation-message@N (N >= 1)");
+    throw Error("fault injection '" + spec + "': expected device-lost@N, submit-error@N or validation-message@N (N >= 1)");
   at_ = n;
 }
 
@@ -41,7 +30,7 @@ VkResult FaultInjector::before_submit(Instance& instance) {
   if (kind_ == Kind::DeviceLost && n >= at_) return VK_ERROR_DEVICE_LOST;
   if (kind_ == Kind::SubmitError && n == at_) return VK_ERROR_UNKNOWN;
   if (kind_ == Kind::ValidationMessage && n == at_)
-    instance.send_test_message("injected by VKCAP_FAULT_INJECT=validation-message (a test of the watchers)");
+    instance.send_test_message("injected by fault injection validation-message@N (a test of the watchers)");
   return VK_SUCCESS;
 }
 

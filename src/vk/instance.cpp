@@ -4,7 +4,6 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 
 #include "util/error.h"
@@ -51,17 +50,9 @@ int type_rank(VkPhysicalDeviceType type) {
 
 }  // namespace
 
-bool validation_requested_by_env() {
-  const char* v = std::getenv("VKCAP_VALIDATE");
-  return v && *v && std::strcmp(v, "0") != 0;
-}
-
 Instance::Instance(const InstanceOptions& options) {
-  CpuVectorWidth width = options.cpu_vector_width;
-  if (const char* env = std::getenv("VKCAP_CPU_VECTOR_WIDTH"); width == CpuVectorWidth::Auto && env)
-    width = parse_cpu_vector_width(env, "VKCAP_CPU_VECTOR_WIDTH");
-  setup_cpu_vector_width(width);  // before the loader loads any driver
-  validation_ = options.validation || validation_requested_by_env();
+  setup_cpu_vector_width(options.cpu_vector_width, options.cache_dir);  // before the loader loads any driver
+  validation_ = options.validation;
   sink_ = options.on_message;
   const char* layer = "VK_LAYER_KHRONOS_validation";
   if (validation_ && !has_layer(layer))
@@ -172,26 +163,20 @@ uint32_t default_device(const std::vector<DeviceInfo>& devices) {
 }
 
 uint32_t choose_device(const std::vector<DeviceInfo>& devices, std::string_view spec) {
-  std::string from = "--device";
-  if (spec.empty()) {
-    const char* env = std::getenv("VKCAP_DEVICE");
-    if (!env || !*env) return default_device(devices);
-    spec = env;
-    from = "VKCAP_DEVICE";
-  }
+  if (spec.empty()) return default_device(devices);
   if (devices.empty()) throw Error("no Vulkan device found; on Debian install mesa-vulkan-drivers for lavapipe");
   unsigned index = 0;
   auto [end, ec] = std::from_chars(spec.data(), spec.data() + spec.size(), index);
   if (ec == std::errc() && end == spec.data() + spec.size()) {
     if (index >= devices.size())
-      throw Error(from + " " + std::string(spec) + ": no device with that index (devices: " +
+      throw Error("device " + std::string(spec) + ": no device with that index (devices: " +
                   device_list(devices) + ")");
     return index;
   }
   std::string needle = lower(spec);
   for (const auto& d : devices)
     if (lower(d.name).find(needle) != std::string::npos) return d.index;
-  throw Error(from + " '" + std::string(spec) + "': no device name contains it (devices: " +
+  throw Error("device '" + std::string(spec) + "': no device name contains it (devices: " +
               device_list(devices) + ")");
 }
 

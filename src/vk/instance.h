@@ -4,6 +4,7 @@
 #include <vulkan/vulkan.h>
 
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -17,15 +18,19 @@ namespace vkcap::vk {
 using MessageSink = std::function<void(std::string_view message)>;
 
 struct InstanceOptions {
-  // Khronos validation layer. Also switched on by the environment variable VKCAP_VALIDATE=1.
+  // Khronos validation layer.
   bool validation = false;
   // Synchronization validation (hazards between dispatches); only with validation.
   bool sync_validation = true;
   // Where validation messages go (default: stderr).
   MessageSink on_message;
-  // llvmpipe's vector width, set up before the instance (vk/cpu_vector_width.h); Auto defers to
-  // VKCAP_CPU_VECTOR_WIDTH when set. The first instance of the process decides.
+  // llvmpipe's vector width, set up before the instance (vk/cpu_vector_width.h). The first
+  // instance of the process decides.
   CpuVectorWidth cpu_vector_width = CpuVectorWidth::Auto;
+  // vkcap's cache directory: Mesa's shader cache goes below it, one directory per vector width
+  // (vk/cpu_vector_width.h); empty = Mesa's on-disk cache is switched off unless the user placed
+  // it with MESA_SHADER_CACHE_DIR. Also decided by the process's first instance.
+  std::filesystem::path cache_dir;
 };
 
 class Instance {
@@ -45,7 +50,7 @@ class Instance {
   // Where messages go (default: stderr). Tests install a sink that fails the running test.
   void set_message_sink(MessageSink sink);
   // Sends `text` through the validation messenger as an error, exactly as the layer reports one
-  // (VKCAP_FAULT_INJECT=validation-message@N). Without validation there is no messenger: no-op.
+  // (fault injection validation-message@N). Without validation there is no messenger: no-op.
   void send_test_message(const char* text);
 
  private:
@@ -62,12 +67,9 @@ class Instance {
   std::vector<DeviceInfo> devices_;
 };
 
-// True when VKCAP_VALIDATE is set to something other than "" or "0".
-bool validation_requested_by_env();
-
 // Chooses a device: `spec` is an index ("1") or a case-insensitive name substring ("llvmpipe");
-// empty means VKCAP_DEVICE, and if that is unset too the best device (discrete > integrated >
-// virtual > CPU). Throws vkcap::Error listing the devices when nothing matches.
+// empty means the best device (discrete > integrated > virtual > CPU). Throws vkcap::Error
+// listing the devices when nothing matches.
 uint32_t choose_device(const std::vector<DeviceInfo>& devices, std::string_view spec);
 uint32_t default_device(const std::vector<DeviceInfo>& devices);
 

@@ -96,8 +96,6 @@ Allocator::Allocator(VkDevice device, VkPhysicalDevice physical, const DeviceInf
     : device_(device), info_(info), block_size_(block_size), budget_(budget),
       unified_(info.device_local_host_visible) {
   vkGetPhysicalDeviceMemoryProperties(physical, &properties_);
-  if (const char* env = std::getenv("VKCAP_MAX_DEVICE_MEMORY"); env && *env && budget_ == 0)
-    budget_ = parse_byte_size(env, "VKCAP_MAX_DEVICE_MEMORY");
   // Under a budget, blocks are a sixteenth of it (at least 256 KiB): reserving 256 MiB at a
   // time would make a small budget all-or-nothing and hide how much a batch really needs.
   if (budget_ > 0) block_size_ = std::min(block_size_, std::max<uint64_t>(256ull << 10, (budget_ / 16) & ~4095ull));

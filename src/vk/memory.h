@@ -73,7 +73,7 @@ struct MemoryStats {
 
 class Allocator {
  public:
-  // `budget` caps the total VkDeviceMemory (0 = no cap); VKCAP_MAX_DEVICE_MEMORY sets it too.
+  // `budget` caps the total VkDeviceMemory (0 = no cap).
   Allocator(VkDevice device, VkPhysicalDevice physical, const DeviceInfo& info,
             uint64_t block_size = 256ull << 20, uint64_t budget = 0);
   ~Allocator();
@@ -109,7 +109,7 @@ class Allocator {
   MemoryStats stats_;
 };
 
-// Parses sizes such as "512M", "2G", "1048576" (for VKCAP_MAX_DEVICE_MEMORY); 0 when empty.
+// Parses sizes such as "512M", "2G", "1048576" (memory budgets); 0 when empty.
 uint64_t parse_byte_size(const std::string& text, const std::string& what);
 
 }  // namespace vkcap::vk

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -32,17 +31,6 @@ std::vector<uint8_t> read_all(const std::filesystem::path& path) {
 
 }  // namespace
 
-std::filesystem::path vkcap_cache_dir() {
-  if (const char* dir = std::getenv("VKCAP_CACHE_DIR"); dir && *dir) {
-    if (std::strcmp(dir, "off") == 0) return {};
-    return dir;
-  }
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::filesystem::path(xdg) / "vkcap";
-  if (const char* home = std::getenv("HOME"); home && *home)
-    return std::filesystem::path(home) / ".cache" / "vkcap";
-  return {};
-}
-
 bool pipeline_cache_matches(const std::vector<uint8_t>& data, const DeviceInfo& info) {
   // VkPipelineCacheHeaderVersionOne: length, version, vendor, device, UUID (32 bytes).
   if (data.size() < 32) return false;
@@ -54,8 +42,8 @@ bool pipeline_cache_matches(const std::vector<uint8_t>& data, const DeviceInfo& 
          std::memcmp(data.data() + 16, info.pipeline_cache_uuid.data(), VK_UUID_SIZE) == 0;
 }
 
-PipelineCache::PipelineCache(VkDevice device, const DeviceInfo& info) : device_(device) {
-  std::filesystem::path dir = vkcap_cache_dir();
+PipelineCache::PipelineCache(VkDevice device, const DeviceInfo& info, const std::filesystem::path& dir)
+    : device_(device) {
   if (!dir.empty())
     path_ = dir / ("pipelines-" + hex(info.pipeline_cache_uuid.data(), VK_UUID_SIZE) + "-" +
                    std::to_string(info.driver_version) + ".bin");

@@ -1,6 +1,7 @@
 #pragma once
-// The on-disk VkPipelineCache: $XDG_CACHE_HOME/vkcap (else ~/.cache/vkcap; VKCAP_CACHE_DIR
-// overrides, VKCAP_CACHE_DIR=off disables), one file per device UUID and driver version.
+// The on-disk VkPipelineCache: one file per device UUID and driver version in the directory the
+// caller names (ContextOptions::pipeline_cache_dir; the vkcap tool resolves its default,
+// $XDG_CACHE_HOME/vkcap). No directory: an in-memory cache only.
 // A missing, unwritable, truncated or foreign file is ignored: the cache only ever saves time.
 #include <vulkan/vulkan.h>
 
@@ -13,7 +14,8 @@ namespace vkcap::vk {
 
 class PipelineCache {
  public:
-  PipelineCache(VkDevice device, const DeviceInfo& info);
+  // `dir` empty: nothing is read or written.
+  PipelineCache(VkDevice device, const DeviceInfo& info, const std::filesystem::path& dir);
   ~PipelineCache();  // saves, atomically (temp file + rename), ignoring failures
   PipelineCache(const PipelineCache&) = delete;
   PipelineCache& operator=(const PipelineCache&) = delete;
@@ -32,7 +34,5 @@ class PipelineCache {
 
 // Whether `data` is a cache blob this device would accept (header fields match).
 bool pipeline_cache_matches(const std::vector<uint8_t>& data, const DeviceInfo& info);
-
-std::filesystem::path vkcap_cache_dir();
 
 }  // namespace vkcap::vk

@@ -25,7 +25,7 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 
 TEST_CASE("a missing model directory is a vkcap::Error naming it") {
   const std::string missing = "/nonexistent/vkcap-test-model";
-  const std::string m = message_of([&] { Captioner c(missing); });
+  const std::string m = message_of([&] { Captioner c(missing, checked_captioner_options()); });
   INFO(m);
   CHECK(contains(m, missing));
   CHECK(m.find('\n') == std::string::npos);
@@ -33,11 +33,9 @@ TEST_CASE("a missing model directory is a vkcap::Error naming it") {
 
 TEST_CASE("a directory without a model, a missing image, bad pixels and bad options are vkcap::Errors") {
   const std::string not_a_model = (fixture("image")).string();
-  CHECK(contains(message_of([&] { Captioner c(not_a_model); }), "config.json"));
+  CHECK(contains(message_of([&] { Captioner c(not_a_model, checked_captioner_options()); }), "config.json"));
 
-  CaptionerOptions o;
-  o.on_validation_message = fail_on_validation_message;
-  Captioner captioner(fixture("blip_tiny_a").string(), o);
+  Captioner captioner(fixture("blip_tiny_a").string(), checked_captioner_options());
   CHECK(contains(message_of([&] { captioner.caption(std::filesystem::path("/nonexistent/photo.png")); }),
                  "/nonexistent/photo.png"));
   std::vector<uint8_t> pixels(10);
@@ -53,9 +51,7 @@ TEST_CASE("a directory without a model, a missing image, bad pixels and bad opti
 }
 
 TEST_CASE("attention shape errors name the operand and the shapes") {
-  ContextOptions o;
-  o.on_validation_message = fail_on_validation_message;
-  Context gpu(o);
+  Context gpu(checked_context_options());
   std::vector<float> values(64, 0.5f);
   Tensor q = gpu.tensor(std::span(values).first(32), {4, 8});
   Tensor k = gpu.tensor(std::span(values).first(48), {6, 8});
@@ -70,7 +66,22 @@ TEST_CASE("attention shape errors name the operand and the shapes") {
   CHECK(contains(message_of([&] { Linear(gpu, values, 8, 4); }), "in*out"));
   Linear project(gpu, values, 8, 8);
   CHECK(contains(message_of([&] { project(v6); }), "last dimension"));
-  Context other(o);
+  Context other(checked_context_options());
   Tensor foreign = other.tensor(std::span(values).first(48), {6, 8});
   CHECK(contains(message_of([&] { attention(q, foreign, foreign); }), "different Contexts"));
+}
+
+TEST_CASE("a model id is looked up only in CaptionerOptions::hf_hub_cache") {
+  CaptionerOptions o = checked_captioner_options();
+  const std::string without = message_of([&] { Captioner c("Salesforce/blip-image-captioning-base", o); });
+  CHECK(contains(without, "no Hugging Face cache directory was given"));
+  const std::filesystem::path hub = std::filesystem::temp_directory_path() / "vkcap-api-hub-cache";
+  std::filesystem::remove_all(hub);
+  const std::filesystem::path snapshot = hub / "models--org--tiny" / "snapshots" / "rev1";
+  std::filesystem::create_directories(snapshot.parent_path());
+  std::filesystem::copy(fixture("blip_tiny_a"), snapshot, std::filesystem::copy_options::recursive);
+  o.hf_hub_cache = hub;
+  Captioner captioner("org/tiny", o);
+  CHECK(captioner.model_directory() == snapshot);
+  std::filesystem::remove_all(hub);
 }

@@ -13,11 +13,7 @@ using namespace vkcap::api_test;
 namespace {
 
 Context& gpu() {
-  static Context context = [] {
-    ContextOptions o;
-    o.on_validation_message = fail_on_validation_message;
-    return Context(o);
-  }();
+  static Context context(checked_context_options());
   return context;
 }
 

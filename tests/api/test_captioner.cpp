@@ -13,11 +13,7 @@ namespace {
 
 const char* kFixtures[] = {"blip_tiny_a", "blip_tiny_b", "vitgpt2_tiny_a", "vitgpt2_tiny_b"};
 
-CaptionerOptions checked_options() {
-  CaptionerOptions o;
-  o.on_validation_message = fail_on_validation_message;
-  return o;
-}
+CaptionerOptions checked_options() { return checked_captioner_options(); }
 
 GenerationOptions from_kwargs(const nlohmann::json& kwargs) {
   GenerationOptions o;

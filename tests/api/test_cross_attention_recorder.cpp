@@ -14,6 +14,7 @@
 
 #include "api/cross_attention_recorder.h"
 #include "api/decoder_step_model.h"
+#include "common/gpu/harness.h"
 #include "vk/context.h"
 #include "generate/generate.h"
 #include "image/image.h"
@@ -35,6 +36,7 @@ struct ValidatedGpu {
   vk::Context ctx{[this] {
     vk::ContextOptions o;
     o.validation = true;
+    o.pipeline_cache_dir = test::test_cache_dir();
     o.on_validation_message = [this](std::string_view m) {
       ++messages;
       std::fprintf(stderr, "validation: %.*s\n", int(m.size()), m.data());

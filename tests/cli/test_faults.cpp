@@ -138,7 +138,7 @@ TEST_CASE("a validation message in a child process is seen by the runner that fa
   const RunResult r = collect_vkcap(spawn_vkcap(caption_args(dir / "images", dir / "out.jsonl"), dir.path), dir.path);
   CHECK(r.exit_code == 0);  // a validation message is reported, not fatal
   const std::string message = child_validation_message(r.err);
-  CHECK(contains(message, "injected by VKCAP_FAULT_INJECT=validation-message"));
+  CHECK(contains(message, "injected by fault injection validation-message"));
   const auto records = parse_jsonl(read_text(dir / "out.jsonl"));
   REQUIRE(records.size() == 1);
   CHECK(records[0]["caption"] == expected.begin()->second);
@@ -224,6 +224,9 @@ TEST_CASE("concurrent runs share one pipeline cache and one sidecar directory wi
   CHECK(caches == 1);
 
   // The cache the four runs wrote is whole: the driver takes it back.
-  vkcap::vk::Context ctx;
+  vkcap::vk::ContextOptions options;
+  options.validation = true;
+  options.pipeline_cache_dir = dir / "cache";
+  vkcap::vk::Context ctx(options);
   CHECK(ctx.pipeline_cache().loaded_from_disk());
 }

@@ -120,6 +120,7 @@ void check_fixtures_with(const std::string& kernels, bool host_products) {
   options.validation = true;
   options.kernels = kernels;
   options.host_products = host_products;
+  options.pipeline_cache_dir = test::test_cache_dir();
   options.on_validation_message = [](std::string_view m) {
     const std::string text = "validation: " + std::string(m);
     ADD_FAIL_CHECK_AT(__FILE__, __LINE__, text);

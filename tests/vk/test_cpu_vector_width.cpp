@@ -1,5 +1,5 @@
-// llvmpipe's vector width (vk/cpu_vector_width.h): the decision from the environment, and that the
-// driver of this process really runs at the width that was set up.
+// llvmpipe's vector width (vk/cpu_vector_width.h): the decision from the options and the user's
+// Mesa variables, and that the driver of this process really runs at the width that was set up.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -50,7 +50,7 @@ TEST_CASE("Mesa's shader cache gets one directory per vector width unless the us
   CHECK_FALSE(decide_cpu_vector_width(placed).disable_mesa_cache);
 
   VectorWidthInputs off = inputs(CpuVectorWidth::Auto, "", true);
-  off.vkcap_cache_dir.clear();  // VKCAP_CACHE_DIR=off: no cache files at all
+  off.vkcap_cache_dir.clear();  // no cache directory (vkcap: VKCAP_CACHE_DIR=off): no cache files at all
   CHECK(decide_cpu_vector_width(off).mesa_cache_dir.empty());
   CHECK(decide_cpu_vector_width(off).disable_mesa_cache);
 }
@@ -86,5 +86,5 @@ TEST_CASE("the vector width set up before the instance is the one llvmpipe runs 
   CHECK(vkcap::test::gpu().info().name.find(std::to_string(bits) + " bits") != std::string::npos);
   // A different explicit width cannot be had any more in this process.
   const CpuVectorWidth other = bits == 512 ? CpuVectorWidth::Bits256 : CpuVectorWidth::Bits512;
-  CHECK_THROWS_WITH_AS(setup_cpu_vector_width(other), doctest::Contains("once per process"), vkcap::Error);
+  CHECK_THROWS_WITH_AS(setup_cpu_vector_width(other, vkcap::test::test_cache_dir()), doctest::Contains("once per process"), vkcap::Error);
 }

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "cli/env_options.h"
+
 namespace vkcap::test {
 
 namespace {
@@ -58,10 +60,13 @@ vk::Context& gpu() {
     options.validation = true;
     options.sync_validation = true;
     options.on_validation_message = on_validation_message;
+    options.pipeline_cache_dir = test_cache_dir();
     g_holder.context = std::make_unique<vk::Context>(options);
   }
   return *g_holder.context;
 }
+
+std::filesystem::path test_cache_dir() { return cli::cache_dir_from_environment(); }
 
 ExpectValidationMessages::ExpectValidationMessages() { g_expected_counter.store(&count_); }
 ExpectValidationMessages::~ExpectValidationMessages() { g_expected_counter.store(nullptr); }

@@ -4,6 +4,7 @@
 // test; a message outside any test (e.g. at teardown) fails the whole run.
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -13,6 +14,11 @@
 namespace vkcap::test {
 
 vk::Context& gpu();
+
+// Where test contexts keep compiled pipelines: where the vkcap tool keeps them
+// (cli/env_options.h), so that test runs start warm and a test can point the whole cache home
+// elsewhere with XDG_CACHE_HOME as a user would.
+std::filesystem::path test_cache_dir();
 
 // Both kernel families on every machine (the Cpu one where the device supports it), so each
 // shader with two variants is tested everywhere.

@@ -1,0 +1,96 @@
+#include "cli/env_options.h"
+
+#include <cstdlib>
+
+#include "vk/cpu_vector_width.h"
+#include "vk/memory.h"
+
+namespace vkcap::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string env_or_empty(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+}  // namespace
+
+fs::path cache_dir_from_environment() {
+  if (const std::string dir = env_or_empty("VKCAP_CACHE_DIR"); !dir.empty()) return dir == "off" ? fs::path() : fs::path(dir);
+  if (const std::string xdg = env_or_empty("XDG_CACHE_HOME"); !xdg.empty()) return fs::path(xdg) / "vkcap";
+  if (const std::string home = env_or_empty("HOME"); !home.empty()) return fs::path(home) / ".cache" / "vkcap";
+  return {};
+}
+
+fs::path hf_hub_cache_from_environment() {
+  if (const std::string dir = env_or_empty("HF_HUB_CACHE"); !dir.empty()) return dir;
+  if (const std::string dir = env_or_empty("HUGGINGFACE_HUB_CACHE"); !dir.empty()) return dir;
+  if (const std::string home = env_or_empty("HF_HOME"); !home.empty()) return fs::path(home) / "hub";
+  if (const std::string xdg = env_or_empty("XDG_CACHE_HOME"); !xdg.empty()) return fs::path(xdg) / "huggingface" / "hub";
+  const std::string home = env_or_empty("HOME");
+  return fs::path(home.empty() ? "." : home) / ".cache" / "huggingface" / "hub";
+}
+
+EnvironmentOptions read_environment() {
+  EnvironmentOptions e;
+  e.device = env_or_empty("VKCAP_DEVICE");
+  const std::string validate = env_or_empty("VKCAP_VALIDATE");
+  e.validation = !validate.empty() && validate != "0";
+  e.kernels = env_or_empty("VKCAP_KERNELS");
+  e.weight_fetch = env_or_empty("VKCAP_WEIGHT_FETCH");
+  e.cpu_vector_width = env_or_empty("VKCAP_CPU_VECTOR_WIDTH");
+  vk::parse_cpu_vector_width(e.cpu_vector_width, "VKCAP_CPU_VECTOR_WIDTH");  // a bad value names the variable
+  e.max_device_memory = vk::parse_byte_size(env_or_empty("VKCAP_MAX_DEVICE_MEMORY"), "VKCAP_MAX_DEVICE_MEMORY");
+  e.cache_dir = cache_dir_from_environment();
+  e.fault_injection = env_or_empty("VKCAP_FAULT_INJECT");
+  const std::string no_blas = env_or_empty("VKCAP_NO_BLAS");
+  e.no_blas = !no_blas.empty() && no_blas != "0";
+  return e;
+}
+
+vk::InstanceOptions instance_options_from_environment() {
+  const EnvironmentOptions e = read_environment();
+  vk::InstanceOptions o;
+  o.validation = e.validation;
+  o.cpu_vector_width = vk::parse_cpu_vector_width(e.cpu_vector_width, "VKCAP_CPU_VECTOR_WIDTH");
+  o.cache_dir = e.cache_dir;
+  return o;
+}
+
+vk::ContextOptions context_options(const DeviceOptions& flags) {
+  const EnvironmentOptions e = read_environment();
+  vk::ContextOptions o;
+  o.device = flags.device.empty() ? e.device : flags.device;
+  o.profile = flags.profile;
+  o.validation = e.validation;
+  o.kernels = e.kernels;
+  o.weight_fetch = e.weight_fetch;
+  o.cpu_vector_width = e.cpu_vector_width;
+  o.memory_budget = e.max_device_memory;
+  o.pipeline_cache_dir = e.cache_dir;
+  o.fault_injection = e.fault_injection;
+  o.host_products = !(flags.no_blas || e.no_blas);
+  return o;
+}
+
+CaptionerOptions captioner_options(const DeviceOptions& flags) {
+  const EnvironmentOptions e = read_environment();
+  CaptionerOptions o;
+  o.device = flags.device.empty() ? e.device : flags.device;
+  o.profile = flags.profile;
+  o.validation = e.validation;
+  o.kernels = e.kernels;
+  o.weight_fetch = e.weight_fetch;
+  o.cpu_vector_width = e.cpu_vector_width;
+  o.max_device_memory = e.max_device_memory;
+  o.pipeline_cache_dir = e.cache_dir;
+  o.hf_hub_cache = hf_hub_cache_from_environment();
+  o.fault_injection = e.fault_injection;
+  o.host_blas = !(flags.no_blas || e.no_blas);
+  return o;
+}
+
+}  // namespace vkcap::cli
