@@ -62,6 +62,30 @@ TEST_CASE("-o never appends to a file vkcap did not write: exit 2, one line nami
   CHECK(contains(r.err, "1 of 1 image(s) already captioned"));
 }
 
+TEST_CASE("only a torn last line vkcap can have written is cut") {
+  TempDir dir;
+  const fs::path out = dir / "out.jsonl";
+  REQUIRE(run_vkcap(caption({"-o", out.string(), kImage.string()}), dir.path).exit_code == 0);
+  const std::string records = read_text(out);
+  // Text somebody appended without a newline is no record of vkcap's: refused, kept.
+  write_text(out, records + "my own note");
+  RunResult r = run_vkcap(caption({"-o", out.string(), kImage.string()}), dir.path);
+  CHECK(r.exit_code == 2);
+  CHECK(read_text(out) == records + "my own note");
+  // The start of a record, as kill -9 or a power cut leaves it: cut, and the run goes on.
+  write_text(out, records + "{\"caption\":\"a c");
+  r = run_vkcap(caption({"-o", out.string(), kImage.string()}), dir.path);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.err, "cut an unfinished last record (15 bytes)"));
+  CHECK(read_text(out) == records);
+  // A file that is only the start of vkcap's tsv header (killed during the first write).
+  write_text(dir / "out.tsv", "# vkc");
+  r = run_vkcap(caption({"-o", (dir / "out.tsv").string(), kImage.string()}), dir.path);
+  CHECK(r.exit_code == 0);
+  CHECK(lines_of(read_text(dir / "out.tsv")).size() == 2);
+  CHECK(read_text(dir / "out.tsv").starts_with("# vkcap tsv\tmodel="));
+}
+
 TEST_CASE("the format comes from -f, else -o's extension; a file in another format is refused") {
   TempDir dir;
   const fs::path jsonl = dir / "out.jsonl";
