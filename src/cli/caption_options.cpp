@@ -2,12 +2,14 @@
 
 #include <cstdio>
 
+#include "cli/notice.h"
+
 namespace vkcap::cli {
 
 CaptionerOptions captioner_options(const CaptionOptions& o) {
   CaptionerOptions c = captioner_options(o.device);  // --device, --profile and the environment
   c.fp16 = o.fp16;
-  c.on_notice = [](const std::string& text) { std::fprintf(stderr, "vkcap: %s\n", text.c_str()); };
+  c.on_notice = [notices = o.notices()](const std::string& text) { print_notice(notices, "%s", text.c_str()); };
   return c;
 }
 
@@ -31,7 +33,7 @@ GenerationOptions generation_options(const CaptionOptions& o) {
   return g;
 }
 
-nlohmann::json settings_json(const GenerationSettings& s, bool fp16) {
+nlohmann::json settings_json(const GenerationSettings& s, const CaptionOptions& o) {
   nlohmann::json j = {{"preset", s.preset},
                       {"max_length", s.max_length},
                       {"min_length", s.min_length},
@@ -41,7 +43,8 @@ nlohmann::json settings_json(const GenerationSettings& s, bool fp16) {
                       {"repetition_penalty", s.repetition_penalty},
                       {"no_repeat_ngram_size", s.no_repeat_ngram_size},
                       {"prompt", s.prompt},
-                      {"weights", fp16 ? "f16" : "f32"}};
+                      {"weights", o.fp16 ? "f16" : "f32"}};
+  if (o.no_exif_rotate) j["exif_rotate"] = false;
   if (s.max_new_tokens) j["max_new_tokens"] = *s.max_new_tokens;
   if (s.do_sample) j.update({{"temperature", s.temperature}, {"top_k", s.top_k}, {"top_p", s.top_p}, {"seed", s.seed}});
   return j;

@@ -2,6 +2,7 @@
 // `vkcap caption`'s flags, and what they mean for the engine: the CaptionerOptions that open the
 // model and the GenerationOptions that caption with it.
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 
@@ -17,9 +18,11 @@ struct CaptionOptions {
   DeviceOptions device;
   std::string model;
   InputOptions inputs;
-  std::string format = "tsv";
+  std::string format;  // empty: from -o FILE's extension, else tsv
   std::string output;
   bool fsync = false;
+  bool resume_any = false;  // append to -o FILE even if its records come from another model or settings
+  bool quiet = false;       // -q: no notices, only errors, warnings and results
   std::string sidecar;  // the sidecar extension; empty: no sidecars
   std::string existing = "skip";
   std::string prefix, suffix;
@@ -41,12 +44,16 @@ struct CaptionOptions {
   uint64_t seed = 0;
 
   bool wants_attention() const { return attention || !attention_map.empty(); }
+  std::FILE* notices() const { return quiet ? nullptr : stderr; }  // for print_notice
 };
 
 CaptionerOptions captioner_options(const CaptionOptions& options);
 GenerationOptions generation_options(const CaptionOptions& options);
 
-// The settings every record carries (json/jsonl "generation"), so a file says how it was made.
-nlohmann::json settings_json(const GenerationSettings& settings, bool fp16);
+// The settings every record carries (json/jsonl "generation"), so a file says how it was made
+// (and a resume can tell whether it continues the same run): the resolved generation settings,
+// the weights' precision, and whether EXIF orientation was ignored (only when it was, so records
+// of earlier versions compare equal).
+nlohmann::json settings_json(const GenerationSettings& settings, const CaptionOptions& options);
 
 }  // namespace vkcap::cli

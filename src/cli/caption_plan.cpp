@@ -9,22 +9,24 @@ namespace vkcap::cli {
 
 namespace fs = std::filesystem;
 
-CaptionPlan plan_captions(const CaptionOptions& o, Format format, std::FILE* notices) {
+CaptionPlan plan_captions(const CaptionOptions& o, const ResumeState& resume) {
   InputOptions input_options = o.inputs;
   if (!o.sidecar.empty()) input_options.quiet_extensions.push_back(sidecar_path("x", o.sidecar).extension().string());
 
   CaptionPlan plan;
   std::vector<InputItem> items;
   try {
-    CollectedInputs collected = collect_inputs(input_options, notices);
+    CollectedInputs collected = collect_inputs(input_options, o.notices());
     items = std::move(collected.items);
     plan.skipped = collected.skipped;
-    if (!o.output.empty()) plan.resume = prepare_resume(o.output, format);
   } catch (const InvalidArgumentError&) {
     throw;
   } catch (const Error& e) {
     throw InvalidArgumentError(e.what());
   }
+  if (items.empty() && plan.skipped.not_image > 0)
+    throw InvalidArgumentError("no images found (" + std::to_string(plan.skipped.not_image) +
+                               " skipped: not an image)");
   if (items.empty()) throw InvalidArgumentError("no images given (pass files, directories, patterns or --input-list)");
   plan.total = items.size();
 
@@ -43,7 +45,8 @@ CaptionPlan plan_captions(const CaptionOptions& o, Format format, std::FILE* not
         kept_sidecar = fs::exists(side, ec);
       }
     }
-    if (plan.resume.finished.count(item.path) > 0 || kept_sidecar) {
+    const bool in_file = !resume.finished.empty() && resume.finished.count(canonical_image_path(item.path)) > 0;
+    if (in_file || kept_sidecar) {
       ++plan.already_done;
     } else if (!item.error.empty()) {
       CaptionRecord record;

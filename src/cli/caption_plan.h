@@ -19,10 +19,10 @@ struct CaptionPlan {
   size_t already_done = 0;                  // finished by an earlier run
   size_t total = 0;                         // inputs found
   SkippedInputs skipped;                    // what the directory walk left out, for the summary
-  ResumeState resume;
 };
 
-// Throws InvalidArgumentError for a usage problem (nothing to do with any one image).
-CaptionPlan plan_captions(const CaptionOptions& options, Format format, std::FILE* notices);
+// `resume`: what -o FILE already holds (images by canonical path). Throws InvalidArgumentError
+// for a usage problem (nothing to do with any one image).
+CaptionPlan plan_captions(const CaptionOptions& options, const ResumeState& resume);
 
 }  // namespace vkcap::cli

@@ -3,22 +3,23 @@
 // One bad image is reported and the run goes on. Exit code: 0 every image captioned, 1 some
 // failed, 2 usage error, 130 interrupted.
 //
-// This file only parses flags and wires the steps together: the engine (vkcap::Captioner)
-// captions, caption_plan.cpp decides what is left to do, caption_output.cpp writes the results.
-#include <fcntl.h>
-#include <unistd.h>
-
+// This file only parses flags and wires the steps together: caption_checks.cpp refuses what
+// cannot work before anything loads, output_file.cpp holds -o FILE and resume.cpp reads what it
+// already has, the engine (vkcap::Captioner) captions, caption_plan.cpp decides what is left to
+// do, caption_output.cpp writes the results.
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <memory>
+#include <optional>
 
 #include "cli/attention_map.h"
+#include "cli/caption_checks.h"
 #include "cli/caption_options.h"
 #include "cli/caption_output.h"
 #include "cli/caption_plan.h"
 #include "cli/commands.h"
-#include "cli/model_location.h"
+#include "cli/notice.h"
+#include "cli/output_file.h"
 #include "cli/platform.h"
 #include "cli/profile_table.h"
 #include "cli/progress.h"
@@ -36,71 +37,34 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-// Checks that need no model: combinations of flags that cannot work.
-void check_flags(const CaptionOptions& o, Format format, size_t images) {
-  if (o.attention && format != Format::Json && format != Format::Jsonl)
-    throw InvalidArgumentError("--attention adds the maps to JSON records: use --format json or jsonl");
-  if (o.attention_map.empty()) return;
-  if (!attention_map_is_directory(o.attention_map) && images > 1)
-    throw InvalidArgumentError("--attention-map " + o.attention_map + " names one PNG but there are " +
-                               std::to_string(images) + " images; give a directory");
-  std::error_code ec;
-  if (attention_map_is_directory(o.attention_map)) fs::create_directories(o.attention_map, ec);
-  if (ec)
-    throw InvalidArgumentError("--attention-map " + o.attention_map + ": cannot create the directory (" +
-                               ec.message() + ")");
-}
-
 void report_plan(const CaptionOptions& o, const CaptionPlan& plan) {
-  if (plan.resume.torn_bytes)
-    std::fprintf(stderr, "vkcap: %s: cut an unfinished last record (%zu bytes) from an interrupted run\n",
-                 o.output.c_str(), plan.resume.torn_bytes);
   if (plan.already_done)
-    std::fprintf(stderr, "vkcap: %zu of %zu image(s) already captioned; %zu to go\n", plan.already_done, plan.total,
+    print_notice(o.notices(), "%zu of %zu image(s) already captioned; %zu to go", plan.already_done, plan.total,
                  plan.total - plan.already_done);
 }
 
-fs::path model_directory(const CaptionOptions& o) {
-  bool used_default = false;
-  const fs::path dir = locate_model(o.model, &used_default);
-  if (used_default)
-    std::fprintf(stderr, "vkcap: using the bundled default model %s (it knows only synthetic shapes; "
-                         "use --model for BLIP or ViT-GPT2)\n", dir.c_str());
-  return dir;
+void cut_torn_record(const CaptionOptions& o, OutputFile& file, const ResumeState& resume) {
+  if (!resume.torn_bytes) return;
+  file.cut_to(resume.complete_bytes);
+  print_notice(o.notices(), "%s: cut an unfinished last record (%zu bytes) from an interrupted run", o.output.c_str(),
+               resume.torn_bytes);
 }
 
-// stdout, or -o FILE opened for appending.
-class OutputFile {
- public:
-  explicit OutputFile(const std::string& path) {
-    if (path.empty()) return;
-    fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw Error(path + ": cannot open for writing (" + std::strerror(errno) + ")");
-    name_ = path;
-  }
-  ~OutputFile() {
-    if (fd_ != STDOUT_FILENO) ::close(fd_);
-  }
-  OutputFile(const OutputFile&) = delete;
-  OutputFile& operator=(const OutputFile&) = delete;
-  int fd() const { return fd_; }
-  const std::string& name() const { return name_; }
-
- private:
-  int fd_ = STDOUT_FILENO;
-  std::string name_ = "stdout";
-};
-
-void print_summary(const CaptionOutput& output, const RunSummary& run, const GenerationSettings& settings,
-                   double load_ms, double run_ms) {
+void print_summary(const CaptionOptions& o, const CaptionPlan& plan, const CaptionOutput& output, const RunSummary& run,
+                   const GenerationSettings& settings, double load_ms, double run_ms) {
   if (output.stopped_at_length() > 0)
-    std::fprintf(stderr, "vkcap: %zu caption(s) stopped at the length limit (max_length %d); raise --max-new-tokens\n",
+    print_notice(o.notices(), "%zu caption(s) stopped at the length limit (max_length %d); raise --max-new-tokens",
                  output.stopped_at_length(), settings.max_length);
+  std::string skipped;
+  if (plan.skipped.not_image) skipped += ", " + std::to_string(plan.skipped.not_image) + " skipped: not an image";
+  if (plan.skipped.subdirectories)
+    skipped += ", " + std::to_string(plan.skipped.subdirectories) + " subdirector" +
+               (plan.skipped.subdirectories == 1 ? "y" : "ies") + " not searched (add -r)";
   const size_t ok = run.captioned;
-  std::fprintf(stderr,
-               "vkcap: %zu image(s) captioned, %zu failed; load %.0f ms, encode %.1f ms/image, "
-               "decode %.2f ms/token, %.2f images/s\n",
-               ok, output.failed(), load_ms, ok ? run.encode_ms / double(ok) : 0.0,
+  print_notice(o.notices(),
+               "%zu image(s) captioned, %zu failed%s; load %.0f ms, encode %.1f ms/image, decode %.2f ms/token, "
+               "%.2f images/s",
+               ok, output.failed(), skipped.c_str(), load_ms, ok ? run.encode_ms / double(ok) : 0.0,
                run.new_tokens ? run.decode_ms / double(run.new_tokens) : 0.0,
                run_ms > 0 ? double(ok) * 1000.0 / run_ms : 0.0);
 }
@@ -120,52 +84,75 @@ int report_interrupt(const CaptionOptions& o, const RunSummary& run, size_t todo
   return 130;  // as a shell reports a process ended by SIGINT
 }
 
+// Captions plan.todo into `output`, with progress; the engine's summary.
+RunSummary caption_all(const CaptionOptions& o, Captioner& captioner, const GenerationOptions& generation,
+                       const CaptionPlan& plan, CaptionOutput& output, bool show_progress) {
+  Progress progress(plan.todo.size(), show_progress, is_terminal(stderr));
+  progress.start();
+  RunOptions run;
+  run.batch = o.batch;
+  run.on_result = [&](ImageResult&& result) {
+    output.write(std::move(result));
+    progress.update(output.done() - plan.failed.size(), output.failed());
+  };
+  run.stop_requested = interrupt_requested;
+  stop_after_current_batch_on_interrupt();
+  RunSummary summary = captioner.caption_each(plan.todo, generation, run);
+  progress.finish();
+  return summary;
+}
+
 int run_caption(const CaptionOptions& o) {
   const auto t_start = Clock::now();
-  const Format format = parse_format(o.format);
-  const CaptionPlan plan = plan_captions(o, format, stderr);
+  const Format format = resolve_format(o);
+  check_sidecar_word(o);
+  const fs::path model_dir = model_directory(o);
+  OutputFile file(o.output);
+  const ResumeState resume = file.is_file() ? read_resume_state(file.read_all(), o.output, format) : ResumeState{};
+  if (resume.identity) check_identity(o, resume, {model_dir.string(), resume.identity->settings});  // model only, yet
+  const CaptionPlan plan = plan_captions(o, resume);
   report_plan(o, plan);
   check_flags(o, format, plan.todo.size());
-  if (plan.todo.empty() && plan.failed.empty()) return 0;
+  if (plan.todo.empty() && plan.failed.empty()) {
+    cut_torn_record(o, file, resume);
+    return 0;
+  }
 
   std::optional<Captioner> captioner;
   GenerationOptions generation = generation_options(o);
   GenerationSettings settings;
   std::optional<int> attention_layer;
   if (!plan.todo.empty()) {
-    captioner.emplace(model_directory(o).string(), captioner_options(o));
+    captioner.emplace(model_dir.string(), captioner_options(o));
     settings = captioner->settings(generation);  // bad settings fail before any image
     if (o.wants_attention()) attention_layer = parse_attention_layer(o.attention_layer, captioner->decoder_layers());
   }
   const double load_ms = ms_since(t_start);
+  const nlohmann::json identity = {{"model", captioner ? model_dir.string() : ""},
+                                   {"generation", settings_json(settings, o)}};
+  const RunIdentity run_identity{model_dir.string(), identity["generation"]};
+  if (captioner) check_identity(o, resume, run_identity);
+  cut_torn_record(o, file, resume);
 
-  OutputFile file(o.output);
-  RecordWriter writer(file.fd(), file.name(), format, o.fsync, plan.resume.has_records);
-  const nlohmann::json extra = {{"model", captioner ? captioner->model_directory().string() : ""},
-                                {"generation", settings_json(settings, o.fp16)}};
-  const bool show_progress = o.progress || is_terminal(stderr);
-  CaptionOutput output(o, writer, settings, extra, attention_layer, captioner ? captioner->patch_grid() : 0,
+  WriterOptions writer_options;
+  writer_options.sync = o.fsync;
+  writer_options.file = file.is_file();
+  writer_options.six_column_csv = resume.six_column_csv;
+  writer_options.identity = identity;
+  // tsv names its records' identity in a header line: --resume-any mixing in another starts a new one.
+  const bool new_identity = captioner && resume.identity && !identity_difference(*resume.identity, run_identity).empty();
+  writer_options.header_written = resume.has_records && !(format == Format::Tsv && new_identity);
+  RecordWriter writer(file.fd(), file.name(), format, writer_options);
+  const bool show_progress = o.progress || (!o.quiet && is_terminal(stderr));
+  CaptionOutput output(o, writer, settings, identity, attention_layer, captioner ? captioner->patch_grid() : 0,
                        show_progress && is_terminal(stderr));
   for (const CaptionRecord& record : plan.failed) output.write_failed(record);
 
   RunSummary summary;
-  if (captioner) {
-    Progress progress(plan.todo.size(), show_progress, is_terminal(stderr));
-    progress.start();
-    RunOptions run;
-    run.batch = o.batch;
-    run.on_result = [&](ImageResult&& result) {
-      output.write(std::move(result));
-      progress.update(output.done() - plan.failed.size(), output.failed());
-    };
-    run.stop_requested = interrupt_requested;
-    stop_after_current_batch_on_interrupt();
-    summary = captioner->caption_each(plan.todo, generation, run);
-    progress.finish();
-  }
+  if (captioner) summary = caption_all(o, *captioner, generation, plan, output, show_progress);
   writer.finish();
 
-  print_summary(output, summary, settings, load_ms, ms_since(t_start) - load_ms);
+  print_summary(o, plan, output, summary, settings, load_ms, ms_since(t_start) - load_ms);
   if (o.device.profile && captioner) print_kernel_times(captioner->kernel_times());
   if (summary.stopped) return report_interrupt(o, summary, plan.todo.size());
   return output.failed() || output.warned() ? 1 : 0;  // a side output that failed counts too
@@ -180,11 +167,16 @@ Run add_caption_command(CLI::App& app) {
   c->add_option("-m,--model", o->model, "model directory or Hugging Face id in the local cache (default: bundled)");
   c->add_option("--input-list", o->inputs.input_list, "file with one image path per line ('-' = stdin)");
   c->add_flag("-r,--recursive", o->inputs.recursive, "descend into subdirectories");
-  c->add_option("-f,--format", o->format, "txt, tsv (default: path<TAB>caption), json, jsonl or csv")
+  c->add_option("-f,--format", o->format,
+                "txt, tsv (path<TAB>caption), json, jsonl or csv; default: -o FILE's extension, else tsv")
       ->check(CLI::IsMember({"txt", "tsv", "json", "jsonl", "csv"}));
   c->add_option("-o,--output", o->output,
                 "append records to FILE, one per image as it completes; re-running with the same FILE "
-                "skips images already in it (jsonl, tsv, csv)");
+                "skips images already in it (jsonl, tsv, csv). Only a file vkcap wrote in the same format, "
+                "model and settings is appended to; anything else is refused untouched");
+  c->add_flag("--resume-any", o->resume_any,
+              "with -o FILE: append even when its records come from another model or other settings");
+  c->add_flag("-q,--quiet", o->quiet, "no notices or summary on stderr: only results, warnings and errors");
   c->add_flag("--fsync", o->fsync, "fdatasync -o FILE after every record (survives power loss, not just a crash)");
   // A flag with an optional =VALUE, so `--sidecar photos/` never takes the directory as extension.
   c->add_flag("--sidecar{txt}", o->sidecar,
@@ -233,7 +225,10 @@ Run add_caption_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0));
   c->add_option("--seed", o->seed, "random seed for sampling (default 0)");
   add_device_options(*c, o->device);
-  return [o] { return run_caption(*o); };
+  return [o, c] {
+    check_option_combinations(*c, *o);
+    return run_caption(*o);
+  };
 }
 
 }  // namespace vkcap::cli

@@ -1,13 +1,17 @@
 // `vkcap info MODEL`: what a checkpoint is before anything runs — architecture, sizes, the
 // parameters and dtypes stored in its files, and the device memory it needs. Reads config.json
-// and the weight file headers only; `--load` also loads it on the device and measures.
+// and the weight file headers only; `--load` also loads it on the device and measures. A model
+// directory without the files captioning needs (tokenizer, image processor config) is reported
+// incomplete, and the exit code is 1.
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/model_files.h"
 #include "cli/model_location.h"
+#include "cli/notice.h"
 #include "model/caption_model.h"
 #include "model/config.h"
 #include "model/weights_store.h"
@@ -19,7 +23,7 @@ namespace {
 struct InfoOptions {
   DeviceOptions device;
   std::string model;
-  bool json = false, load = false, fp16 = false;
+  bool json = false, load = false, fp16 = false, quiet = false;
 };
 
 std::string mib(uint64_t bytes) {
@@ -30,6 +34,7 @@ std::string mib(uint64_t bytes) {
 
 int run_info(const InfoOptions& o) {
   const std::filesystem::path dir = locate_model(o.model);
+  const std::vector<std::string> missing = missing_model_files(dir);
   const ModelConfig config = load_model_config(dir);
   const WeightStore weights(dir);
 
@@ -72,21 +77,29 @@ int run_info(const InfoOptions& o) {
       // Weights only; activations, KV caches and the cross K/V add a little per image and beam.
       {"estimated_device_bytes", {{"f32", parameters * 4}, {"f16", parameters * 2}}},
   };
-  if (o.load) {
+  j["complete"] = missing.empty();
+  if (!missing.empty()) j["missing"] = missing;
+  if (o.load && missing.empty()) {
     vk::ContextOptions options = context_options(o.device);
-    options.notice = [](const std::string& text) { std::fprintf(stderr, "vkcap: %s\n", text.c_str()); };
+    options.notice = [notices = o.quiet ? nullptr : stderr](const std::string& text) {
+      print_notice(notices, "%s", text.c_str());
+    };
     vk::Context ctx(options);
     model::ModelOptions model_options;
     model_options.weights = o.fp16 ? kernels::WeightType::F16 : kernels::WeightType::F32;
     auto m = std::make_unique<model::CaptionModel>(ctx, dir, model_options);
-    j["device_bytes_after_load"] = m->device_bytes();
+    // What the model's buffers hold, not the memory blocks the allocator reserved around them.
+    j["device_bytes_after_load"] = ctx.allocator().stats().used_bytes;
+    j["device_bytes_reserved"] = ctx.allocator().stats().allocated_bytes;
     j["loaded_weights"] = o.fp16 ? "f16" : "f32";
     j["parameters_loaded"] = m->parameter_count();
   }
 
+  // A model that cannot caption is reported, then the exit code says it failed.
+  const int exit_code = missing.empty() ? 0 : 1;
   if (o.json) {
     std::printf("%s\n", j.dump(2).c_str());
-    return 0;
+    return exit_code;
   }
   const auto& t = j["text"];
   std::printf("%s\n  architecture  %s\n", dir.c_str(), j["architecture"].get<std::string>().c_str());
@@ -100,10 +113,13 @@ int run_info(const InfoOptions& o) {
               weights.source().c_str(), mib(stored_bytes).c_str());
   std::printf("  memory        about %s (f32) or %s (--fp16) of device memory for the weights\n",
               mib(parameters * 4).c_str(), mib(parameters * 2).c_str());
-  if (o.load)
-    std::printf("  loaded        %s of device memory after loading (%s weights)\n",
-                mib(j["device_bytes_after_load"].get<uint64_t>()).c_str(), o.fp16 ? "f16" : "f32");
-  return 0;
+  if (j.contains("device_bytes_after_load"))
+    std::printf("  loaded        %s of device memory in the model's buffers (%s weights; %s reserved)\n",
+                mib(j["device_bytes_after_load"].get<uint64_t>()).c_str(), o.fp16 ? "f16" : "f32",
+                mib(j["device_bytes_reserved"].get<uint64_t>()).c_str());
+  if (!missing.empty())
+    std::printf("  incomplete    cannot caption: %s\n", join_missing(missing).c_str());
+  return exit_code;
 }
 
 }  // namespace
@@ -115,6 +131,7 @@ Run add_info_command(CLI::App& app) {
   c->add_flag("--json", o->json, "one JSON object");
   c->add_flag("--load", o->load, "load it on the device and report the memory actually used");
   c->add_flag("--fp16", o->fp16, "with --load: fp16 weights");
+  c->add_flag("-q,--quiet", o->quiet, "no notices on stderr");
   add_device_options(*c, o->device);
   return [o] { return run_info(*o); };
 }

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <set>
 
+#include "cli/notice.h"
 #include "cli/platform.h"
 #include "image/header_check.h"
 #include "util/error.h"
@@ -43,6 +44,14 @@ std::vector<std::string> read_list(const std::string& list) {
 
 }  // namespace
 
+std::string canonical_image_path(const std::string& path) {
+  std::error_code ec;
+  const fs::path absolute = fs::absolute(path, ec);
+  if (ec) return path;
+  const fs::path canonical = fs::weakly_canonical(absolute, ec);
+  return (ec ? absolute.lexically_normal() : canonical).string();
+}
+
 FileKind sniff_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return FileKind::Unreadable;
@@ -64,7 +73,7 @@ CollectedInputs collect_inputs(const InputOptions& options, std::FILE* notices) 
   std::vector<InputItem>& items = collected.items;
   std::set<std::string> seen;
   auto add = [&](InputItem item) {
-    if (seen.insert(item.path).second) items.push_back(std::move(item));
+    if (seen.insert(canonical_image_path(item.path)).second) items.push_back(std::move(item));
   };
   auto quiet = [&](const fs::path& p) {
     const std::string name = p.filename().string();
@@ -78,7 +87,7 @@ CollectedInputs collect_inputs(const InputOptions& options, std::FILE* notices) 
     size_t subdirectories = 0;  // not searched (no -r), hidden ones not counted
     std::error_code ec;
     auto note_error = [&](const std::string& where) {
-      if (ec) std::fprintf(notices, "vkcap: %s: %s\n", where.c_str(), ec.message().c_str()), ec.clear();
+      if (ec) print_notice(notices, "%s: %s", where.c_str(), ec.message().c_str()), ec.clear();
     };
     if (options.recursive) {
       fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
@@ -134,12 +143,12 @@ CollectedInputs collect_inputs(const InputOptions& options, std::FILE* notices) 
     const std::string skipped =
         not_images.empty() ? "" : std::to_string(not_images.size()) + " skipped: not an image (" + examples + ")";
     if (images == 0)
-      std::fprintf(notices, "vkcap: %s: no images found%s\n", dir.c_str(),
+      print_notice(notices, "%s: no images found%s", dir.c_str(),
                    skipped.empty() ? "" : ("; " + skipped).c_str());
     else if (!skipped.empty())
-      std::fprintf(notices, "vkcap: %s: %s\n", dir.c_str(), skipped.c_str());
+      print_notice(notices, "%s: %s", dir.c_str(), skipped.c_str());
     if (subdirectories > 0)
-      std::fprintf(notices, "vkcap: %s: %zu subdirector%s not searched; add -r\n", dir.c_str(), subdirectories,
+      print_notice(notices, "%s: %zu subdirector%s not searched; add -r", dir.c_str(), subdirectories,
                    subdirectories == 1 ? "y" : "ies");
   };
 

@@ -38,10 +38,14 @@ struct CollectedInputs {
   SkippedInputs skipped;
 };
 
-// Directory contents are sorted by path so runs (and resumes) see the same order. The same path
+// Directory contents are sorted by path so runs (and resumes) see the same order. The same file
 // named twice is captioned once. Notices (skipped files, subdirectories, empty directories)
-// are printed to `notices` as each directory is walked.
+// are printed to `notices` as each directory is walked (null: -q, none).
 CollectedInputs collect_inputs(const InputOptions& options, std::FILE* notices);
+
+// The image's identity in -o files: its absolute path with symlinks and "." / ".." resolved, so
+// "photos", "./photos" and "/home/me/photos" name the same files (std::filesystem::weakly_canonical).
+std::string canonical_image_path(const std::string& path);
 
 enum class FileKind { Image, NotImage, Empty, Unreadable };
 // What the first bytes of a file say (the formats decode_image reads, image/header_check.h).

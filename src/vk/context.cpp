@@ -81,6 +81,10 @@ Context::Context(const ContextOptions& options) : faults_(options.fault_injectio
 
   allocator_ = std::make_unique<Allocator>(device_, physical_, info_, 256ull << 20, options.memory_budget);
   pipeline_cache_ = std::make_unique<PipelineCache>(device_, info_, options.pipeline_cache_dir);
+  // Said once: the run that fills an empty cache is the slow one, later runs load the kernels.
+  if (!pipeline_cache_->loaded_from_disk() && !pipeline_cache_->path().empty() && options.notice)
+    options.notice("compiling kernels for " + info_.name + " (first run; later runs load them from " +
+                   pipeline_cache_->path().parent_path().string() + ")");
   profile_enabled_ = options.profile && info_.timestamps;
   host_products_ = options.host_products;
 }

@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -144,6 +145,15 @@ inline std::vector<std::string> fixture_images(const std::string& fixture) {
     if (e.path().extension() == ".png") names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
+}
+
+// A copy of a model directory's files in `dir` without the ones `left_out` names.
+inline fs::path copy_model_without(const fs::path& model, const fs::path& dir, const std::vector<std::string>& left_out) {
+  fs::create_directories(dir);
+  for (const auto& e : fs::directory_iterator(model))
+    if (e.is_regular_file() && std::find(left_out.begin(), left_out.end(), e.path().filename()) == left_out.end())
+      fs::copy_file(e.path(), dir / e.path().filename());
+  return dir;
 }
 
 inline std::vector<nlohmann::json> parse_jsonl(const std::string& text) {

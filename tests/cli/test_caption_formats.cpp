@@ -87,14 +87,16 @@ TEST_CASE("csv, tsv and txt parse back to the same captions; stdout holds nothin
   REQUIRE(csv.exit_code == 0);
   auto rows = lines_of(csv.out);
   REQUIRE(rows.size() == images.size() + 1);
-  CHECK(rows[0] == "image,caption,tokens,finish_reason,score,error");
+  CHECK(rows[0] == "image,caption,tokens,finish_reason,score,error,model,settings");
   for (size_t i = 0; i < images.size(); ++i) {
     auto f = parse_csv_line(rows[i + 1]);
-    REQUIRE(f.size() == 6);
+    REQUIRE(f.size() == 8);
     CHECK(f[0] == (kFixtures / fixture / images[i]).string());
     CHECK(f[1] == greedy_text(fixture, images[i]));
     CHECK(ints(f[2]) == greedy_tokens(fixture, images[i]));
     CHECK(f[5] == "");
+    CHECK(f[6] == (kFixtures / fixture).string());
+    CHECK(nlohmann::json::parse(f[7])["max_new_tokens"] == 12);
   }
 
   RunResult tsv = run_vkcap(caption_args(fixture, "tsv"), dir.path);

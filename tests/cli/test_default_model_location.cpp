@@ -72,7 +72,7 @@ TEST_CASE("a VKCAP_DEFAULT_MODEL without a model is a one-line error naming it, 
   fs::create_directory(empty);
   ScopedEnv env("VKCAP_DEFAULT_MODEL", empty.string());
   const RunResult r = run_vkcap({"caption", (kFixtures / "blip_tiny_a" / "img0_80x56.png").string()}, dir.path);
-  CHECK(r.exit_code == 1);
+  CHECK(r.exit_code == 2);  // no model to run: a usage error, found before anything loads
   CHECK(r.out.empty());
   CHECK(lines_of(r.err).size() == 1);
   CHECK(r.err.find("VKCAP_DEFAULT_MODEL=" + empty.string() + ": not a model directory") != std::string::npos);
