@@ -19,8 +19,9 @@ BlipDecoder::BlipDecoder(const WeightLoader& w, const DecoderSpec& spec)
     layer.self_out = w.linear(l + "attention.output.dense", d, d);
     layer.self_ln = w.layer_norm(l + "attention.output.LayerNorm", d, spec.eps);
     layer.cross_query = w.linear(l + "crossattention.self.query", d, d);
-    layer.cross_key = w.linear(l + "crossattention.self.key", d, e);
-    layer.cross_value = w.linear(l + "crossattention.self.value", d, e);
+    // The cross K/V projections run once per image over all its tokens: encoder-sized products.
+    layer.cross_key = w.linear(l + "crossattention.self.key", d, e, true, WeightUse::Encoder);
+    layer.cross_value = w.linear(l + "crossattention.self.value", d, e, true, WeightUse::Encoder);
     layer.cross_out = w.linear(l + "crossattention.output.dense", d, d);
     layer.cross_ln = w.layer_norm(l + "crossattention.output.LayerNorm", d, spec.eps);
     layer.intermediate = w.linear(l + "intermediate.dense", spec.mlp, d);

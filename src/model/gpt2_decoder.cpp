@@ -22,8 +22,9 @@ Gpt2Decoder::Gpt2Decoder(const WeightLoader& w, const DecoderSpec& spec)
     layer.qkv = w.conv1d_columns(l + "attn.c_attn", c, 3 * c, 0, 3 * c);
     layer.proj = w.conv1d_columns(l + "attn.c_proj", c, c, 0, c);
     layer.cross_query = w.conv1d_columns(l + "crossattention.q_attn", c, c, 0, c);
-    layer.cross_key = w.conv1d_columns(l + "crossattention.c_attn", c, 2 * c, 0, c);
-    layer.cross_value = w.conv1d_columns(l + "crossattention.c_attn", c, 2 * c, c, c);
+    // The cross K/V projections run once per image over all its tokens: encoder-sized products.
+    layer.cross_key = w.conv1d_columns(l + "crossattention.c_attn", c, 2 * c, 0, c, WeightUse::Encoder);
+    layer.cross_value = w.conv1d_columns(l + "crossattention.c_attn", c, 2 * c, c, c, WeightUse::Encoder);
     layer.cross_proj = w.conv1d_columns(l + "crossattention.c_proj", c, c, 0, c);
     layer.fc = w.conv1d_columns(l + "mlp.c_fc", c, spec.mlp, 0, spec.mlp);
     layer.fc_proj = w.conv1d_columns(l + "mlp.c_proj", spec.mlp, c, 0, c);

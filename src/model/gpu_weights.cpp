@@ -90,14 +90,14 @@ kernels::PackedWeight WeightLoader::linear(const std::string& prefix, int n, int
   return packed;
 }
 
-kernels::PackedWeight WeightLoader::conv1d_columns(const std::string& prefix, int k, int n_total, int col0,
-                                                   int n) const {
+kernels::PackedWeight WeightLoader::conv1d_columns(const std::string& prefix, int k, int n_total, int col0, int n,
+                                                   WeightUse use) const {
   std::vector<float> w = floats(prefix + ".weight", {k, n_total});
   std::vector<float> b = floats(prefix + ".bias", {n_total});
   std::vector<float> cols(static_cast<size_t>(k) * n);
   for (int r = 0; r < k; ++r)
     for (int c = 0; c < n; ++c) cols[static_cast<size_t>(r) * n + c] = w[static_cast<size_t>(r) * n_total + col0 + c];
-  return kernels::pack_linear(ctx_, cols.data(), b.data() + col0, n, k, kernels::WeightLayout::InOut, type_);
+  return pack(cols.data(), b.data() + col0, n, k, kernels::WeightLayout::InOut, use);
 }
 
 kernels::PackedWeight WeightLoader::stacked_linear(const std::vector<std::string>& prefixes, int n_each, int k,

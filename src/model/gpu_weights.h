@@ -86,7 +86,8 @@ class WeightLoader {
   kernels::PackedWeight linear(const std::string& prefix, int n, int k, bool bias = true,
                                WeightUse use = WeightUse::Decoder) const;
   // GPT-2 Conv1D: weight [k, n_total] (InOut) + bias [n_total]; takes columns [col0, col0+n).
-  kernels::PackedWeight conv1d_columns(const std::string& prefix, int k, int n_total, int col0, int n) const;
+  kernels::PackedWeight conv1d_columns(const std::string& prefix, int k, int n_total, int col0, int n,
+                                       WeightUse use = WeightUse::Decoder) const;
   // Several nn.Linear layers stacked along the output dimension (e.g. ViT's q, k, v into qkv).
   kernels::PackedWeight stacked_linear(const std::vector<std::string>& prefixes, int n_each, int k,
                                        WeightUse use = WeightUse::Decoder) const;
