@@ -100,20 +100,32 @@ LogitsProcessorList::LogitsProcessorList(const GenerationConfig& config, const R
       min_length_(resolved.min_length),
       min_new_tokens_(resolved.min_new_tokens),
       prompt_len_(resolved.prompt_len),
-      eos_token_id_(config.eos_token_id) {}
+      eos_token_id_(config.eos_token_id),
+      forced_bos_(config.forced_bos_token_id),
+      forced_eos_(config.forced_eos_token_id),
+      max_length_(resolved.max_length) {}
 
 bool LogitsProcessorList::empty() const {
   return repetition_penalty_ == 1.0f && no_repeat_ngram_size_ <= 0 &&
-         (eos_token_id_.empty() || (min_length_ <= 0 && min_new_tokens_ <= 0));
+         (eos_token_id_.empty() || (min_length_ <= 0 && min_new_tokens_ <= 0)) && !forced_bos_ && !forced_eos_;
+}
+
+void force_token(int32_t token, std::span<float> scores) {
+  check_id(token, scores.size(), "forced token");
+  std::fill(scores.begin(), scores.end(), kMinusInf);
+  scores[static_cast<size_t>(token)] = 0.0f;
 }
 
 void LogitsProcessorList::apply(std::span<const int32_t> input_ids, std::span<float> scores) const {
   const int cur_len = static_cast<int>(input_ids.size());
   if (repetition_penalty_ != 1.0f) apply_repetition_penalty(input_ids, repetition_penalty_, scores);
   if (no_repeat_ngram_size_ > 0) ban_repeated_ngrams(input_ids, no_repeat_ngram_size_, scores);
-  if (eos_token_id_.empty()) return;
-  if (min_length_ > 0 && cur_len < min_length_) ban_eos(eos_token_id_, scores);
-  if (min_new_tokens_ > 0 && cur_len - prompt_len_ < min_new_tokens_) ban_eos(eos_token_id_, scores);
+  if (!eos_token_id_.empty()) {
+    if (min_length_ > 0 && cur_len < min_length_) ban_eos(eos_token_id_, scores);
+    if (min_new_tokens_ > 0 && cur_len - prompt_len_ < min_new_tokens_) ban_eos(eos_token_id_, scores);
+  }
+  if (forced_bos_ && cur_len == 1) force_token(*forced_bos_, scores);
+  if (forced_eos_ && cur_len == max_length_ - 1) force_token(*forced_eos_, scores);
 }
 
 LogitsWarperList::LogitsWarperList(const GenerationConfig& config)

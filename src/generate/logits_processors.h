@@ -3,6 +3,7 @@
 // one row of scores in float32 as torch computes them. `input_ids` is the row's whole sequence so
 // far, decoder prompt included (HF penalises / bans prompt tokens too).
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -31,9 +32,13 @@ void apply_top_k(int top_k, int min_tokens_to_keep, std::span<float> scores);
 // −inf where cumulative ≤ 1 − top_p, always keeping the min_tokens_to_keep largest.
 void apply_top_p(double top_p, int min_tokens_to_keep, std::span<float> scores);
 
+// ForcedBOS/ForcedEOSLogitsProcessor: every score −inf except `token`'s, which becomes 0.
+void force_token(int32_t token, std::span<float> scores);
+
 // The processors `_get_logits_processor` builds for this config, in HF's order: repetition
-// penalty, no-repeat n-gram, min length, min new tokens. Greedy and sampling run them on raw
-// logits, beam search on log-probs.
+// penalty, no-repeat n-gram, min length, min new tokens, forced BOS (at sequence length 1),
+// forced EOS (at max_length − 1). Greedy and sampling run them on raw logits, beam search on
+// log-probs.
 class LogitsProcessorList {
  public:
   LogitsProcessorList(const GenerationConfig& config, const ResolvedGeneration& resolved);
@@ -47,6 +52,8 @@ class LogitsProcessorList {
   int min_new_tokens_;
   int prompt_len_;
   std::vector<int32_t> eos_token_id_;
+  std::optional<int32_t> forced_bos_, forced_eos_;
+  int max_length_;
 };
 
 // The warpers `_get_logits_warper` builds for sampling, in HF's order: temperature, top-k,
