@@ -174,9 +174,9 @@ json read_config_json(const std::filesystem::path& path) {
   return top;
 }
 
-const json& sub_config(const json& top, const char* key, const std::filesystem::path& path) {
+const json& sub_config(const json& top, const char* key, const std::string& file) {
   auto it = top.find(key);
-  if (it == top.end()) throw Error(path.string() + ": no " + key + " (not a Florence-2 config)");
+  if (it == top.end()) throw Error(file + ": no " + key + " (not a Florence-2 config)");
   return *it;
 }
 
@@ -226,20 +226,24 @@ Florence2TextConfig parse_florence2_text_config(const json& tc, const std::strin
 
 Florence2VisionConfig load_florence2_vision_config(const std::filesystem::path& dir) {
   const std::filesystem::path path = dir / "config.json";
-  return parse_florence2_vision_config(sub_config(read_config_json(path), "vision_config", path), path.string());
+  return parse_florence2_vision_config(sub_config(read_config_json(path), "vision_config", path.string()),
+                                       path.string());
+}
+
+Florence2Config parse_florence2_config(const json& top, const std::string& file) {
+  Florence2Config c;
+  c.vision = parse_florence2_vision_config(sub_config(top, "vision_config", file), file);
+  c.text = parse_florence2_text_config(sub_config(top, "text_config", file), file);
+  if (c.vision.projection_dim != c.text.d_model)
+    throw Error(file + ": vision_config.projection_dim " + std::to_string(c.vision.projection_dim) +
+                " differs from text_config.d_model " + std::to_string(c.text.d_model) +
+                " (the image features are the language model's input rows)");
+  return c;
 }
 
 Florence2Config load_florence2_config(const std::filesystem::path& dir) {
   const std::filesystem::path path = dir / "config.json";
-  const json top = read_config_json(path);
-  Florence2Config c;
-  c.vision = parse_florence2_vision_config(sub_config(top, "vision_config", path), path.string());
-  c.text = parse_florence2_text_config(sub_config(top, "text_config", path), path.string());
-  if (c.vision.projection_dim != c.text.d_model)
-    throw Error(path.string() + ": vision_config.projection_dim " + std::to_string(c.vision.projection_dim) +
-                " differs from text_config.d_model " + std::to_string(c.text.d_model) +
-                " (the image features are the language model's input rows)");
-  return c;
+  return parse_florence2_config(read_config_json(path), path.string());
 }
 
 }  // namespace vkcap

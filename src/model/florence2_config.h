@@ -76,7 +76,10 @@ Florence2VisionConfig parse_florence2_vision_config(const nlohmann::json& vision
 Florence2VisionConfig load_florence2_vision_config(const std::filesystem::path& dir);
 // `text_config` (an object) of the file named by `file_label`.
 Florence2TextConfig parse_florence2_text_config(const nlohmann::json& text_config, const std::string& file_label);
-// Both halves of `<dir>/config.json`; the image features must be as wide as the language model.
+// Both halves of a config.json's top-level object; the image features must be as wide as the
+// language model.
+Florence2Config parse_florence2_config(const nlohmann::json& config, const std::string& file_label);
+// The same, read from `<dir>/config.json`.
 Florence2Config load_florence2_config(const std::filesystem::path& dir);
 
 }  // namespace vkcap
