@@ -111,3 +111,16 @@ TEST_CASE("Florence-2 task misuse is a usage error (exit 2)") {
   fails({"caption", "-m", blip, "--task", "od", (kFixtures / "blip_tiny_a" / "img0_80x56.png").string()},
         "only Florence-2 models take a task");
 }
+
+TEST_CASE("vkcap info describes a Florence-2 directory (DaViT stages, BART sizes) and --load loads it") {
+  TempDir dir;
+  const RunResult r = run_vkcap({"info", kModelA.string(), "--json", "--load"}, dir.path);
+  REQUIRE(r.exit_code == 0);
+  const json j = json::parse(r.out);
+  CHECK(j["architecture"] == "Florence2ForConditionalGeneration (davit + bart)");
+  CHECK(j["vision"]["dims"] == json::parse("[16, 32, 48, 64]"));
+  CHECK(j["text"]["hidden_size"] == 32);
+  CHECK(j["text"]["encoder_layers"] == 2);
+  CHECK(j["text"]["vocab_size"] == 51289);
+  CHECK(j["parameters_loaded"] == j["parameters"]);
+}
