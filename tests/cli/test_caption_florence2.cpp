@@ -75,6 +75,19 @@ TEST_CASE("Florence-2 defaults to the checkpoint's beam search (card), with its 
   CHECK(run.err.find("preset 'card' asks for up to 1024 new tokens") != std::string::npos);
 }
 
+TEST_CASE("Florence-2 in batches: two images encoded and beam-searched together get their own golden tokens") {
+  TempDir dir;
+  const RunResult run = run_vkcap({"caption", "-m", kModelA.string(), "-f", "jsonl", "--task", "od", "-n", "16", "-b",
+                                   "2", (kModelA / "img0_120x80.png").string(), (kModelA / "img1_64x64.png").string()},
+                                  dir.path);
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const std::vector<std::string> lines = lines_of(run.out);
+  REQUIRE(lines.size() == 2);
+  CHECK(json::parse(lines[0])["tokens"] == golden(kModelA, "img0_120x80.png", "<OD>")["card"]["sequence"]);
+  CHECK(json::parse(lines[1])["tokens"] == golden(kModelA, "img1_64x64.png", "<OD>")["card"]["sequence"]);
+}
+
 TEST_CASE("Florence-2 region tasks: regions in the original image's pixels; the sidecar gets the labels") {
   TempDir dir;
   // Greedy <OD> on this image writes 14 location tokens <loc_567>; the processor's pattern
