@@ -110,7 +110,9 @@ class Section {
 Florence2VisionConfig parse_florence2_vision_config(const json& vc, const std::string& file) {
   if (!vc.is_object()) throw Error(file + ": vision_config: expected an object, got " + vc.dump());
   const Section s(vc, file, "vision_config");
-  if (const json* type = s.find("model_type"); type && (!type->is_string() || type->get<std::string>() != "davit"))
+  // Microsoft's Florence-2-base writes "model_type": "" here (PretrainedConfig's default).
+  if (const json* type = s.find("model_type");
+      type && (!type->is_string() || (type->get<std::string>() != "davit" && !type->get<std::string>().empty())))
     s.fail("model_type", "\"davit\" (the only vision tower Florence-2 defines)", *type);
   Florence2VisionConfig c;
   // Florence2VisionConfig's defaults (the large model).
@@ -186,7 +188,7 @@ Florence2TextConfig parse_florence2_text_config(const json& tc, const std::strin
   if (!tc.is_object()) throw Error(file + ": text_config: expected an object, got " + tc.dump());
   const Section s(tc, file, "text_config");
   if (const json* type = s.find("model_type");
-      type && (!type->is_string() || type->get<std::string>() != "florence2_language"))
+      type && (!type->is_string() || (type->get<std::string>() != "florence2_language" && !type->get<std::string>().empty())))
     s.fail("model_type", "\"florence2_language\"", *type);
   Florence2TextConfig c;
   c.vocab_size = s.integer("vocab_size", c.vocab_size, 1);

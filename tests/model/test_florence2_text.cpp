@@ -16,6 +16,7 @@
 #include "generate/generate.h"
 #include "image/image.h"
 #include "image/preprocess.h"
+#include "model/config.h"
 #include "model/florence2_config.h"
 #include "model/florence2_model.h"
 #include "model/golden_summary.h"
@@ -206,4 +207,35 @@ TEST_CASE("Florence-2 end to end also matches with the GPU-shaped kernels") {
   vk::Context ctx(options);
   REQUIRE(ctx.info().preferred_variant() == vk::KernelVariant::Gpu);
   check_both_fixtures(ctx);
+}
+
+TEST_CASE("Microsoft's Florence-2-base and -large config.json load as Florence-2 with their sizes and settings") {
+  struct Want {
+    const char* name;
+    int d_model, layers, heads, positions, last_dim;
+  };
+  for (const Want& w : {Want{"base", 768, 6, 12, 1024, 1024}, Want{"large", 1024, 12, 16, 4096, 2048}}) {
+    INFO(std::string(w.name));
+    const auto dir = fixture_dir("florence2_configs") / w.name;
+    // base's vision_config says "model_type": "", large's text_config has none.
+    const ModelConfig c = load_model_config(dir);
+    REQUIRE(c.arch == Architecture::Florence2);
+    CHECK(c.florence2.text.d_model == w.d_model);
+    CHECK(c.florence2.text.encoder_layers == w.layers);
+    CHECK(c.florence2.text.decoder_layers == w.layers);
+    CHECK(c.florence2.text.decoder_attention_heads == w.heads);
+    CHECK(c.florence2.text.max_position_embeddings == w.positions);
+    CHECK(c.florence2.vision.out_dim() == w.last_dim);
+    CHECK(c.florence2.vision.projection_dim == w.d_model);
+    CHECK(c.decoder_start_token_id == 2);
+    CHECK(c.eos_token_id == 2);
+    CHECK(c.pad_token_id == 1);
+    CHECK(c.florence2.text.forced_bos_token_id == 0);
+    CHECK(c.florence2.text.num_beams == 3);
+    CHECK(c.florence2.text.early_stopping);
+    const PreprocessConfig pre = load_preprocess_config(dir / "preprocessor_config.json");
+    CHECK(pre.size.height == 768);
+    CHECK(pre.size.width == 768);
+    CHECK(pre.resample == Resample::bicubic);
+  }
 }
