@@ -6,9 +6,10 @@
 //   vkcap::Caption c = captioner.caption("photo.jpg");
 //   std::cout << c.text << "\n";
 //
-// Models are Hugging Face checkpoints of BlipForConditionalGeneration or
-// VisionEncoderDecoderModel (ViT + GPT-2), given as a directory or as a model id found in the
-// local Hugging Face cache (CaptionerOptions::hf_hub_cache); vkcap never downloads. Captions equal transformers 4.40.2's token
+// Models are Hugging Face checkpoints of BlipForConditionalGeneration, VisionEncoderDecoderModel
+// (ViT + GPT-2) or Florence2ForConditionalGeneration (Microsoft's Florence-2 and its fine-tunes;
+// GenerationOptions::task picks what it does), given as a directory or as a model id found in
+// the local Hugging Face cache (CaptionerOptions::hf_hub_cache); vkcap never downloads. Captions equal transformers 4.40.2's token
 // for token (greedy and beam search; sampling is deterministic for a seed but not PyTorch's
 // random stream).
 //
@@ -84,11 +85,13 @@ struct CaptionerOptions {
 // Generation settings under Hugging Face's names. Unset fields come from the preset; a set field
 // wins over it.
 struct GenerationOptions {
-  // "hf": transformers' generate() defaults (greedy, max_length 20 positions, prompt included);
-  // the parity setting. "card": the model card's settings (BLIP: 3 beams, 5..20 positions;
-  // ViT-GPT2: 4 beams, 16 positions). "quality": 5 beams, 5..40 new tokens, no repeated
-  // 3-grams, repetition penalty 1.2.
-  std::string preset = "hf";
+  // "hf": transformers' generate() defaults with the checkpoint's config (BLIP, ViT-GPT2: greedy;
+  // Florence-2: its config's 3 beams, no repeated 3-grams, early stopping; max_length 20
+  // positions, prompt included); the parity setting. "card": the model card's settings (BLIP:
+  // 3 beams, 5..20 positions; ViT-GPT2: 4 beams, 16 positions; Florence-2: hf's with
+  // max_new_tokens 1024). "quality": 5 beams, 5..40 new tokens, no repeated 3-grams, repetition
+  // penalty 1.2. Empty: the model's usual one (hf; card for Florence-2).
+  std::string preset;
   std::optional<int> max_new_tokens;  // unset: the preset's (hf: max_length = 20 positions)
   std::optional<int> min_new_tokens;  // EOS is forbidden before this many new tokens
   std::optional<int> num_beams;       // 1 = greedy (or sampling)
@@ -103,6 +106,12 @@ struct GenerationOptions {
   // Text the caption starts with (BLIP conditional captioning, e.g. "a picture of"); for
   // ViT-GPT2 it follows the start token. The prompt is part of Caption::text, as in HF.
   std::string prompt;
+  // Florence-2 only: the task, by name ("caption", "detailed-caption", "more-detailed-caption",
+  // "ocr", "ocr-with-region", "od", "dense-region-caption", "region-proposal",
+  // "phrase-grounding", "open-vocabulary-detection", …) or token ("<OD>"); empty = caption.
+  // task_text is the input of the tasks that take one (the phrase to ground, the object to find).
+  std::string task;
+  std::string task_text;
   // Honour the EXIF orientation of image files (JPEG, PNG, WebP EXIF; the TIFF Orientation
   // tag), as transformers' load_image does. HEIF/AVIF irot/imir rotations are always applied.
   bool apply_exif_orientation = true;
@@ -129,6 +138,7 @@ struct GenerationSettings {
   double top_p = 1.0;
   uint64_t seed = 0;
   std::string prompt;
+  std::string task;  // Florence-2: the task token ("<CAPTION>"); empty for other models
 };
 
 // 8-bit RGB pixels in memory: row-major, 3 bytes per pixel, no padding
@@ -161,8 +171,19 @@ struct CrossAttentionMaps {
   std::vector<float> patch_map(int step) const;
 };
 
+// A Florence-2 region answer, in the original image's pixels (as post_process_generation gives it).
+struct Region {
+  std::string label;
+  // A box: x1, y1, x2, y2. OCR with regions: a quadrilateral, x, y of its four corners.
+  std::vector<float> points;
+  bool quad = false;
+  std::vector<std::vector<float>> polygons;  // segmentation tasks: x, y pairs per polygon
+};
+
 struct Caption {
-  std::string text;                  // decoded, special tokens skipped
+  // Decoded, special tokens skipped. Florence-2: the post-processed answer of a text task, or
+  // the region labels joined with "; " for a region task.
+  std::string text;
   std::vector<int32_t> tokens;       // what transformers' generate returns: decoder prompt + new tokens
   std::vector<int32_t> new_tokens;   // after the decoder prompt (EOS included when produced)
   std::vector<std::string> words;    // each new token's vocabulary entry (e.g. "dog", "##s", "Ġon")
@@ -173,6 +194,10 @@ struct Caption {
   float score = 0.0f;
   std::string finish_reason;         // "eos" or "length" (raise max_new_tokens)
   std::optional<CrossAttentionMaps> cross_attention;  // when GenerationOptions::keep_cross_attention
+  // Florence-2: the task token, and for region tasks the regions (empty for text tasks).
+  std::string task;
+  std::vector<Region> regions;
+  bool region_task = false;
 };
 
 // One image of a caption_each() run.

@@ -54,7 +54,9 @@ void BatchRunner::prepare(Pending& p) const {
   try {
     DecodeOptions decode;
     decode.apply_exif_orientation = options_.apply_exif_orientation;
-    p.pixels = engine_.model().pixel_values(decode_image(p.result.image, decode));
+    const Image image = decode_image(p.result.image, decode);
+    p.size = {image.width, image.height};
+    p.pixels = engine_.model().pixel_values(image);
   } catch (const Error& e) {
     p.result.error = e.what();
   }
@@ -81,11 +83,12 @@ void BatchRunner::caption_group(const std::vector<Pending*>& group) {
 
 void BatchRunner::caption_batch(const std::vector<Pending*>& group) {
   std::vector<std::vector<float>> pixels;
+  std::vector<ImageSize> sizes;
   pixels.reserve(group.size());
-  for (const Pending* p : group) pixels.push_back(p->pixels);
+  for (const Pending* p : group) pixels.push_back(p->pixels), sizes.push_back(p->size);
   BatchTimes times;
   std::vector<Caption> captions =
-      engine_.caption_pixels(pixels, generation_, options_.keep_cross_attention, &times);
+      engine_.caption_pixels(pixels, sizes, generation_, options_.keep_cross_attention, &times);
   summary_.encode_ms += times.encode_ms;
   summary_.decode_ms += times.decode_ms;
   for (size_t i = 0; i < group.size(); ++i) {

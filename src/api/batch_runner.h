@@ -20,6 +20,7 @@ class BatchRunner {
   struct Pending {
     ImageResult result;
     std::vector<float> pixels;  // empty when the image already failed
+    ImageSize size;             // before preprocessing
   };
   // Decodes and preprocesses one image; a failure becomes its error.
   void prepare(Pending& image) const;

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "api/cross_attention_recorder.h"
+#include "text/florence2_postprocess.h"
 #include "util/error.h"
 
 namespace vkcap::api {
@@ -76,11 +77,36 @@ Caption CaptionEngine::to_caption(const GeneratedSequence& s) const {
   return c;
 }
 
+void CaptionEngine::add_answer(Caption& c, const std::string& task_token, ImageSize size) const {
+  // Decoded as Microsoft's checkpoints' fast tokenizer does (added tokens unspaced), so that
+  // location tokens are adjacent and parse.
+  const text::Florence2Result result = text::florence2_post_process(
+      text::florence2_generated_text(model_.tokenizer(), c.tokens), task_token, size.width, size.height);
+  c.task = task_token;
+  c.region_task = result.answer != text::Florence2Answer::kPureText;
+  if (!c.region_task) {
+    c.text = result.text;
+    return;
+  }
+  c.text.clear();
+  for (const text::Florence2Region& r : result.regions) {
+    Region region;
+    region.label = r.label;
+    region.points = r.points;
+    region.quad = r.shape == text::Florence2Region::Shape::kQuad;
+    region.polygons = r.polygons;
+    c.regions.push_back(std::move(region));
+    if (!r.label.empty()) c.text += (c.text.empty() ? "" : "; ") + r.label;
+  }
+}
+
 std::vector<Caption> CaptionEngine::caption_pixels(const std::vector<std::vector<float>>& pixels,
+                                                   const std::vector<ImageSize>& sizes,
                                                    const PreparedGeneration& generation, bool keep_cross_attention,
                                                    BatchTimes* times) {
+  if (sizes.size() != pixels.size()) throw Error("internal: one image size per image expected");
   const auto t0 = std::chrono::steady_clock::now();
-  model_.encode(pixels);
+  model_.encode(pixels, generation.encoder_prompt);
   const double encode_ms = ms_since(t0);
 
   const auto t1 = std::chrono::steady_clock::now();
@@ -95,6 +121,7 @@ std::vector<Caption> CaptionEngine::caption_pixels(const std::vector<std::vector
     Caption& c = captions.at(size_t(s.image));
     c = to_caption(s);
     if (recorder) c.cross_attention = recorder->maps_for(s);
+    if (!generation.task_token.empty()) add_answer(c, generation.task_token, sizes.at(size_t(s.image)));
   }
   if (times) *times = {encode_ms, ms_since(t1)};
   return captions;

@@ -14,6 +14,11 @@
 
 namespace vkcap::api {
 
+// An image's size before preprocessing: Florence-2's regions are in its pixels.
+struct ImageSize {
+  int width = 0, height = 0;
+};
+
 struct BatchTimes {
   double encode_ms = 0;  // encoder and cross-attention K/V
   double decode_ms = 0;  // generation
@@ -29,14 +34,17 @@ class CaptionEngine {
   const vk::Context& context() const { return ctx_; }
   void notice(const std::string& text) const;
 
-  // Captions the images whose pixel values (model::CaptionModel::pixel_values) are given, all in
-  // one encoder pass and one generate call; results in the same order. Throws vkcap::Error
-  // (OutOfMemoryError, DeviceLostError, ...) for the batch as a whole.
-  std::vector<Caption> caption_pixels(const std::vector<std::vector<float>>& pixels, const PreparedGeneration& generation,
-                                      bool keep_cross_attention, BatchTimes* times = nullptr);
+  // Captions the images whose pixel values (model::CaptionModel::pixel_values) and original sizes
+  // are given, all in one encoder pass and one generate call; results in the same order. Throws
+  // vkcap::Error (OutOfMemoryError, DeviceLostError, ...) for the batch as a whole.
+  std::vector<Caption> caption_pixels(const std::vector<std::vector<float>>& pixels, const std::vector<ImageSize>& sizes,
+                                      const PreparedGeneration& generation, bool keep_cross_attention,
+                                      BatchTimes* times = nullptr);
 
  private:
   Caption to_caption(const GeneratedSequence& sequence) const;
+  // Florence-2: the post-processed answer of the task, in the image's pixels.
+  void add_answer(Caption& caption, const std::string& task_token, ImageSize size) const;
 
   std::function<void(const std::string&)> on_notice_;
   vk::Context ctx_;

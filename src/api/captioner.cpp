@@ -48,7 +48,8 @@ Caption Captioner::caption(const RgbImage& image, const GenerationOptions& optio
   copy.height = image.height;
   copy.rgb.assign(image.rgb.begin(), image.rgb.end());
   const std::vector<std::vector<float>> pixels{impl_->engine.model().pixel_values(copy)};
-  return impl_->engine.caption_pixels(pixels, generation, options.keep_cross_attention).at(0);
+  return impl_->engine.caption_pixels(pixels, {{image.width, image.height}}, generation, options.keep_cross_attention)
+      .at(0);
 }
 
 std::vector<Caption> Captioner::caption(std::span<const std::filesystem::path> images,

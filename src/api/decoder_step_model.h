@@ -1,20 +1,22 @@
 #pragma once
-// The GPU text decoder of a CaptionModel seen through generation's StepModel interface.
+// A GPU text decoder seen through generation's StepModel interface.
 #include "generate/step_model.h"
 #include "model/caption_model.h"
+#include "model/text_decoder.h"
 
 namespace vkcap::api {
 
 class DecoderStepModel : public StepModel {
  public:
-  explicit DecoderStepModel(model::CaptionModel& model) : model_(model) {}
-  int vocab_size() const override { return model_.config().decoder_vocab_size(); }
-  int max_positions() const override { return model_.config().max_positions(); }
+  explicit DecoderStepModel(model::TextDecoder& decoder) : decoder_(decoder) {}
+  explicit DecoderStepModel(model::CaptionModel& model) : DecoderStepModel(model.decoder()) {}
+  int vocab_size() const override { return decoder_.spec().vocab; }
+  int max_positions() const override { return decoder_.spec().max_positions; }
   void start(std::span<const int> images, std::span<const int32_t> prompt_ids, std::vector<float>& logits) override {
-    model_.decoder().start({images.begin(), images.end()}, {prompt_ids.begin(), prompt_ids.end()}, logits);
+    decoder_.start({images.begin(), images.end()}, {prompt_ids.begin(), prompt_ids.end()}, logits);
   }
   void step(std::span<const int> parent, std::span<const int32_t> next_token, std::vector<float>& logits) override {
-    model_.decoder().step({parent.begin(), parent.end()}, {next_token.begin(), next_token.end()}, logits);
+    decoder_.step({parent.begin(), parent.end()}, {next_token.begin(), next_token.end()}, logits);
   }
   // The decoder selects each row's best logits on the device (greedy and beam search read
   // back k values a row, not the vocabulary).
@@ -43,7 +45,7 @@ class DecoderStepModel : public StepModel {
       top.row_exp_sum[r] = rows.stats[2 * r + 1];
     }
   }
-  model::CaptionModel& model_;
+  model::TextDecoder& decoder_;
 };
 
 }  // namespace vkcap::api

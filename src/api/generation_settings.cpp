@@ -1,15 +1,32 @@
 #include "api/generation_settings.h"
 
+#include "text/florence2_tasks.h"
 #include "util/error.h"
 
 namespace vkcap::api {
 
 namespace {
 
+// What generate() takes from the checkpoint itself. Florence-2's generate() is its language
+// model's, whose generation config is text_config: 3 beams, no repeated 3-grams, early stopping,
+// <s> forced first and </s> at max_length.
+void apply_model_defaults(const ModelConfig& model, GenerationConfig& config) {
+  if (model.arch != Architecture::Florence2) return;
+  const Florence2TextConfig& t = model.florence2.text;
+  config.num_beams = t.num_beams;
+  config.no_repeat_ngram_size = t.no_repeat_ngram_size;
+  config.early_stopping = t.early_stopping ? EarlyStopping::kTrue : EarlyStopping::kFalse;
+  config.max_length = t.max_length;
+  config.forced_bos_token_id = t.forced_bos_token_id;
+  config.forced_eos_token_id = t.forced_eos_token_id;
+}
+
 void apply_preset(const std::string& name, Architecture arch, GenerationConfig& config) {
-  if (name == "hf") return;  // GenerationConfig's defaults are transformers'
+  if (name == "hf") return;  // transformers' defaults with the checkpoint's config
   if (name == "card") {
-    if (arch == Architecture::Blip) {
+    if (arch == Architecture::Florence2) {
+      config.max_new_tokens = 1024;  // what the model card and every user pass
+    } else if (arch == Architecture::Blip) {
       config.num_beams = 3;
       config.max_length = 20;
       config.min_length = 5;
@@ -34,11 +51,17 @@ void apply_preset(const std::string& name, Architecture arch, GenerationConfig& 
 
 namespace {
 
+std::string preset_name(const model::CaptionModel& model, const GenerationOptions& o) {
+  if (!o.preset.empty()) return o.preset;
+  return model.is_florence2() ? "card" : "hf";
+}
+
 GenerationConfig config_from_options(const model::CaptionModel& model, const GenerationOptions& o) {
   GenerationConfig config;
   config.eos_token_id = {model.eos_token_id()};
   config.pad_token_id = model.pad_token_id();
-  apply_preset(o.preset, model.config().arch, config);
+  apply_model_defaults(model.config(), config);
+  apply_preset(preset_name(model, o), model.config().arch, config);
   if (o.max_new_tokens) config.max_new_tokens = *o.max_new_tokens;
   // An explicit minimum replaces the preset's, whichever way the preset counted it.
   if (o.min_new_tokens) config.min_new_tokens = *o.min_new_tokens, config.min_length = 0;
@@ -64,9 +87,10 @@ ResolvedGeneration resolve(const GenerationConfig& config, int prompt_tokens) {
   }
 }
 
-GenerationSettings describe(const GenerationOptions& o, const GenerationConfig& c, const ResolvedGeneration& r) {
+GenerationSettings describe(const std::string& preset, const GenerationOptions& o, const GenerationConfig& c,
+                            const ResolvedGeneration& r) {
   GenerationSettings s;
-  s.preset = o.preset;
+  s.preset = preset;
   s.prompt_tokens = r.prompt_len;
   s.max_length = r.max_length;
   s.min_length = r.min_length;
@@ -84,11 +108,39 @@ GenerationSettings describe(const GenerationOptions& o, const GenerationConfig& 
   return s;
 }
 
+// Florence-2's task: its token and the ids of its prompt, which the encoder reads.
+void prepare_task(const model::CaptionModel& model, const GenerationOptions& o, PreparedGeneration& p) {
+  if (!model.is_florence2()) {
+    if (!o.task.empty() || !o.task_text.empty())
+      throw InvalidArgumentError("task: only Florence-2 models take a task (this is " + model.architecture_name() +
+                                 ")");
+    return;
+  }
+  if (o.keep_cross_attention)
+    throw InvalidArgumentError("cross-attention maps are not available for Florence-2 models yet");
+  const std::string name = o.task.empty() ? "caption" : o.task;
+  const text::Florence2Task* task = text::find_florence2_task(name);
+  if (!task) {
+    std::string names;
+    for (const text::Florence2Task& t : text::florence2_tasks()) names += (names.empty() ? "" : ", ") + std::string(t.cli_name);
+    throw InvalidArgumentError("task '" + name + "': expected one of " + names + " (or a token such as <OD>)");
+  }
+  try {
+    p.encoder_prompt = text::florence2_prompt_ids(model.tokenizer(), *task, o.task_text);
+  } catch (const InvalidArgumentError&) {
+    throw;
+  } catch (const Error& e) {
+    throw InvalidArgumentError(e.what());
+  }
+  p.task_token = std::string(task->token);
+}
+
 }  // namespace
 
 PreparedGeneration prepare_generation(const model::CaptionModel& model, const GenerationOptions& options) {
   PreparedGeneration p;
   p.config = config_from_options(model, options);
+  prepare_task(model, options, p);
   p.prompt = model.decoder_prompt(options.prompt);
   const int prompt_tokens = int(p.prompt.size());
   p.resolved = resolve(p.config, prompt_tokens);
@@ -103,7 +155,7 @@ PreparedGeneration prepare_generation(const model::CaptionModel& model, const Ge
                                  " new tokens need " + std::to_string(needed) + " decoder positions, the model has " +
                                  std::to_string(positions) + " (at most " + std::to_string(std::max(0, most_new)) +
                                  " new tokens after a " + std::to_string(prompt_tokens) + "-token prompt)");
-    p.notice = "preset '" + options.preset + "' asks for up to " +
+    p.notice = "preset '" + preset_name(model, options) + "' asks for up to " +
                std::to_string(p.resolved.max_length - prompt_tokens) + " new tokens; this model has room for " +
                std::to_string(most_new) + ", so captions stop there";
     p.config.max_new_tokens = most_new;
@@ -112,7 +164,8 @@ PreparedGeneration prepare_generation(const model::CaptionModel& model, const Ge
   if (p.resolved.min_length > p.resolved.max_length)
     throw InvalidArgumentError("min_new_tokens: at least " + std::to_string(p.resolved.min_length - prompt_tokens) +
                                " new tokens but at most " + std::to_string(p.resolved.max_length - prompt_tokens));
-  p.settings = describe(options, p.config, p.resolved);
+  p.settings = describe(preset_name(model, options), options, p.config, p.resolved);
+  p.settings.task = p.task_token;
   return p;
 }
 

@@ -5,9 +5,10 @@
 // Presets are named sets of settings; explicit options are applied after a preset and win.
 // Lengths are Hugging Face's: max_length counts the decoder's start token (and any prompt),
 // max_new_tokens does not.
-//   hf       transformers' defaults with the checkpoint's config: greedy, max_length 20. The
-//            parity setting (the golden tests use it).
-//   card     what the model's own card or demo uses:
+//   hf       transformers' defaults with the checkpoint's config: greedy, max_length 20 (Florence-2:
+//            its text_config's 3 beams, no repeated 3-grams, early stopping). The parity setting.
+//   card     what the model's own card or demo uses (Florence-2's default):
+//              Florence-2: hf's settings with max_new_tokens 1024 (the card's generate call).
 //              BLIP: num_beams 3, max_length 20, min_length 5 (the BLIP authors' demo:
 //              `generate(image, sample=False, num_beams=3, max_length=20, min_length=5)`).
 //              ViT-GPT2: num_beams 4, max_length 16 (the nlpconnect card's gen_kwargs).
@@ -27,6 +28,8 @@ struct PreparedGeneration {
   GenerationConfig config;
   ResolvedGeneration resolved;
   std::vector<int32_t> prompt;  // the decoder prompt
+  std::vector<int32_t> encoder_prompt;  // Florence-2: the task prompt's ids (<s> … </s>)
+  std::string task_token;               // Florence-2: the task ("<CAPTION>"); empty otherwise
   GenerationSettings settings;  // for people and records
   std::string notice;           // set when a preset's length was cut to the model's positions
 };

@@ -28,6 +28,8 @@ GenerationOptions generation_options(const CaptionOptions& o) {
   g.do_sample = o.sample;
   g.seed = o.seed;
   g.prompt = o.prompt;
+  g.task = o.task;
+  g.task_text = o.task_text;
   g.apply_exif_orientation = !o.no_exif_rotate;
   g.keep_cross_attention = o.wants_attention();
   return g;
@@ -46,6 +48,7 @@ nlohmann::json settings_json(const GenerationSettings& s, const CaptionOptions& 
                       {"weights", o.fp16 ? "f16" : "f32"}};
   if (o.no_exif_rotate) j["exif_rotate"] = false;
   if (s.max_new_tokens) j["max_new_tokens"] = *s.max_new_tokens;
+  if (!s.task.empty()) j["task"] = s.task;
   if (s.do_sample) j.update({{"temperature", s.temperature}, {"top_k", s.top_k}, {"top_p", s.top_p}, {"seed", s.seed}});
   return j;
 }

@@ -30,14 +30,15 @@ struct CaptionOptions {
   bool progress = false;
   bool fp16 = false;
   std::string prompt;
+  std::string task, task_text;  // Florence-2: --task NAME, --text TEXT
   bool no_exif_rotate = false;
   bool write_metadata = false;  // the caption into the image's XMP / EXIF / IPTC
   // Cross-attention: --attention-map OUT (PNG or directory), --attention (JSON), the layer shown.
   std::string attention_map;
   bool attention = false;
   std::string attention_layer = "mean";
-  // Generation, under Hugging Face's names; unset ones come from the preset.
-  std::string preset = "hf";
+  // Generation, under Hugging Face's names; unset ones come from the preset (empty: the model's).
+  std::string preset;
   std::optional<int> max_new_tokens, min_new_tokens, beams, no_repeat_ngram, top_k;
   std::optional<double> length_penalty, repetition_penalty, temperature, top_p;
   bool sample = false;

@@ -2,6 +2,7 @@
 
 #include "cli/attention_map.h"
 #include "cli/embed_metadata.h"
+#include "cli/florence2_record.h"
 #include "cli/token_attention.h"
 #include "image/image.h"
 #include "util/error.h"
@@ -36,6 +37,7 @@ void CaptionOutput::write(ImageResult&& result) {
     record.encode_ms = result.encode_ms;
     record.decode_ms = result.decode_ms;
     record.extra = extra_;
+    add_florence2_fields(c, record.extra);
     if (c.finish_reason == "length") ++stopped_at_length_;
     record.warning = write_side_outputs(result, record);
   }

@@ -195,6 +195,12 @@ Run add_caption_command(CLI::App& app) {
   c->add_flag("--progress", o->progress, "show progress even when stderr is not a terminal");
   c->add_flag("--fp16", o->fp16, "store weights as fp16 (half the memory, faster decoding)");
   c->add_option("--prompt", o->prompt, "text the caption starts with (BLIP conditional captioning)");
+  c->add_option("--task", o->task,
+                "Florence-2 task: caption (default), detailed-caption, more-detailed-caption, ocr, ocr-with-region, "
+                "od, dense-region-caption, region-proposal, phrase-grounding, open-vocabulary-detection, or a "
+                "token such as '<OD>'");
+  c->add_option("--text", o->task_text, "Florence-2: the task's input (phrase-grounding: the caption; "
+                                        "open-vocabulary-detection: what to find)");
   c->add_flag("--no-exif-rotate", o->no_exif_rotate, "ignore EXIF orientation (as the model cards do)");
   c->add_option("--attention-map", o->attention_map,
                 "write each image's cross-attention per generated word as a PNG grid: OUT.png for one image, "
@@ -203,8 +209,9 @@ Run add_caption_command(CLI::App& app) {
   c->add_option("--attention-layer", o->attention_layer,
                 "decoder layer the attention maps show: mean (over layers; default), last, or an index");
   c->add_option("-p,--preset", o->preset,
-                "generation settings: hf (transformers defaults, greedy; default), card (the model card's "
-                "beam search), quality (5 beams, up to 40 tokens, no repeats); flags below override it")
+                "generation settings: hf (transformers defaults with the checkpoint's config; default for BLIP and "
+                "ViT-GPT2), card (the model card's beam search; default for Florence-2: up to 1024 tokens), quality "
+                "(5 beams, up to 40 tokens, no repeats); flags below override it")
       ->check(CLI::IsMember({"hf", "card", "quality"}));
   c->add_option("-n,--max-new-tokens", o->max_new_tokens,
                 "most TOKENS to generate (not words; default: up to 20 positions including the start token)")

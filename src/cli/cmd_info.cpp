@@ -26,6 +26,66 @@ struct InfoOptions {
   bool json = false, load = false, fp16 = false, quiet = false;
 };
 
+// The architecture and its sizes, as `info --json` reports them.
+nlohmann::json architecture_json(const ModelConfig& config) {
+  if (config.arch == Architecture::Florence2) {
+    const Florence2VisionConfig& v = config.florence2.vision;
+    const Florence2TextConfig& t = config.florence2.text;
+    nlohmann::json dims = nlohmann::json::array(), depths = nlohmann::json::array();
+    for (const DavitStage& s : v.stages) dims.push_back(s.dim), depths.push_back(s.depth);
+    return {{"architecture", "Florence2ForConditionalGeneration (davit + bart)"},
+            {"vision", {{"dims", dims}, {"depths", depths}, {"window_size", v.window_size},
+                        {"projection_dim", v.projection_dim}}},
+            {"text", {{"hidden_size", t.d_model}, {"encoder_layers", t.encoder_layers},
+                      {"layers", t.decoder_layers}, {"heads", t.decoder_attention_heads},
+                      {"intermediate_size", t.decoder_ffn_dim}, {"vocab_size", t.vocab_size},
+                      {"max_positions", t.max_position_embeddings}}}};
+  }
+  const bool blip = config.arch == Architecture::Blip;
+  const VisionConfig& v = config.vision;
+  return {
+      {"architecture", blip ? "BlipForConditionalGeneration" : "VisionEncoderDecoderModel (vit + gpt2)"},
+      {"vision", {{"hidden_size", v.hidden_size}, {"intermediate_size", v.intermediate_size},
+                  {"layers", v.num_hidden_layers}, {"heads", v.num_attention_heads}, {"image_size", v.image_size},
+                  {"patch_size", v.patch_size}, {"image_tokens", v.num_positions()}}},
+      {"text", blip ? nlohmann::json{{"hidden_size", config.blip_text.hidden_size},
+                                     {"intermediate_size", config.blip_text.intermediate_size},
+                                     {"layers", config.blip_text.num_hidden_layers},
+                                     {"heads", config.blip_text.num_attention_heads},
+                                     {"vocab_size", config.blip_text.vocab_size},
+                                     {"max_positions", config.blip_text.max_position_embeddings}}
+                    : nlohmann::json{{"hidden_size", config.gpt2.n_embd},
+                                     {"intermediate_size", config.gpt2.n_inner},
+                                     {"layers", config.gpt2.n_layer},
+                                     {"heads", config.gpt2.n_head},
+                                     {"vocab_size", config.gpt2.vocab_size},
+                                     {"max_positions", config.gpt2.n_positions}}}};
+}
+
+void print_sizes(const ModelConfig& config) {
+  if (config.arch == Architecture::Florence2) {
+    const Florence2VisionConfig& v = config.florence2.vision;
+    const Florence2TextConfig& t = config.florence2.text;
+    std::string stages;
+    for (const DavitStage& s : v.stages)
+      stages += (stages.empty() ? "" : ", ") + std::to_string(s.dim) + "x" + std::to_string(s.depth);
+    std::printf("  vision        DaViT stages (channels x depth) %s, window %d, projection %d\n", stages.c_str(),
+                v.window_size, v.projection_dim);
+    std::printf("  text          BART hidden %d, %d+%d layers, %d heads, mlp %d, vocab %d, positions %d\n", t.d_model,
+                t.encoder_layers, t.decoder_layers, t.decoder_attention_heads, t.decoder_ffn_dim, t.vocab_size,
+                t.max_position_embeddings);
+    return;
+  }
+  const VisionConfig& v = config.vision;
+  const nlohmann::json t = architecture_json(config)["text"];
+  std::printf("  vision        hidden %d, %d layers, %d heads, mlp %d, image %dx%d, patch %d (%d tokens)\n",
+              v.hidden_size, v.num_hidden_layers, v.num_attention_heads, v.intermediate_size, v.image_size,
+              v.image_size, v.patch_size, v.num_positions());
+  std::printf("  text          hidden %d, %d layers, %d heads, mlp %d, vocab %d, positions %d\n",
+              t["hidden_size"].get<int>(), t["layers"].get<int>(), t["heads"].get<int>(),
+              t["intermediate_size"].get<int>(), t["vocab_size"].get<int>(), t["max_positions"].get<int>());
+}
+
 std::string mib(uint64_t bytes) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f MiB", double(bytes) / (1 << 20));
@@ -50,33 +110,15 @@ int run_info(const InfoOptions& o) {
   std::string dtype;
   for (const auto& [name, count] : by_dtype) dtype += (dtype.empty() ? "" : "+") + name;
 
-  const bool blip = config.arch == Architecture::Blip;
-  const VisionConfig& v = config.vision;
-  nlohmann::json j = {
-      {"model", dir.string()},
-      {"architecture", blip ? "BlipForConditionalGeneration" : "VisionEncoderDecoderModel (vit + gpt2)"},
-      {"weights_file", weights.source()},
-      {"vision", {{"hidden_size", v.hidden_size}, {"intermediate_size", v.intermediate_size},
-                  {"layers", v.num_hidden_layers}, {"heads", v.num_attention_heads}, {"image_size", v.image_size},
-                  {"patch_size", v.patch_size}, {"image_tokens", v.num_positions()}}},
-      {"text", blip ? nlohmann::json{{"hidden_size", config.blip_text.hidden_size},
-                                     {"intermediate_size", config.blip_text.intermediate_size},
-                                     {"layers", config.blip_text.num_hidden_layers},
-                                     {"heads", config.blip_text.num_attention_heads},
-                                     {"vocab_size", config.blip_text.vocab_size},
-                                     {"max_positions", config.blip_text.max_position_embeddings}}
-                    : nlohmann::json{{"hidden_size", config.gpt2.n_embd},
-                                     {"intermediate_size", config.gpt2.n_inner},
-                                     {"layers", config.gpt2.n_layer},
-                                     {"heads", config.gpt2.n_head},
-                                     {"vocab_size", config.gpt2.vocab_size},
-                                     {"max_positions", config.gpt2.n_positions}}},
+  nlohmann::json j = {{"model", dir.string()}, {"weights_file", weights.source()}};
+  j.update(architecture_json(config));
+  j.update({
       {"parameters", parameters},
       {"stored_dtype", dtype},
       {"stored_bytes", stored_bytes},
       // Weights only; activations, KV caches and the cross K/V add a little per image and beam.
       {"estimated_device_bytes", {{"f32", parameters * 4}, {"f16", parameters * 2}}},
-  };
+  });
   j["complete"] = missing.empty();
   if (!missing.empty()) j["missing"] = missing;
   if (o.load && missing.empty()) {
@@ -101,14 +143,8 @@ int run_info(const InfoOptions& o) {
     std::printf("%s\n", j.dump(2).c_str());
     return exit_code;
   }
-  const auto& t = j["text"];
   std::printf("%s\n  architecture  %s\n", dir.c_str(), j["architecture"].get<std::string>().c_str());
-  std::printf("  vision        hidden %d, %d layers, %d heads, mlp %d, image %dx%d, patch %d (%d tokens)\n",
-              v.hidden_size, v.num_hidden_layers, v.num_attention_heads, v.intermediate_size, v.image_size,
-              v.image_size, v.patch_size, v.num_positions());
-  std::printf("  text          hidden %d, %d layers, %d heads, mlp %d, vocab %d, positions %d\n",
-              t["hidden_size"].get<int>(), t["layers"].get<int>(), t["heads"].get<int>(),
-              t["intermediate_size"].get<int>(), t["vocab_size"].get<int>(), t["max_positions"].get<int>());
+  print_sizes(config);
   std::printf("  parameters    %.2f M stored as %s in %s (%s)\n", double(parameters) / 1e6, dtype.c_str(),
               weights.source().c_str(), mib(stored_bytes).c_str());
   std::printf("  memory        about %s (f32) or %s (--fp16) of device memory for the weights\n",

@@ -106,6 +106,10 @@ std::vector<GeneratedSequence> generate(StepModel& model, std::span<const int32_
     if (id < 0 || id >= vocab)
       throw Error("generation: eos_token_id " + std::to_string(id) + " is outside the vocabulary of " +
                   std::to_string(vocab));
+  for (const auto& forced : {config.forced_bos_token_id, config.forced_eos_token_id})
+    if (forced && (*forced < 0 || *forced >= vocab))
+      throw Error("generation: forced token id " + std::to_string(*forced) + " is outside the vocabulary of " +
+                  std::to_string(vocab));
   if (resolved.mode == DecodingMode::kBeamSearch)
     return beam_search(model, decoder_prompt, num_images, config, resolved);
   return greedy_or_sample(model, decoder_prompt, num_images, config, resolved);

@@ -68,6 +68,8 @@ void set_generation_option(GenerationConfig& c, std::string_view name, std::stri
   else if (name == "num_return_sequences") c.num_return_sequences = parse_count(name, value);
   else if (name == "seed") c.seed = static_cast<uint64_t>(parse_int(name, value));
   else if (name == "pad_token_id") c.pad_token_id = static_cast<int32_t>(parse_int(name, value));
+  else if (name == "forced_bos_token_id") c.forced_bos_token_id = static_cast<int32_t>(parse_int(name, value));
+  else if (name == "forced_eos_token_id") c.forced_eos_token_id = static_cast<int32_t>(parse_int(name, value));
   else if (name == "early_stopping") {
     if (value == "never") c.early_stopping = EarlyStopping::kNever;
     else c.early_stopping = parse_bool(name, value) ? EarlyStopping::kTrue : EarlyStopping::kFalse;

@@ -33,6 +33,11 @@ struct GenerationConfig {
   uint64_t seed = 0;                    // sampling only (std::mt19937_64)
   std::vector<int32_t> eos_token_id;    // empty: never stops early (HF allows a list)
   std::optional<int32_t> pad_token_id;  // unset: eos_token_id[0], as HF does (with a warning)
+  // ForcedBOSLogitsProcessor: when the sequence holds one token (the decoder start), only this
+  // token may follow. ForcedEOSLogitsProcessor: the token at max_length is this one. BART-style
+  // models (Florence-2) set both in their config.
+  std::optional<int32_t> forced_bos_token_id;
+  std::optional<int32_t> forced_eos_token_id;
   bool record_steps = false;            // fill GeneratedSequence::steps
 };
 

@@ -106,17 +106,28 @@ LogitsProcessorList::LogitsProcessorList(const GenerationConfig& config, const R
       min_length_(resolved.min_length),
       min_new_tokens_(resolved.min_new_tokens),
       prompt_len_(resolved.prompt_len),
-      eos_token_id_(config.eos_token_id) {}
+      eos_token_id_(config.eos_token_id),
+      forced_bos_(config.forced_bos_token_id),
+      forced_eos_(config.forced_eos_token_id),
+      max_length_(resolved.max_length) {}
 
 bool LogitsProcessorList::empty() const {
   return repetition_penalty_ == 1.0f && no_repeat_ngram_size_ <= 0 &&
-         (eos_token_id_.empty() || (min_length_ <= 0 && min_new_tokens_ <= 0));
+         (eos_token_id_.empty() || (min_length_ <= 0 && min_new_tokens_ <= 0)) && !forced_bos_ && !forced_eos_;
+}
+
+void force_token(int32_t token, std::span<float> scores) {
+  check_id(token, scores.size(), "forced token");
+  std::fill(scores.begin(), scores.end(), kMinusInf);
+  scores[static_cast<size_t>(token)] = 0.0f;
 }
 
 void LogitsProcessorList::apply(std::span<const int32_t> input_ids, std::span<float> scores) const {
   if (repetition_penalty_ != 1.0f) apply_repetition_penalty(input_ids, repetition_penalty_, scores);
   if (no_repeat_ngram_size_ > 0) ban_repeated_ngrams(input_ids, no_repeat_ngram_size_, scores);
   if (bans_eos(input_ids)) ban_eos(eos_token_id_, scores);
+  if (forces_bos(input_ids)) force_token(*forced_bos_, scores);
+  if (forces_eos(input_ids)) force_token(*forced_eos_, scores);
 }
 
 bool LogitsProcessorList::bans_eos(std::span<const int32_t> input_ids) const {
@@ -125,8 +136,17 @@ bool LogitsProcessorList::bans_eos(std::span<const int32_t> input_ids) const {
   return (min_length_ > 0 && cur_len < min_length_) || (min_new_tokens_ > 0 && cur_len - prompt_len_ < min_new_tokens_);
 }
 
+bool LogitsProcessorList::forces_bos(std::span<const int32_t> input_ids) const {
+  return forced_bos_ && input_ids.size() == 1;
+}
+
+bool LogitsProcessorList::forces_eos(std::span<const int32_t> input_ids) const {
+  return forced_eos_ && static_cast<int>(input_ids.size()) == max_length_ - 1;
+}
+
 std::optional<std::vector<int32_t>> LogitsProcessorList::banned_tokens(std::span<const int32_t> input_ids) const {
-  if (repetition_penalty_ != 1.0f) return std::nullopt;
+  // A forced token scores 0 whatever its logit: the step needs the row (it is one step a caption).
+  if (repetition_penalty_ != 1.0f || forces_bos(input_ids) || forces_eos(input_ids)) return std::nullopt;
   std::vector<int32_t> banned = repeated_ngram_bans(input_ids, no_repeat_ngram_size_);
   if (bans_eos(input_ids)) banned.insert(banned.end(), eos_token_id_.begin(), eos_token_id_.end());
   return banned;

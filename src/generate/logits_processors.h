@@ -34,9 +34,13 @@ void apply_top_k(int top_k, int min_tokens_to_keep, std::span<float> scores);
 // −inf where cumulative ≤ 1 − top_p, always keeping the min_tokens_to_keep largest.
 void apply_top_p(double top_p, int min_tokens_to_keep, std::span<float> scores);
 
+// ForcedBOS/ForcedEOSLogitsProcessor: every score −inf except `token`'s, which becomes 0.
+void force_token(int32_t token, std::span<float> scores);
+
 // The processors `_get_logits_processor` builds for this config, in HF's order: repetition
-// penalty, no-repeat n-gram, min length, min new tokens. Greedy and sampling run them on raw
-// logits, beam search on log-probs.
+// penalty, no-repeat n-gram, min length, min new tokens, forced BOS (at sequence length 1),
+// forced EOS (at max_length − 1). Greedy and sampling run them on raw logits, beam search on
+// log-probs.
 class LogitsProcessorList {
  public:
   LogitsProcessorList(const GenerationConfig& config, const ResolvedGeneration& resolved);
@@ -49,12 +53,16 @@ class LogitsProcessorList {
 
  private:
   bool bans_eos(std::span<const int32_t> input_ids) const;
+  bool forces_bos(std::span<const int32_t> input_ids) const;
+  bool forces_eos(std::span<const int32_t> input_ids) const;
   float repetition_penalty_;
   int no_repeat_ngram_size_;
   int min_length_;
   int min_new_tokens_;
   int prompt_len_;
   std::vector<int32_t> eos_token_id_;
+  std::optional<int32_t> forced_bos_, forced_eos_;
+  int max_length_;
 };
 
 // The warpers `_get_logits_warper` builds for sampling, in HF's order: temperature, top-k,

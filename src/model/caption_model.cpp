@@ -53,6 +53,13 @@ CaptionModel::CaptionModel(vk::Context& ctx, const std::filesystem::path& dir, c
 CaptionModel::~CaptionModel() = default;
 
 void CaptionModel::build_layers(WeightLoader& weights) {
+  if (config_.arch == Architecture::Florence2) {
+    if (preprocess_.size.height <= 0 || preprocess_.size.width <= 0)
+      throw Error(dir_.string() + "/preprocessor_config.json: Florence-2 needs a fixed \"size\" (height and width)");
+    florence2_ = std::make_unique<Florence2Model>(weights, config_.florence2, preprocess_.size.height,
+                                                  preprocess_.size.width);
+    return;
+  }
   const VisionConfig& v = config_.vision;
   VisionSpec vision{v.hidden_size, v.num_attention_heads, v.num_hidden_layers, v.intermediate_size,
                     v.image_size,  v.patch_size,          v.num_channels,     v.layer_norm_eps,
@@ -77,13 +84,24 @@ void CaptionModel::build_layers(WeightLoader& weights) {
 }
 
 std::string CaptionModel::architecture_name() const {
-  return config_.arch == Architecture::Blip ? "BlipForConditionalGeneration"
-                                            : "VisionEncoderDecoderModel (vit + gpt2)";
+  switch (config_.arch) {
+    case Architecture::Blip: return "BlipForConditionalGeneration";
+    case Architecture::VitGpt2: return "VisionEncoderDecoderModel (vit + gpt2)";
+    case Architecture::Florence2: return "Florence2ForConditionalGeneration (davit + bart)";
+  }
+  return "?";
 }
 
 uint64_t CaptionModel::device_bytes() const { return ctx_.allocator().stats().allocated_bytes; }
 
 std::vector<float> CaptionModel::pixel_values(const Image& image) const {
+  if (florence2_) {  // the tower was built for preprocess_.size
+    const auto [width, height] = preprocess_output_size(image, preprocess_);
+    if (width != preprocess_.size.width || height != preprocess_.size.height)
+      throw Error(dir_.string() + "/preprocessor_config.json: resizes this image to " + std::to_string(width) + "x" +
+                  std::to_string(height) + "; Florence-2 needs a fixed size (\"size\": {\"height\", \"width\"})");
+    return preprocess(image, preprocess_);
+  }
   // Checked before the work: a config that resizes to the wrong size fails at once.
   const int size = config_.vision.image_size;
   const auto [width, height] = preprocess_output_size(image, preprocess_);
@@ -98,7 +116,14 @@ std::vector<float> CaptionModel::pixel_values(const Image& image) const {
   return pixels;
 }
 
-void CaptionModel::encode(const std::vector<std::vector<float>>& pixels) {
+void CaptionModel::encode(const std::vector<std::vector<float>>& pixels, std::span<const int32_t> encoder_prompt) {
+  if (florence2_) {
+    const auto t0 = std::chrono::steady_clock::now();
+    florence2_->encode(pixels, encoder_prompt);  // the cross K/V come with it
+    timings_.encoder_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    timings_.cross_kv_ms = 0;
+    return;
+  }
   const int n = int(pixels.size());
   const VisionSpec& vs = encoder_->spec();
   const uint64_t image_floats = uint64_t(vs.channels) * vs.image_size * vs.image_size;
@@ -128,6 +153,7 @@ void CaptionModel::encode(const std::vector<std::vector<float>>& pixels) {
 }
 
 std::vector<float> CaptionModel::encoder_output(int image, bool raw) const {
+  if (florence2_) return florence2_->encoder_output(image);
   const VisionSpec& vs = encoder_->spec();
   const bool projected = config_.has_enc_to_dec_proj && !raw;
   const uint64_t width = projected ? decoder_->spec().hidden : vs.hidden;
@@ -137,6 +163,11 @@ std::vector<float> CaptionModel::encoder_output(int image, bool raw) const {
 }
 
 std::vector<int32_t> CaptionModel::decoder_prompt(const std::string& prompt) const {
+  if (florence2_) {
+    if (!prompt.empty())
+      throw InvalidArgumentError("a Florence-2 model takes a task (and its text), not a caption prompt");
+    return {config_.decoder_start_token_id};
+  }
   if (config_.arch == Architecture::Blip)
     return decoder_prompt_for_blip(
         prompt.empty() ? std::vector<int32_t>{} : tokenizer_->encode(prompt, /*add_special_tokens=*/true),

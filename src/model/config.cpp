@@ -16,7 +16,8 @@ namespace {
 using json = nlohmann::json;
 
 const char* kSupported =
-    "supported: BlipForConditionalGeneration, VisionEncoderDecoderModel with vit encoder and gpt2 decoder";
+    "supported: BlipForConditionalGeneration, VisionEncoderDecoderModel with vit encoder and gpt2 decoder, "
+    "Florence2ForConditionalGeneration";
 
 // One JSON object of the config (the top level, text_config, encoder, ...), read key by key with
 // the class default for an absent key.
@@ -224,7 +225,8 @@ ModelConfig parse_model_config(const std::string& text, const std::string& file)
   } else {
     const std::string type = top.string("model_type", "");
     arch = type == "blip" ? "BlipForConditionalGeneration"
-         : type == "vision-encoder-decoder" ? "VisionEncoderDecoderModel" : type;
+         : type == "vision-encoder-decoder" ? "VisionEncoderDecoderModel"
+         : type == "florence2" ? "Florence2ForConditionalGeneration" : type;
   }
 
   ModelConfig c;
@@ -235,6 +237,12 @@ ModelConfig parse_model_config(const std::string& text, const std::string& file)
   } else if (arch == "VisionEncoderDecoderModel") {
     c.arch = Architecture::VitGpt2;
     read_vit_gpt2(top, c);
+  } else if (arch == "Florence2ForConditionalGeneration") {
+    c.arch = Architecture::Florence2;
+    c.florence2 = parse_florence2_config(root, file);
+    c.decoder_start_token_id = c.florence2.text.decoder_start_token_id;
+    c.eos_token_id = c.florence2.text.eos_token_id;
+    c.pad_token_id = c.florence2.text.pad_token_id;
   } else {
     throw Error(file + ": architecture '" + arch + "' is not supported (" + kSupported + ")");
   }

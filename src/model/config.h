@@ -8,11 +8,14 @@
 #include <optional>
 #include <string>
 
+#include "model/florence2_config.h"
+
 namespace vkcap {
 
 enum class Architecture {
   Blip,     // BlipForConditionalGeneration: BLIP ViT + BERT-style text decoder
   VitGpt2,  // VisionEncoderDecoderModel with a `vit` encoder and a `gpt2` decoder
+  Florence2,  // Florence2ForConditionalGeneration: DaViT + BART encoder-decoder (florence2_config.h)
 };
 
 enum class Activation {
@@ -83,11 +86,13 @@ struct ModelConfig {
   VisionConfig vision;
   BlipTextConfig blip_text;  // meaningful when arch == Blip
   Gpt2Config gpt2;           // meaningful when arch == VitGpt2
+  Florence2Config florence2; // meaningful when arch == Florence2 (`vision` is then unused)
 
   // What generation uses, resolved the way transformers 4.40 does:
   //  BLIP: start = text bos ([DEC]), stop = text sep ([SEP]), pad = text pad.
   //  ViT-GPT2: top-level decoder_start/eos/pad, else the decoder's own values, else (start) bos;
   //  a missing pad becomes eos, as generate() does.
+  //  Florence-2: text_config's (its generate() is the language model's).
   int decoder_start_token_id = 0;
   int eos_token_id = 0;
   int pad_token_id = 0;
@@ -96,10 +101,17 @@ struct ModelConfig {
   // widths differ and cross_attention_hidden_size is null.
   bool has_enc_to_dec_proj = false;
 
-  int decoder_vocab_size() const { return arch == Architecture::Blip ? blip_text.vocab_size : gpt2.vocab_size; }
-  int decoder_hidden_size() const { return arch == Architecture::Blip ? blip_text.hidden_size : gpt2.n_embd; }
+  int decoder_vocab_size() const {
+    return arch == Architecture::Blip ? blip_text.vocab_size
+         : arch == Architecture::Florence2 ? florence2.text.vocab_size : gpt2.vocab_size;
+  }
+  int decoder_hidden_size() const {
+    return arch == Architecture::Blip ? blip_text.hidden_size
+         : arch == Architecture::Florence2 ? florence2.text.d_model : gpt2.n_embd;
+  }
   int max_positions() const {
-    return arch == Architecture::Blip ? blip_text.max_position_embeddings : gpt2.n_positions;
+    return arch == Architecture::Blip ? blip_text.max_position_embeddings
+         : arch == Architecture::Florence2 ? florence2.text.max_position_embeddings : gpt2.n_positions;
   }
 };
 

@@ -1,6 +1,7 @@
 #include "model/florence2_config.h"
 
 #include <climits>
+#include <optional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -14,15 +15,18 @@ namespace {
 
 using json = nlohmann::json;
 
-class VisionSection {
+// One sub-config object (vision_config, text_config), read key by key; absent or null keys take
+// the class default.
+class Section {
  public:
-  VisionSection(const json& obj, const std::string& file) : obj_(obj), file_(file) {}
+  Section(const json& obj, const std::string& file, std::string name)
+      : obj_(obj), file_(file), prefix_(std::move(name) + ".") {}
 
   [[noreturn]] void fail(const std::string& key, const std::string& expected, const json& got) const {
-    throw Error(file_ + ": vision_config." + key + ": expected " + expected + ", got " + got.dump());
+    throw Error(file_ + ": " + prefix_ + key + ": expected " + expected + ", got " + got.dump());
   }
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
-    throw Error(file_ + ": vision_config." + key + ": " + problem);
+    throw Error(file_ + ": " + prefix_ + key + ": " + problem);
   }
   const json* find(const std::string& key) const {
     auto it = obj_.find(key);
@@ -56,6 +60,19 @@ class VisionSection {
     }
     return out;
   }
+  bool boolean(const std::string& key, bool def) const {
+    const json* v = find(key);
+    if (!v) return def;
+    if (!v->is_boolean()) fail(key, "true or false", *v);
+    return v->get<bool>();
+  }
+  // A token id that may be null (forced_bos_token_id).
+  std::optional<int> token(const std::string& key, std::optional<int> def) const {
+    auto it = obj_.find(key);
+    if (it == obj_.end()) return def;
+    if (it->is_null()) return std::nullopt;
+    return integer(*it, key, 0);
+  }
   std::vector<bool> booleans(const std::string& key, std::vector<bool> def, size_t count) const {
     const json* v = find(key);
     if (!v) {
@@ -85,14 +102,17 @@ class VisionSection {
  private:
   const json& obj_;
   const std::string& file_;
+  std::string prefix_;
 };
 
 }  // namespace
 
 Florence2VisionConfig parse_florence2_vision_config(const json& vc, const std::string& file) {
   if (!vc.is_object()) throw Error(file + ": vision_config: expected an object, got " + vc.dump());
-  const VisionSection s(vc, file);
-  if (const json* type = s.find("model_type"); type && (!type->is_string() || type->get<std::string>() != "davit"))
+  const Section s(vc, file, "vision_config");
+  // Microsoft's Florence-2-base writes "model_type": "" here (PretrainedConfig's default).
+  if (const json* type = s.find("model_type");
+      type && (!type->is_string() || (type->get<std::string>() != "davit" && !type->get<std::string>().empty())))
     s.fail("model_type", "\"davit\" (the only vision tower Florence-2 defines)", *type);
   Florence2VisionConfig c;
   // Florence2VisionConfig's defaults (the large model).
@@ -144,17 +164,88 @@ Florence2VisionConfig parse_florence2_vision_config(const json& vc, const std::s
   return c;
 }
 
-Florence2VisionConfig load_florence2_vision_config(const std::filesystem::path& dir) {
-  const std::filesystem::path path = dir / "config.json";
+namespace {
+
+json read_config_json(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open");
   std::ostringstream text;
   text << in.rdbuf();
-  const json top = parse_json_text(text.str(), path.string());
+  json top = parse_json_text(text.str(), path.string());
   if (!top.is_object()) throw Error(path.string() + ": expected a JSON object");
-  auto vc = top.find("vision_config");
-  if (vc == top.end()) throw Error(path.string() + ": no vision_config (not a Florence-2 config)");
-  return parse_florence2_vision_config(*vc, path.string());
+  return top;
+}
+
+const json& sub_config(const json& top, const char* key, const std::string& file) {
+  auto it = top.find(key);
+  if (it == top.end()) throw Error(file + ": no " + key + " (not a Florence-2 config)");
+  return *it;
+}
+
+}  // namespace
+
+Florence2TextConfig parse_florence2_text_config(const json& tc, const std::string& file) {
+  if (!tc.is_object()) throw Error(file + ": text_config: expected an object, got " + tc.dump());
+  const Section s(tc, file, "text_config");
+  if (const json* type = s.find("model_type");
+      type && (!type->is_string() || (type->get<std::string>() != "florence2_language" && !type->get<std::string>().empty())))
+    s.fail("model_type", "\"florence2_language\"", *type);
+  Florence2TextConfig c;
+  c.vocab_size = s.integer("vocab_size", c.vocab_size, 1);
+  c.d_model = s.integer("d_model", c.d_model, 1);
+  c.encoder_layers = s.integer("encoder_layers", c.encoder_layers, 1);
+  c.encoder_attention_heads = s.integer("encoder_attention_heads", c.encoder_attention_heads, 1);
+  c.encoder_ffn_dim = s.integer("encoder_ffn_dim", c.encoder_ffn_dim, 1);
+  c.decoder_layers = s.integer("decoder_layers", c.decoder_layers, 1);
+  c.decoder_attention_heads = s.integer("decoder_attention_heads", c.decoder_attention_heads, 1);
+  c.decoder_ffn_dim = s.integer("decoder_ffn_dim", c.decoder_ffn_dim, 1);
+  c.max_position_embeddings = s.integer("max_position_embeddings", c.max_position_embeddings, 2);
+  for (const char* key : {"encoder_attention_heads", "decoder_attention_heads"}) {
+    const int heads = key[0] == 'e' ? c.encoder_attention_heads : c.decoder_attention_heads;
+    if (c.d_model % heads != 0)
+      s.fail(key, "d_model " + std::to_string(c.d_model) + " is not divisible by " + std::to_string(heads) + " heads");
+  }
+  if (const json* act = s.find("activation_function"); act && (!act->is_string() || act->get<std::string>() != "gelu"))
+    s.fail("activation_function", "\"gelu\" (what Florence-2 uses)", *act);
+  if (s.boolean("scale_embedding", false)) s.fail("scale_embedding", "true is not supported (Florence-2 uses false)");
+  if (s.boolean("normalize_before", false) || s.boolean("add_final_layer_norm", false))
+    s.fail("normalize_before", "pre-LayerNorm BART layers are not supported (Florence-2's are post-LayerNorm)");
+  c.bos_token_id = s.integer("bos_token_id", c.bos_token_id, 0, c.vocab_size - 1);
+  c.pad_token_id = s.integer("pad_token_id", c.pad_token_id, 0, c.vocab_size - 1);
+  c.eos_token_id = s.integer("eos_token_id", c.eos_token_id, 0, c.vocab_size - 1);
+  c.decoder_start_token_id = s.integer("decoder_start_token_id", c.decoder_start_token_id, 0, c.vocab_size - 1);
+  c.forced_bos_token_id = s.token("forced_bos_token_id", c.forced_bos_token_id);
+  c.forced_eos_token_id = s.token("forced_eos_token_id", c.forced_eos_token_id);
+  for (const auto& [key, id] : {std::pair{"forced_bos_token_id", c.forced_bos_token_id},
+                                std::pair{"forced_eos_token_id", c.forced_eos_token_id}})
+    if (id && *id >= c.vocab_size) s.fail(key, std::to_string(*id) + " is outside the vocabulary");
+  c.num_beams = s.integer("num_beams", c.num_beams, 1);
+  c.no_repeat_ngram_size = s.integer("no_repeat_ngram_size", c.no_repeat_ngram_size, 0);
+  c.early_stopping = s.boolean("early_stopping", c.early_stopping);
+  c.max_length = s.integer("max_length", c.max_length, 1);
+  return c;
+}
+
+Florence2VisionConfig load_florence2_vision_config(const std::filesystem::path& dir) {
+  const std::filesystem::path path = dir / "config.json";
+  return parse_florence2_vision_config(sub_config(read_config_json(path), "vision_config", path.string()),
+                                       path.string());
+}
+
+Florence2Config parse_florence2_config(const json& top, const std::string& file) {
+  Florence2Config c;
+  c.vision = parse_florence2_vision_config(sub_config(top, "vision_config", file), file);
+  c.text = parse_florence2_text_config(sub_config(top, "text_config", file), file);
+  if (c.vision.projection_dim != c.text.d_model)
+    throw Error(file + ": vision_config.projection_dim " + std::to_string(c.vision.projection_dim) +
+                " differs from text_config.d_model " + std::to_string(c.text.d_model) +
+                " (the image features are the language model's input rows)");
+  return c;
+}
+
+Florence2Config load_florence2_config(const std::filesystem::path& dir) {
+  const std::filesystem::path path = dir / "config.json";
+  return parse_florence2_config(read_config_json(path), path.string());
 }
 
 }  // namespace vkcap

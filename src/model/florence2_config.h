@@ -1,11 +1,13 @@
 #pragma once
-// Florence-2's vision side from config.json's `vision_config` (Microsoft's Florence2VisionConfig,
-// model_type "davit"): the DaViT stages and the image projector. Keys the file omits take the
-// class defaults (the Florence-2-large sizes). A key of the wrong type, lists of unequal length
+// Florence-2's config.json: the vision side from `vision_config` (Microsoft's
+// Florence2VisionConfig, model_type "davit": the DaViT stages and the image projector) and the
+// language model from `text_config`. Keys the file omits take the class defaults (the
+// Florence-2-large sizes). A key of the wrong type, lists of unequal length
 // or sizes that cannot work (channels not divisible by heads or groups, padding ≥ kernel) are
 // errors naming the file and the key:
 //   "<dir>/config.json: vision_config.num_heads: expected a list of 4 integers ≥ 1, got [8, 16]"
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,9 +44,42 @@ struct Florence2VisionConfig {
   int out_dim() const { return stages.back().dim; }
 };
 
+// The BART language model of `text_config` (Florence2LanguageConfig, model_type
+// "florence2_language"): a post-LayerNorm encoder-decoder with learned positions (offset 2),
+// tied token embeddings and exact GELU. Omitted keys take the class defaults (the large model).
+// The generation keys are what Microsoft's generate() uses: it calls the language model's own
+// generate(), whose generation config comes from text_config (generation_config.json holds the
+// same values in Microsoft's checkpoints).
+struct Florence2TextConfig {
+  int vocab_size = 51289;
+  int d_model = 1024;
+  int encoder_layers = 12, encoder_attention_heads = 16, encoder_ffn_dim = 4096;
+  int decoder_layers = 12, decoder_attention_heads = 16, decoder_ffn_dim = 4096;
+  int max_position_embeddings = 1024;  // the position tables have 2 more rows (offset 2)
+  float layer_norm_eps = 1e-5f;        // nn.LayerNorm's default, used throughout
+  int bos_token_id = 0, pad_token_id = 1, eos_token_id = 2;
+  int decoder_start_token_id = 2;
+  std::optional<int> forced_bos_token_id;      // first generated token (Microsoft's configs: 0)
+  std::optional<int> forced_eos_token_id = 2;  // the token at max_length
+  int num_beams = 1, no_repeat_ngram_size = 0, max_length = 20;
+  bool early_stopping = false;
+};
+
+struct Florence2Config {
+  Florence2VisionConfig vision;
+  Florence2TextConfig text;
+};
+
 // `vision_config` (an object) of the file named by `file_label`.
 Florence2VisionConfig parse_florence2_vision_config(const nlohmann::json& vision_config, const std::string& file_label);
 // Reads `<dir>/config.json` and parses its `vision_config`.
 Florence2VisionConfig load_florence2_vision_config(const std::filesystem::path& dir);
+// `text_config` (an object) of the file named by `file_label`.
+Florence2TextConfig parse_florence2_text_config(const nlohmann::json& text_config, const std::string& file_label);
+// Both halves of a config.json's top-level object; the image features must be as wide as the
+// language model.
+Florence2Config parse_florence2_config(const nlohmann::json& config, const std::string& file_label);
+// The same, read from `<dir>/config.json`.
+Florence2Config load_florence2_config(const std::filesystem::path& dir);
 
 }  // namespace vkcap

@@ -17,6 +17,7 @@ set(VKCAP_FUZZ_TARGETS
 # Vulkan (the rest of src/model needs a device).
 set(VKCAP_FUZZ_MODEL_SOURCES
   ${CMAKE_SOURCE_DIR}/src/model/config.cpp
+  ${CMAKE_SOURCE_DIR}/src/model/florence2_config.cpp
   ${CMAKE_SOURCE_DIR}/src/model/pickle_reader.cpp
   ${CMAKE_SOURCE_DIR}/src/model/safetensors.cpp
   ${CMAKE_SOURCE_DIR}/src/model/torch_checkpoint.cpp

@@ -205,3 +205,25 @@ TEST_CASE("BeamHypotheses keeps the n best and applies the done rule of each ear
   CHECK_FALSE(never.is_done(-2.0, 3, 1));
   CHECK(never.is_done(-9.0, 3, 1));
 }
+
+TEST_CASE("beam search with forced BOS and EOS (BART, Florence-2): [start, bos, …, eos] at max_length") {
+  // Scenario A's table, with `a` forced first and EOS forced at max_length 4: step 1 keeps only
+  // 0a (the other beams start at −1e9); step 2 from 0a: EOS .6 (hypothesis 0a, ln .6 / 2),
+  // c .2, a .12 → beams 0ac, 0aa; step 3 forces EOS on both: 0ac+EOS (ln .2 / 3 = −0.536) and
+  // 0aa+EOS (ln .12 / 3 = −0.707); 0a's −0.255 wins and gets its EOS back.
+  FakeStepModel model(kVocab, scenario_a);
+  GenerationConfig config = beam_config(3);
+  config.forced_bos_token_id = 2;
+  config.forced_eos_token_id = 1;
+  const auto out = generate(model, kPrompt, 1, config);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].tokens == H{0, 2, 1});
+  CHECK(out[0].score == doctest::Approx(std::log(0.6) / 2).epsilon(1e-5));
+  // Without an early EOS the forced one ends every beam at max_length.
+  FakeStepModel never_eos(kVocab, [](int, const H&) { return logits_from_probs(kVocab, {{3, 0.7}, {4, 0.3}}); });
+  const auto forced = generate(never_eos, kPrompt, 1, config);
+  CHECK(forced[0].tokens.size() == 4);
+  CHECK(forced[0].tokens[1] == 2);
+  CHECK(forced[0].tokens.back() == 1);
+  CHECK(forced[0].finish_reason == "eos");
+}

@@ -131,3 +131,26 @@ TEST_CASE("log_softmax and softmax agree with the definitions") {
 TEST_CASE("argmax takes the first maximum") {
   CHECK(argmax(std::vector<float>{1.0f, 5.0f, 5.0f, 2.0f}) == 1);
 }
+
+TEST_CASE("forced BOS and forced EOS leave only their token, at sequence length 1 and max_length − 1") {
+  GenerationConfig config;
+  config.eos_token_id = {2};
+  config.forced_bos_token_id = 0;
+  config.forced_eos_token_id = 2;
+  config.max_new_tokens = 3;
+  const ResolvedGeneration resolved = resolve_generation(config, 1);  // max_length 4
+  const LogitsProcessorList processors(config, resolved);
+  CHECK_FALSE(processors.empty());
+  const std::vector<float> raw{1.0f, 5.0f, -2.0f, 3.0f};
+  std::vector<float> scores = raw;
+  processors.apply(std::vector<int32_t>{2}, scores);  // after the decoder start: <s> forced
+  CHECK(scores == std::vector<float>{0.0f, -kInf, -kInf, -kInf});
+  scores = raw;
+  processors.apply(std::vector<int32_t>{2, 0}, scores);  // in between: untouched
+  CHECK(scores == raw);
+  scores = raw;
+  processors.apply(std::vector<int32_t>{2, 0, 1}, scores);  // length 3 = max_length − 1: EOS forced
+  CHECK(scores == std::vector<float>{-kInf, -kInf, 0.0f, -kInf});
+  std::vector<float> small{0.0f};
+  CHECK_THROWS(force_token(3, small));
+}

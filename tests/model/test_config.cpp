@@ -154,7 +154,7 @@ TEST_CASE("wrong types, out-of-range values and unsupported models are refused")
         "cfg.json: text_config.sep_token_id 40000 is outside the vocabulary of 30524");
   CHECK(config_error(R"({"architectures":["BlipForQuestionAnswering"]})") ==
         "cfg.json: architecture 'BlipForQuestionAnswering' is not supported (supported: BlipForConditionalGeneration, "
-        "VisionEncoderDecoderModel with vit encoder and gpt2 decoder)");
+        "VisionEncoderDecoderModel with vit encoder and gpt2 decoder, Florence2ForConditionalGeneration)");
   CHECK(config_error(R"({"architectures":["VisionEncoderDecoderModel"],"encoder":{"model_type":"deit"},"decoder":{"model_type":"trocr"}})")
             .find("architecture 'VisionEncoderDecoderModel' with encoder 'deit' and decoder 'trocr' is not supported") !=
         std::string::npos);
