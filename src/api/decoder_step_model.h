@@ -23,12 +23,12 @@ class DecoderStepModel : public StepModel {
   bool selects_top_logits() const override { return true; }
   void start_top(std::span<const int> images, std::span<const int32_t> prompt_ids, int k, TopLogits& top) override {
     model::TopRows rows;
-    model_.decoder().start({images.begin(), images.end()}, {prompt_ids.begin(), prompt_ids.end()}, k, rows);
+    decoder_.start({images.begin(), images.end()}, {prompt_ids.begin(), prompt_ids.end()}, k, rows);
     to_top_logits(std::move(rows), top);
   }
   void step_top(std::span<const int> parent, std::span<const int32_t> next_token, int k, TopLogits& top) override {
     model::TopRows rows;
-    model_.decoder().step({parent.begin(), parent.end()}, {next_token.begin(), next_token.end()}, k, rows);
+    decoder_.step({parent.begin(), parent.end()}, {next_token.begin(), next_token.end()}, k, rows);
     to_top_logits(std::move(rows), top);
   }
 
