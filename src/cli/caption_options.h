@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/image_inputs.h"
+#include "cli/shard.h"
 #include "vkcap/captioner.h"
 
 namespace vkcap::cli {
@@ -43,6 +44,10 @@ struct CaptionOptions {
   std::optional<double> length_penalty, repetition_penalty, temperature, top_p;
   bool sample = false;
   uint64_t seed = 0;
+  // --shard K/N | auto and --shards N (scale-out, cli/shard.h); `shard` is resolved by run_caption.
+  std::string shard_text;
+  std::optional<int> shards;
+  std::optional<Shard> shard;
 
   bool wants_attention() const { return attention || !attention_map.empty(); }
   std::FILE* notices() const { return quiet ? nullptr : stderr; }  // for print_notice

@@ -24,6 +24,12 @@ CaptionPlan plan_captions(const CaptionOptions& o, const ResumeState& resume) {
   } catch (const Error& e) {
     throw InvalidArgumentError(e.what());
   }
+  if (o.shard) {
+    const size_t before = items.size();
+    std::erase_if(items, [&](const InputItem& item) { return !in_shard(canonical_image_path(item.path), *o.shard); });
+    plan.other_shards = before - items.size();
+    if (items.empty() && before > 0) return plan;  // every image belongs to other shards: nothing to do here
+  }
   if (items.empty() && plan.skipped.not_image > 0)
     throw InvalidArgumentError("no images found (" + std::to_string(plan.skipped.not_image) +
                                " skipped: not an image)");

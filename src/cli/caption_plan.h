@@ -17,7 +17,8 @@ struct CaptionPlan {
   std::vector<std::filesystem::path> todo;  // to caption, in order
   std::vector<CaptionRecord> failed;        // inputs that fail without being run (their records)
   size_t already_done = 0;                  // finished by an earlier run
-  size_t total = 0;                         // inputs found
+  size_t total = 0;                         // inputs found (in this shard)
+  size_t other_shards = 0;                  // inputs left to the other --shard workers
   SkippedInputs skipped;                    // what the directory walk left out, for the summary
 };
 

@@ -38,6 +38,10 @@ using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 void report_plan(const CaptionOptions& o, const CaptionPlan& plan) {
+  if (o.shard)
+    print_notice(o.notices(), "shard %d of %d: %zu image(s) here, %zu in other shards%s%s", o.shard->index,
+                 o.shard->count, plan.total, plan.other_shards, o.output.empty() ? "" : "; writing ",
+                 o.output.c_str());
   if (plan.already_done)
     print_notice(o.notices(), "%zu of %zu image(s) already captioned; %zu to go", plan.already_done, plan.total,
                  plan.total - plan.already_done);
@@ -100,6 +104,18 @@ RunSummary caption_all(const CaptionOptions& o, Captioner& captioner, const Gene
   RunSummary summary = captioner.caption_each(plan.todo, generation, run);
   progress.finish();
   return summary;
+}
+
+// The options of this shard's run: --shard resolved, -o FILE renamed to the shard's own file.
+CaptionOptions with_shard(const CaptionOptions& options) {
+  CaptionOptions o = options;
+  if (o.shard_text.empty()) {
+    if (o.shards) throw InvalidArgumentError("--shards needs --shard auto");
+    return o;
+  }
+  o.shard = parse_shard(o.shard_text, o.shards);
+  if (!o.output.empty()) o.output = shard_output_path(o.output, *o.shard);
+  return o;
 }
 
 int run_caption(const CaptionOptions& o) {
@@ -231,10 +247,16 @@ Run add_caption_command(CLI::App& app) {
   c->add_option("--top-p", o->top_p, "sample from the smallest set with this probability mass")
       ->check(CLI::Range(0.0, 1.0));
   c->add_option("--seed", o->seed, "random seed for sampling (default 0)");
+  c->add_option("--shard", o->shard_text,
+                "K/N (0-based): caption only the images whose canonical path hashes into shard K of N, and "
+                "write -o FILE as FILE.K-of-N.ext ({shard} in FILE: there); auto: the index of a Slurm job "
+                "array or a Kubernetes Indexed Job");
+  c->add_option("--shards", o->shards, "with --shard auto on Kubernetes: the number of shards (also VKCAP_SHARDS)")
+      ->check(CLI::PositiveNumber);
   add_device_options(*c, o->device);
   return [o, c] {
     check_option_combinations(*c, *o);
-    return run_caption(*o);
+    return run_caption(with_shard(*o));
   };
 }
 

@@ -12,6 +12,7 @@
 #include "cli/model_files.h"
 #include "cli/model_location.h"
 #include "cli/notice.h"
+#include "kernels/linear_host.h"
 #include "model/caption_model.h"
 #include "model/config.h"
 #include "model/weights_store.h"
@@ -133,6 +134,8 @@ int run_info(const InfoOptions& o) {
     // What the model's buffers hold, not the memory blocks the allocator reserved around them.
     j["device_bytes_after_load"] = ctx.allocator().stats().used_bytes;
     j["device_bytes_reserved"] = ctx.allocator().stats().allocated_bytes;
+    // On a CPU device the encoders' weights live in host memory for OpenBLAS (kernels/linear_host.h).
+    j["host_weight_bytes"] = kernels::host_weight_bytes_in_use();
     j["loaded_weights"] = o.fp16 ? "f16" : "f32";
     j["parameters_loaded"] = m->parameter_count();
   }
@@ -149,10 +152,14 @@ int run_info(const InfoOptions& o) {
               weights.source().c_str(), mib(stored_bytes).c_str());
   std::printf("  memory        about %s (f32) or %s (--fp16) of device memory for the weights\n",
               mib(parameters * 4).c_str(), mib(parameters * 2).c_str());
-  if (j.contains("device_bytes_after_load"))
-    std::printf("  loaded        %s of device memory in the model's buffers (%s weights; %s reserved)\n",
+  if (j.contains("device_bytes_after_load")) {
+    const uint64_t host = j["host_weight_bytes"].get<uint64_t>();
+    const std::string host_part = host ? ", + " + mib(host) + " of host memory (encoder weights for OpenBLAS)" : "";
+    std::printf("  loaded        %s of device memory in the model's buffers (%s weights; %s reserved)%s\n",
                 mib(j["device_bytes_after_load"].get<uint64_t>()).c_str(), o.fp16 ? "f16" : "f32",
-                mib(j["device_bytes_reserved"].get<uint64_t>()).c_str());
+                mib(j["device_bytes_reserved"].get<uint64_t>()).c_str(),
+                host_part.c_str());
+  }
   if (!missing.empty())
     std::printf("  incomplete    cannot caption: %s\n", join_missing(missing).c_str());
   return exit_code;

@@ -19,5 +19,6 @@ Run add_caption_command(CLI::App& app);
 Run add_tokenize_command(CLI::App& app);
 Run add_bench_command(CLI::App& app);
 Run add_info_command(CLI::App& app);
+Run add_merge_command(CLI::App& app);
 
 }  // namespace vkcap::cli

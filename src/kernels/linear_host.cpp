@@ -5,6 +5,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <thread>
@@ -93,7 +94,15 @@ struct HostProduct {
   }
 };
 
+std::atomic<uint64_t> host_weight_bytes{0};
+
+uint64_t bytes_of(const HostWeight& w) {
+  return w.f32.size() * sizeof(float) + w.f16.size() * sizeof(uint16_t) + w.bias.size() * sizeof(float);
+}
+
 }  // namespace
+
+uint64_t host_weight_bytes_in_use() { return host_weight_bytes.load(); }
 
 bool host_products_enabled(const vk::Context& ctx) {
   return ctx.host_products() && ctx.info().is_cpu() && ctx.info().device_local_host_visible;
@@ -104,7 +113,10 @@ PackedWeight pack_linear_host(const float* w, const float* bias, int n, int k, W
   if (n < 1 || k < 1)
     throw Error(std::string(kWhere) + ": pack_linear_host: weight shape n=" + std::to_string(n) + " k=" +
                 std::to_string(k) + " must be at least 1x1");
-  auto host = std::make_shared<HostWeight>();
+  auto host = std::shared_ptr<HostWeight>(new HostWeight, [](HostWeight* w) {
+    host_weight_bytes -= bytes_of(*w);
+    delete w;
+  });
   const size_t count = static_cast<size_t>(n) * k;
   if (type == WeightType::F16) {
     host->f16.resize(count);
@@ -114,6 +126,7 @@ PackedWeight pack_linear_host(const float* w, const float* bias, int n, int k, W
   }
   if (bias) host->bias.assign(bias, bias + n);
   host->layout = layout;
+  host_weight_bytes += bytes_of(*host);
   PackedWeight packed;
   packed.n = n;
   packed.k = k;

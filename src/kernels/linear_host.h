@@ -27,6 +27,10 @@ struct HostWeight {
 // host-visible, unless ContextOptions::host_products switched it off.
 bool host_products_enabled(const vk::Context& ctx);
 
+// Bytes of host memory held by host-product weights alive in this process (`vkcap info --load`
+// reports them beside the device memory).
+uint64_t host_weight_bytes_in_use();
+
 // A weight for host products (the device holds no copy of it). Same arguments as pack_linear.
 PackedWeight pack_linear_host(const float* w, const float* bias, int n, int k, WeightLayout layout, WeightType type);
 

@@ -224,7 +224,9 @@ TEST_CASE("vkcap info reports the architecture, sizes and parameter count") {
   REQUIRE(loaded.exit_code == 0);
   auto k = nlohmann::json::parse(loaded.out);
   CHECK(k["architecture"] == "BlipForConditionalGeneration");
-  CHECK(k["device_bytes_after_load"].get<uint64_t>() >= k["estimated_device_bytes"]["f32"].get<uint64_t>());
+  // The weights are in device memory, or in host memory where OpenBLAS multiplies them.
+  CHECK(k["device_bytes_after_load"].get<uint64_t>() + k["host_weight_bytes"].get<uint64_t>() >=
+        k["estimated_device_bytes"]["f32"].get<uint64_t>());
 
   RunResult text = run_vkcap({"info", (kFixtures / "blip_tiny_a").string()}, dir.path);
   CHECK(text.exit_code == 0);
