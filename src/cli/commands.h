@@ -21,5 +21,6 @@ Run add_caption_command(CLI::App& app);
 Run add_tokenize_command(CLI::App& app);
 Run add_bench_command(CLI::App& app);
 Run add_info_command(CLI::App& app);
+Run add_selftest_command(CLI::App& app);
 
 }  // namespace vkcap::cli

@@ -109,3 +109,8 @@ TEST_CASE("attention: shape errors are reported") {
   CHECK_THROWS_AS(vkcap::kernels::record_attention(rec, a), vkcap::Error);
   rec.submit();
 }
+
+TEST_CASE("attention: the selftest's quick problems pass on both variants") {
+  for (const vkcap::checks::NamedAttentionProblem& named : vkcap::checks::attention_quick_problems())
+    check(named.problem, named.what, named.extra_tolerance);
+}

@@ -1,9 +1,11 @@
+// Softmax and log-softmax; cases and the double reference: src/checks/ops_checks.h.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include "checks/ops_checks.h"
 #include "common/gpu/guarded.h"
 #include "common/gpu/harness.h"
 #include "kernels/ops.h"
@@ -16,16 +18,7 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 std::vector<double> softmax_ref(const std::vector<float>& x, int rows, int n, bool log) {
-  std::vector<double> y(x.size());
-  for (int r = 0; r < rows; ++r) {
-    const float* row = &x[size_t(r) * n];
-    double m = -INFINITY, sum = 0;
-    for (int i = 0; i < n; ++i) m = std::max(m, double(row[i]));
-    for (int i = 0; i < n; ++i) sum += std::exp(double(row[i]) - m);
-    for (int i = 0; i < n; ++i)
-      y[size_t(r) * n + i] = log ? (double(row[i]) - m) - std::log(sum) : std::exp(double(row[i]) - m) / sum;
-  }
-  return y;
+  return checks::softmax_reference(x, rows, n, log);
 }
 
 std::vector<float> run(const std::vector<float>& x, int rows, int n, bool log, bool in_place) {
@@ -41,26 +34,12 @@ std::vector<float> run(const std::vector<float>& x, int rows, int n, bool log, b
 }  // namespace
 
 TEST_CASE("softmax and log_softmax match torch for rows from 1 to a 50257-word vocabulary") {
-  struct Shape { int rows, n; };
-  for (Shape s : {Shape{1, 1}, Shape{3, 7}, Shape{5, 64}, Shape{2, 577}, Shape{4, 1031}, Shape{2, 50257}}) {
-    auto x = test::random_values(size_t(s.rows) * s.n, 31 + s.n, -20.0f, 20.0f);
-    for (bool log : {false, true}) {
-      auto ref = softmax_ref(x, s.rows, s.n, log);
-      // softmax: relative error of e^ (~1e-7) plus the sum; log-softmax: absolute in the log.
-      test::Tolerance tol = log ? test::Tolerance{2e-5, 1e-6} : test::Tolerance{1e-12, 1e-5};
-      test::expect_close(run(x, s.rows, s.n, log, false), ref, tol,
-                         std::string(log ? "log_softmax" : "softmax") + " n=" + std::to_string(s.n));
-    }
-  }
+  for (const checks::RowsShape& s : checks::softmax_shapes())
+    for (bool log : {false, true}) test::expect_pass(checks::check_softmax(test::check_run(), s, log));
 }
 
 TEST_CASE("softmax handles magnitudes 1e4 and 1e-4 and runs in place") {
-  const int rows = 2, n = 300;
-  auto x = test::random_values(size_t(rows) * n, 41, -1e4f, 1e4f);
-  auto small = test::random_values(n, 42, -1e-4f, 1e-4f);
-  std::copy(small.begin(), small.end(), x.begin() + n);
-  test::expect_close(run(x, rows, n, false, true), softmax_ref(x, rows, n, false), {1e-12, 1e-5}, "softmax ±1e4/±1e-4");
-  test::expect_close(run(x, rows, n, true, true), softmax_ref(x, rows, n, true), {1e-5, 1e-6}, "log_softmax ±1e4/±1e-4");
+  for (bool log : {false, true}) test::expect_pass(checks::check_softmax_magnitudes(test::check_run(), log));
 }
 
 TEST_CASE("softmax of a masked logit is 0 (log: -inf); a row of only -inf is NaN as in torch") {
