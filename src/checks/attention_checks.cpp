@@ -15,6 +15,8 @@ using kernels::MaskMode;
 
 namespace {
 
+constexpr float kFp32Min = -3.4028234663852886e38f;  // torch.finfo(float32).min
+
 // One operand in host memory: element (b, i, h, e) at base + b·batch + i·row + h·d + e.
 struct HostOperand {
   std::vector<float>* data;
@@ -70,7 +72,8 @@ float AttentionProblem::the_scale() const { return scale ? *scale : float(1.0 / 
 std::string AttentionProblem::shape() const {
   std::ostringstream s;
   s << "batch=" << batch << " kv_div=" << kv_div << " lq=" << lq << " lk=" << lk << " heads=" << heads << " d=" << d;
-  if (mask == MaskKind::Causal) s << " causal" << (causal_offset ? "@" + std::to_string(causal_offset) : "");
+  if (mask == MaskKind::Causal) s << " causal";
+  if (mask == MaskKind::Causal && causal_offset != 0) s << "@" << causal_offset;
   if (mask == MaskKind::KeyPadding) s << " key-padding";
   if (mask != MaskKind::None) s << (mode == MaskMode::Add ? " add" : " replace");
   if (fused_qkv) s << " fused-qkv";
@@ -204,25 +207,24 @@ CheckResult check_attention(const CheckRun& run, const AttentionProblem& p, vk::
 }
 
 std::vector<NamedAttentionProblem> attention_quick_problems() {
+  // Head dim 64 throughout (BLIP's, ViT-GPT2's): the kernels are specialised per head dim, and
+  // on a CPU driver every specialisation takes seconds to compile. The test suite covers 8..128.
   std::vector<NamedAttentionProblem> out;
   AttentionProblem p;
-  p.lq = 7, p.lk = 17, p.heads = 2, p.d = 80, p.seed = 80;
-  out.push_back({"head_dim 80", p});
-  p = {};
-  p.batch = 2, p.lq = 5, p.lk = 9, p.heads = 4, p.d = 16;
-  p.q_row = 4 * 16 + 7, p.k_row = 4 * 16 + 13, p.v_row = 4 * 16 + 3, p.out_row = 4 * 16 + 8;
+  p.batch = 2, p.lq = 5, p.lk = 9, p.heads = 2, p.d = 64;
+  p.q_row = 2 * 64 + 7, p.k_row = 2 * 64 + 13, p.v_row = 2 * 64 + 3, p.out_row = 2 * 64 + 8;
   p.q_batch = 5 * p.q_row + 4, p.k_batch = 9 * p.k_row + 2, p.v_batch = 9 * p.v_row + 6, p.out_batch = 5 * p.out_row + 2;
   out.push_back({"padded strides (odd)", p});
   p = {};
-  p.fused_qkv = true, p.batch = 2, p.lq = p.lk = 11, p.heads = 3, p.d = 24, p.mask = MaskKind::Causal;
+  p.fused_qkv = true, p.batch = 2, p.lq = p.lk = 11, p.heads = 3, p.d = 64, p.mask = MaskKind::Causal;
   out.push_back({"fused qkv causal", p});
   p = {};
   p.batch = 6, p.kv_div = 4, p.lq = 7, p.lk = 23, p.heads = 2, p.d = 64;
   p.mask = MaskKind::Causal, p.causal_offset = 16, p.probs = true;
   out.push_back({"4 beams x 7 queries, causal, probabilities", p});
   p = {};
-  p.batch = 4, p.kv_div = 2, p.lq = 3, p.lk = 13, p.heads = 2, p.d = 24, p.probs = true;
-  p.mask = MaskKind::KeyPadding, p.mode = MaskMode::Replace, p.masked_value = -3.4028234663852886e38f;
+  p.batch = 4, p.kv_div = 2, p.lq = 3, p.lk = 13, p.heads = 2, p.d = 64, p.probs = true;
+  p.mask = MaskKind::KeyPadding, p.mode = MaskMode::Replace, p.masked_value = kFp32Min;
   p.key_valid.assign(size_t(2) * 13, 1.0f);
   for (int j = 9; j < 13; ++j) p.key_valid[j] = 0.0f;
   for (int j : {0, 5, 12}) p.key_valid[13 + j] = 0.0f;
@@ -230,6 +232,120 @@ std::vector<NamedAttentionProblem> attention_quick_problems() {
   p = {};
   p.lq = 2, p.lk = 1031, p.heads = 2, p.d = 64, p.qk_magnitude = 8.0f;
   out.push_back({"long keys, peaked softmax", p, 50.0});
+  return out;
+}
+
+namespace {
+
+void add_shape_problems(std::vector<NamedAttentionProblem>& out) {
+  for (int d : {8, 16, 24, 32, 64, 80, 128}) {
+    AttentionProblem p;
+    p.lq = 7, p.lk = 17, p.heads = 2, p.d = d, p.seed = uint32_t(d);
+    out.push_back({"head_dim " + std::to_string(d), p, 1.0, "head dims"});
+  }
+  const int pairs[][2] = {{1, 1}, {1, 2}, {2, 7}, {7, 1}, {17, 64}, {64, 17}, {2, 2}, {17, 17}};
+  for (auto [lq, lk] : pairs) {
+    AttentionProblem p;
+    p.lq = lq, p.lk = lk, p.heads = 3, p.d = 32, p.seed = uint32_t(lq * 100 + lk);
+    out.push_back({"lq " + std::to_string(lq) + " lk " + std::to_string(lk), p, 1.0, "lengths"});
+  }
+  AttentionProblem p;
+  p.batch = 2, p.lq = 5, p.lk = 9, p.heads = 4, p.d = 16;
+  p.q_row = 4 * 16 + 6, p.k_row = 4 * 16 + 10, p.v_row = 4 * 16 + 2, p.out_row = 4 * 16 + 8;
+  p.q_batch = 5 * p.q_row + 4, p.k_batch = 9 * p.k_row + 2, p.v_batch = 9 * p.v_row + 6, p.out_batch = 5 * p.out_row + 2;
+  out.push_back({"padded strides (even: 64-bit loads)", p, 1.0, "strides"});
+  p.q_row += 1, p.k_row += 3, p.v_row += 1;  // odd strides: the Cpu variant falls back to 32-bit loads
+  out.push_back({"padded strides (odd)", p, 1.0, "strides"});
+  p = {};
+  p.fused_qkv = true;
+  p.batch = 2, p.lq = p.lk = 11, p.heads = 3, p.d = 24;
+  out.push_back({"fused qkv", p, 1.0, "fused"});
+  p.mask = MaskKind::Causal;
+  out.push_back({"fused qkv causal", p, 1.0, "fused"});
+}
+
+void add_beam_and_magnitude_problems(std::vector<NamedAttentionProblem>& out) {
+  AttentionProblem p;
+  p.batch = 3, p.kv_div = 3, p.lq = 1, p.lk = 17, p.heads = 2, p.d = 32;
+  out.push_back({"3 beams, one image", p, 1.0, "beams"});
+  p.batch = 4, p.kv_div = 2, p.lq = 2;
+  out.push_back({"2 images x 2 beams", p, 1.0, "beams"});
+  p.batch = 5, p.kv_div = 2;  // the last image has a single beam
+  out.push_back({"ragged last image", p, 1.0, "beams"});
+  // The Cpu kernel's rows are the (beam, query) pairs of one image: 4 beams x 7 queries = 28
+  // rows span two 16-row subgroups, a subgroup mixes beams, and the causal mask follows each
+  // row's own query position; the ragged last image has 2 beams (14 rows).
+  p.batch = 6, p.kv_div = 4, p.lq = 7, p.lk = 23, p.d = 64;
+  p.mask = MaskKind::Causal, p.causal_offset = 16;
+  out.push_back({"4 beams x 7 queries, causal", p, 1.0, "beams"});
+  p.probs = true;
+  out.push_back({"4 beams x 7 queries, causal, probabilities", p, 1.0, "beams"});
+  p = {};
+  p.batch = 1, p.lq = 7, p.lk = 17, p.heads = 2, p.d = 64;
+  p.v_magnitude = 1e4f;
+  out.push_back({"v 1e4", p, 1.0, "magnitudes"});
+  p.v_magnitude = 1e-4f;
+  out.push_back({"v 1e-4", p, 1.0, "magnitudes"});
+  p.v_magnitude = 1.0f;
+  p.qk_magnitude = 1e-4f;  // scores near zero: almost uniform attention
+  out.push_back({"q,k 1e-4", p, 1.0, "magnitudes"});
+  p.qk_magnitude = 8.0f;  // scores up to ~500: peaked softmax, large exponent range
+  out.push_back({"q,k 8", p, 50.0, "magnitudes"});
+  p = {};
+  p.lq = p.lk = 577, p.heads = 12, p.d = 64;
+  out.push_back({"577x577", p, 1.0, "large"});
+  p = {};
+  p.lq = 2, p.lk = 4096, p.heads = 2, p.d = 64, p.probs = true;
+  out.push_back({"lk 4096", p, 1.0, "large"});
+}
+
+void add_mask_problems(std::vector<NamedAttentionProblem>& out) {
+  AttentionProblem p;
+  p.lq = p.lk = 17, p.heads = 2, p.d = 16, p.mask = MaskKind::Causal, p.probs = true;
+  p.mode = MaskMode::Add, p.masked_value = -10000.0f;
+  out.push_back({"causal add -10000", p, 1.0, "causal"});
+  p.mode = MaskMode::Replace, p.masked_value = kFp32Min;
+  out.push_back({"causal replace fp32 min", p, 1.0, "causal"});
+  p.lq = 3, p.causal_offset = 14;  // the last 3 tokens of 17 against the whole cache
+  out.push_back({"causal offset 14", p, 1.0, "causal"});
+  p = {};
+  p.batch = 4, p.kv_div = 2, p.lq = 3, p.lk = 13, p.heads = 2, p.d = 24, p.probs = true;
+  p.mask = MaskKind::KeyPadding;
+  p.key_valid.assign(size_t(2) * 13, 1.0f);
+  for (int j = 9; j < 13; ++j) p.key_valid[j] = 0.0f;   // image 0: 9 real keys
+  for (int j : {0, 5, 12}) p.key_valid[13 + j] = 0.0f;  // image 1: scattered holes
+  out.push_back({"key padding add", p, 1.0, "key padding"});
+  p.mode = MaskMode::Replace, p.masked_value = kFp32Min;
+  out.push_back({"key padding replace", p, 1.0, "key padding"});
+  // torch: with Replace, a row whose every score is finfo.min has max = finfo.min, so every
+  // exp(s − max) = 1: uniform attention (the output is the mean of V). With Add, every score is
+  // shifted by the same −10000 (up to fp32 rounding of s − 10000), so the row is ≈ the unmasked
+  // softmax — the reference rounds exactly like torch's fp32 add.
+  p = {};
+  p.batch = 2, p.kv_div = 1, p.lq = 2, p.lk = 7, p.heads = 2, p.d = 16, p.probs = true;
+  p.mask = MaskKind::KeyPadding;
+  p.key_valid.assign(size_t(2) * 7, 1.0f);
+  for (int j = 0; j < 7; ++j) p.key_valid[j] = 0.0f;  // batch 0: nothing to attend to
+  p.mode = MaskMode::Replace, p.masked_value = kFp32Min;
+  out.push_back({"all masked, replace", p, 1.0, "all masked"});
+  // s − 10000 is rounded to a 2^-10 grid in fp32; device and reference may round one score
+  // apart, a relative change of ~1e-3 in its probability.
+  p.mode = MaskMode::Add, p.masked_value = -10000.0f;
+  out.push_back({"all masked, add", p, 100.0, "all masked"});
+  // Causal with offset −1: query 0 sees no key at all.
+  p = {};
+  p.lq = 3, p.lk = 5, p.heads = 1, p.d = 8, p.mask = MaskKind::Causal, p.causal_offset = -1, p.probs = true;
+  p.mode = MaskMode::Replace, p.masked_value = kFp32Min;
+  out.push_back({"causal offset -1, replace", p, 1.0, "all masked"});
+}
+
+}  // namespace
+
+std::vector<NamedAttentionProblem> attention_problems() {
+  std::vector<NamedAttentionProblem> out;
+  add_shape_problems(out);
+  add_beam_and_magnitude_problems(out);
+  add_mask_problems(out);
   return out;
 }
 

@@ -56,13 +56,18 @@ Tolerance attention_out_tolerance(const AttentionProblem& p, double extra = 1.0)
 CheckResult check_attention(const CheckRun& run, const AttentionProblem& p, vk::KernelVariant variant,
                             const std::string& what, double extra_tolerance = 1.0);
 
-// A few problems covering head dims, lengths, strides, fused q|k|v, beams, masks and
-// probabilities, for `vkcap selftest --quick` (the full list is the test suite's).
 struct NamedAttentionProblem {
   std::string what;
   AttentionProblem problem;
   double extra_tolerance = 1.0;
+  std::string group;  // which property it covers: "head dims", "lengths", "strides", "fused",
+                      // "beams", "magnitudes", "large", "causal", "key padding", "all masked"
 };
+// The test suite's problems: every head dim from 8 to 128, query and key lengths 1..64 (self and
+// cross), padded even and odd strides, fused q|k|v, beams sharing K/V, magnitudes 1e4 and 1e-4,
+// 577 tokens × 12 heads and 4096 keys, both mask kinds in both modes, fully masked rows.
+std::vector<NamedAttentionProblem> attention_problems();
+// A few of the same kind at head dim 64, for `vkcap selftest --quick`.
 std::vector<NamedAttentionProblem> attention_quick_problems();
 
 }  // namespace vkcap::checks

@@ -29,4 +29,15 @@ inline void check(const Problem& p, const std::string& what, double extra_tolera
     expect_pass(checks::check_attention(check_run(), p, variant, what, extra_tolerance));
 }
 
+// Checks every problem of the library's list (checks::attention_problems) in `group`.
+inline void check_group(const std::string& group) {
+  int found = 0;
+  for (const checks::NamedAttentionProblem& named : checks::attention_problems())
+    if (named.group == group) {
+      ++found;
+      check(named.problem, named.what, named.extra_tolerance);
+    }
+  REQUIRE_MESSAGE(found > 0, "no attention problems in group " << group);
+}
+
 }  // namespace vkcap::test::attention
