@@ -87,10 +87,13 @@ std::string golden_avoided_by(const vk::DeviceInfo& info, const checks::GoldenSe
                                     : "VKCAP_WEIGHT_FETCH=texels or VKCAP_KERNELS=gpu";
 }
 
-void run_goldens(const vk::DeviceInfo& info, const std::filesystem::path& root, const std::string& perturb,
+// quick: the device's own kernel configuration only (each other one compiles every pipeline
+// of both models afresh).
+void run_goldens(const vk::DeviceInfo& info, const std::filesystem::path& root, bool quick, const std::string& perturb,
                  bool validation, std::atomic<uint64_t>& messages, SelftestReport& report) {
   for (const std::filesystem::path& fixture : checks::golden_fixtures(root))
     for (const checks::GoldenSetting& setting : golden_settings(info)) {
+      if (quick && !is_default(info, setting)) continue;
       const Clock::time_point start = Clock::now();
       std::vector<checks::CheckResult> results;
       try {
@@ -137,7 +140,7 @@ void run_device(const vk::DeviceInfo& listed, bool quick, const std::string& per
   for (const checks::CheckGroup& group : checks::kernel_checks(info, quick))
     for (const checks::CheckResult& r : run_group(group, run))
       report.check({info.index, r, group.device_default, group.avoided_by});
-  if (!goldens.empty()) run_goldens(info, goldens, perturb, validation, messages, report);
+  if (!goldens.empty()) run_goldens(info, goldens, quick, perturb, validation, messages, report);
   if (validation) {
     checks::CheckResult r;
     r.family = "validation";
