@@ -162,11 +162,15 @@ void add_single_variant_families(std::vector<CheckGroup>& groups, bool quick) {
   });
   group("argmax", [quick](const CheckRun& run) {
     const std::vector<RowsShape> all = argmax_shapes();
-    return each(quick ? pick(all, {3, 5}) : all, [&](const RowsShape& s) { return check_argmax(run, s); });
+    auto out = each(quick ? pick(all, {3, 5}) : all, [&](const RowsShape& s) { return check_argmax(run, s); });
+    out.push_back(check_argmax_ties(run));
+    return out;
   });
   group("topk", [quick](const CheckRun& run) {
     const std::vector<TopKShape> all = topk_shapes();
-    return each(quick ? pick(all, {2, 4}) : all, [&](const TopKShape& s) { return check_topk(run, s); });
+    auto out = each(quick ? pick(all, {2, 4}) : all, [&](const TopKShape& s) { return check_topk(run, s); });
+    out.push_back(check_topk_ties(run));
+    return out;
   });
 }
 

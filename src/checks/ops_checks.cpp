@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <string>
 
@@ -378,6 +379,22 @@ CheckResult check_argmax(const CheckRun& run, const RowsShape& s) {
   return r;
 }
 
+CheckResult check_argmax_ties(const CheckRun& run) {
+  CheckResult r = named("argmax", "", "5x130 ties, NaN, all NaN, all -inf");
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  const int n = 130;
+  std::vector<float> x(5 * n, 1.0f);  // row 0: all equal
+  for (int i = 0; i < n; ++i) x[n + i] = (i % 3 == 0) ? nan : 1e-4f * float(i % 7);  // row 1: NaNs and ties
+  for (int i = 0; i < n; ++i) x[2 * n + i] = nan;                                   // row 2: all NaN
+  for (int i = 0; i < n; ++i) x[3 * n + i] = -inf;                                  // row 3: all -inf
+  x[3 * n + 77] = nan;
+  for (int i = 0; i < n; ++i) x[4 * n + i] = (i == 100 || i == 70) ? 5.0f : -1.0f;  // row 4: two maxima
+  // Besides the reference, the answers themselves (row 1: 6e-4 first reached at i = 13, i = 6
+  // is a NaN), so that the reference cannot drift from torch's semantics unnoticed.
+  run.compare_exact(r, run_argmax(run, r, x, 5, n), std::vector<int32_t>{0, 13, 0, 0, 70}, "known indices");
+  return r;
+}
+
 std::vector<TopKShape> topk_shapes() {
   return {{1, 1, 1}, {3, 5, 5}, {4, 67, 3}, {2, 1031, 64}, {3, 50257, 6}, {1, 50257, 64}};
 }
@@ -401,6 +418,23 @@ TopK run_topk(const CheckRun& run, CheckResult& r, const std::vector<float>& x, 
   run.compare_exact(r, t.indices, want_indices, "indices");
   run.compare(r, t.values, want_values, {0, 0}, "values");  // NaN matches NaN
   return t;
+}
+
+CheckResult check_topk_ties(const CheckRun& run) {
+  CheckResult r = named("topk", "", "4x200 k=64 ties, NaN, ascending");
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const int n = 200, k = 64;
+  std::vector<float> x(4 * size_t(n), 0.25f);                                          // row 0: all equal -> 0..63
+  for (int i = 0; i < n; ++i) x[n + i] = float(i % 5);                                   // row 1: many ties
+  for (int i = 0; i < n; ++i) x[2 * n + i] = i < 150 ? nan : 1e-4f * float(n - i);      // row 2: only 50 numbers
+  for (int i = 0; i < n; ++i) x[3 * n + i] = float(i);  // row 3: ascending (worst case for insertion)
+  const TopK t = run_topk(run, r, x, 4, n, k);
+  bool first_row = true;
+  for (int j = 0; j < k; ++j) first_row &= t.indices[j] == j;
+  r.require(first_row, "row of equal values: indices are not 0..63");
+  r.require(t.indices[2 * k + 49] == 199 && t.indices[2 * k + 50] == 0 && std::isnan(t.values[2 * k + 50]),
+            "row with 150 NaN: the 50 numbers do not come first, or NaN does not follow from index 0");
+  return r;
 }
 
 CheckResult check_topk(const CheckRun& run, const TopKShape& s) {

@@ -66,6 +66,8 @@ CheckResult check_mean_rows(const CheckRun& run, const MeanRowsShape& s);
 // Argmax of random rows (row 0's maximum in its last column).
 std::vector<RowsShape> argmax_shapes();
 CheckResult check_argmax(const CheckRun& run, const RowsShape& s);
+// Ties give the lowest index; NaN is skipped unless the row is all NaN (5 rows of 130).
+CheckResult check_argmax_ties(const CheckRun& run);
 // Runs argmax on given rows and compares with the reference; returns the device's indices.
 std::vector<int32_t> run_argmax(const CheckRun& run, CheckResult& result, const std::vector<float>& x, int rows, int n);
 
@@ -75,6 +77,8 @@ struct TopKShape {
 };
 std::vector<TopKShape> topk_shapes();
 CheckResult check_topk(const CheckRun& run, const TopKShape& s);
+// Ties broken by lower index, NaN ranked last (4 rows of 200, k = 64).
+CheckResult check_topk_ties(const CheckRun& run);
 struct TopK {
   std::vector<float> values;
   std::vector<int32_t> indices;
