@@ -235,6 +235,36 @@ std::vector<NamedAttentionProblem> attention_quick_problems() {
   return out;
 }
 
+CheckResult check_attention_decode_steps(const CheckRun& run, vk::KernelVariant variant, MaskMode mode) {
+  const int T = 9, heads = 2, d = 32, hd = heads * d;
+  CheckResult r;
+  r.family = "attention";
+  r.variant = variant == vk::KernelVariant::Cpu ? "cpu" : "gpu";
+  r.shape = std::string("decode steps vs full causal, T=9 heads=2 d=32 ") + (mode == MaskMode::Add ? "add" : "replace");
+  const float masked = mode == MaskMode::Add ? -10000.0f : kFp32Min;
+  const std::vector<float> q = random_values(size_t(T) * hd, 5), k = random_values(size_t(T) * hd, 6),
+                           v = random_values(size_t(T) * hd, 7);
+  vk::Context& ctx = run.ctx;
+  GuardedBuffer qb(ctx, q), kb(ctx, k), vb(ctx, v), full(ctx, size_t(T) * hd), steps(ctx, size_t(T) * hd);
+  AttentionArgs a;
+  a.q = qb.ref(), a.k = kb.ref(), a.v = vb.ref(), a.out = full.ref();
+  a.lq = a.lk = T, a.heads = heads, a.head_dim = d, a.scale = 0.17f;
+  a.mask = MaskKind::Causal, a.mask_mode = mode, a.masked_value = masked;
+  vk::Recorder rec(ctx);
+  kernels::record_attention(rec, a, variant);
+  for (int t = 0; t < T; ++t) {
+    AttentionArgs s = a;
+    s.q = {qb.buffer(), qb.ref().offset + uint64_t(t) * hd};
+    s.out = {steps.buffer(), steps.ref().offset + uint64_t(t) * hd};
+    s.lq = 1, s.lk = t + 1, s.causal_offset = t;
+    kernels::record_attention(rec, s, variant);
+  }
+  rec.submit();
+  run.compare(r, steps.read(), full.read(), Tolerance::for_reduction(T + d), "steps vs full");
+  r.require(full.guards_intact() && steps.guards_intact(), "guard bands overwritten");
+  return r;
+}
+
 namespace {
 
 void add_shape_problems(std::vector<NamedAttentionProblem>& out) {

@@ -56,6 +56,10 @@ Tolerance attention_out_tolerance(const AttentionProblem& p, double extra = 1.0)
 CheckResult check_attention(const CheckRun& run, const AttentionProblem& p, vk::KernelVariant variant,
                             const std::string& what, double extra_tolerance = 1.0);
 
+// Decoding: query t alone (causal_offset = t) against the first t+1 cached keys gives row t of
+// the full causal computation, for every t of 9 (both recorded in one submission).
+CheckResult check_attention_decode_steps(const CheckRun& run, vk::KernelVariant variant, kernels::MaskMode mode);
+
 struct NamedAttentionProblem {
   std::string what;
   AttentionProblem problem;

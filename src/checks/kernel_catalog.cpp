@@ -85,10 +85,13 @@ void add_variant_families(std::vector<CheckGroup>& groups, const vk::DeviceInfo&
     const bool is_default = info.preferred_variant() == v;
     groups.push_back({"attention", variant_name(v), is_default, other_variant_setting(info, v),
                       [v, quick](const CheckRun& run) {
-                        return each(quick ? attention_quick_problems() : attention_problems(),
-                                    [&](const NamedAttentionProblem& p) {
-                                      return check_attention(run, p.problem, v, p.what, p.extra_tolerance);
-                                    });
+                        auto out = each(quick ? attention_quick_problems() : attention_problems(),
+                                        [&](const NamedAttentionProblem& p) {
+                                          return check_attention(run, p.problem, v, p.what, p.extra_tolerance);
+                                        });
+                        out.push_back(check_attention_decode_steps(run, v, kernels::MaskMode::Replace));
+                        if (!quick) out.push_back(check_attention_decode_steps(run, v, kernels::MaskMode::Add));
+                        return out;
                       }});
     groups.push_back({"layer_norm", variant_name(v), is_default, other_variant_setting(info, v),
                       [v, quick](const CheckRun& run) {
@@ -130,6 +133,7 @@ void add_single_variant_families(std::vector<CheckGroup>& groups, bool quick) {
     for (bool log : {false, true}) {
       for (const RowsShape& s : quick ? pick(all, {1, 4, 5}) : all) out.push_back(check_softmax(run, s, log));
       out.push_back(check_softmax_magnitudes(run, log));
+      out.push_back(check_softmax_masked(run, log));
     }
     return out;
   });

@@ -212,6 +212,25 @@ CheckResult check_softmax_magnitudes(const CheckRun& run, bool log) {
   return r;
 }
 
+CheckResult check_softmax_masked(const CheckRun& run, bool log) {
+  CheckResult r = named(log ? "log_softmax" : "softmax", "", "2x5 masked logits, a row of only -inf");
+  const float inf = std::numeric_limits<float>::infinity();
+  const int n = 5;
+  const std::vector<float> x = {1.0f, -inf, 2.0f, 0.5f, -inf, -inf, -inf, -inf, -inf, -inf};
+  const std::vector<float> y = run_softmax(run, r, x, 2, n, log, false);
+  // Row 0 against the reference (0 or −inf where masked); row 1 all NaN.
+  const std::vector<float> first(x.begin(), x.begin() + n);
+  const std::vector<double> want = softmax_reference(first, 1, n, log);
+  const Tolerance tol = log ? Tolerance{2e-5, 1e-6} : Tolerance{1e-7, 1e-6};
+  run.compare(r, std::span(y).subspan(0, n), want, tol, "masked row");
+  if (log) run.compare(r, std::span(y).subspan(2, 1), std::span(want).subspan(2, 1), {1e-6, 0}, "the largest logit");
+  r.require(y[1] == (log ? -inf : 0.0f) && y[4] == (log ? -inf : 0.0f), "a masked logit does not give exactly 0 (log: -inf)");
+  bool all_nan = true;
+  for (int i = n; i < 2 * n; ++i) all_nan &= std::isnan(y[i]);
+  r.require(all_nan, "a row of only -inf does not give NaN");
+  return r;
+}
+
 namespace {
 
 std::vector<float> gelu_sweep_inputs() {

@@ -44,6 +44,9 @@ CheckResult check_softmax(const CheckRun& run, const RowsShape& s, bool log);
 // Magnitudes 1e4 and 1e-4, in place.
 CheckResult check_softmax_magnitudes(const CheckRun& run, bool log);
 
+// A masked logit (−inf) gives 0 (log: −inf); a row of only −inf gives NaN, as in torch.
+CheckResult check_softmax_masked(const CheckRun& run, bool log);
+
 // GELU over a dense sweep of [−10, 10] plus extremes (±1e20, ±3.4e38, ±0, ...).
 CheckResult check_gelu_sweep(const CheckRun& run, kernels::Gelu kind);
 // GELU erf in place on n random values in ±6.

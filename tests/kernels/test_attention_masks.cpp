@@ -7,11 +7,6 @@
 #include "test_attention_problem.h"
 
 using namespace vkcap::test::attention;
-using vkcap::test::expect_close;
-using vkcap::test::GuardedBuffer;
-using vkcap::test::gpu;
-using vkcap::test::Tolerance;
-using vkcap::test::random_values;
 
 namespace {
 constexpr float kFp32Min = -std::numeric_limits<float>::max();  // torch.finfo(float32).min
@@ -22,35 +17,9 @@ TEST_CASE("attention: causal mask in both modes, with and without a position off
 // Decoding: feeding query t alone (causal_offset = t) against the first t+1 cached keys gives
 // row t of the full causal computation, for every t.
 TEST_CASE("attention: step-by-step causal decoding equals full causal recomputation") {
-  const int T = 9, heads = 2, d = 32, hd = heads * d;
-  for (MaskMode mode : {MaskMode::Add, MaskMode::Replace}) {
-    const float masked = mode == MaskMode::Add ? -10000.0f : kFp32Min;
-    const std::vector<float> q = random_values(size_t(T) * hd, 5), k = random_values(size_t(T) * hd, 6),
-                             v = random_values(size_t(T) * hd, 7);
-    GuardedBuffer qb(q), kb(k), vb(v);
-    for (vkcap::vk::KernelVariant variant : kernel_variants()) {
-      CAPTURE(variant_name(variant));
-      GuardedBuffer full(size_t(T) * hd), steps(size_t(T) * hd);
-      AttentionArgs a;
-      a.q = qb.ref(), a.k = kb.ref(), a.v = vb.ref(), a.out = full.ref();
-      a.lq = a.lk = T, a.heads = heads, a.head_dim = d, a.scale = 0.17f;
-      a.mask = MaskKind::Causal, a.mask_mode = mode, a.masked_value = masked;
-      vkcap::vk::Recorder rec(gpu());
-      vkcap::kernels::record_attention(rec, a, variant);
-      for (int t = 0; t < T; ++t) {
-        AttentionArgs s = a;
-        s.q = {qb.buffer(), qb.ref().offset + uint64_t(t) * hd};
-        s.out = {steps.buffer(), steps.ref().offset + uint64_t(t) * hd};
-        s.lq = 1, s.lk = t + 1, s.causal_offset = t;
-        vkcap::kernels::record_attention(rec, s, variant);
-      }
-      rec.submit();
-      const std::vector<float> f = full.read(), st = steps.read();
-      expect_close(st, f, Tolerance::for_reduction(T + d), "steps vs full");
-      CHECK(full.guards_intact());
-      CHECK(steps.guards_intact());
-    }
-  }
+  for (MaskMode mode : {MaskMode::Add, MaskMode::Replace})
+    for (vkcap::vk::KernelVariant variant : kernel_variants())
+      vkcap::test::expect_pass(vkcap::checks::check_attention_decode_steps(vkcap::test::check_run(), variant, mode));
 }
 
 TEST_CASE("attention: key padding per kv batch, shared by beams") { check_group("key padding"); }
