@@ -235,12 +235,14 @@ std::vector<NamedAttentionProblem> attention_quick_problems() {
   return out;
 }
 
-CheckResult check_attention_decode_steps(const CheckRun& run, vk::KernelVariant variant, MaskMode mode) {
-  const int T = 9, heads = 2, d = 32, hd = heads * d;
+CheckResult check_attention_decode_steps(const CheckRun& run, vk::KernelVariant variant, MaskMode mode,
+                                         int head_dim) {
+  const int T = 9, heads = 2, d = head_dim, hd = heads * d;
   CheckResult r;
   r.family = "attention";
   r.variant = variant == vk::KernelVariant::Cpu ? "cpu" : "gpu";
-  r.shape = std::string("decode steps vs full causal, T=9 heads=2 d=32 ") + (mode == MaskMode::Add ? "add" : "replace");
+  r.shape = "decode steps vs full causal, T=9 heads=2 d=" + std::to_string(d) +
+            (mode == MaskMode::Add ? " add" : " replace");
   const float masked = mode == MaskMode::Add ? -10000.0f : kFp32Min;
   const std::vector<float> q = random_values(size_t(T) * hd, 5), k = random_values(size_t(T) * hd, 6),
                            v = random_values(size_t(T) * hd, 7);

@@ -57,8 +57,9 @@ CheckResult check_attention(const CheckRun& run, const AttentionProblem& p, vk::
                             const std::string& what, double extra_tolerance = 1.0);
 
 // Decoding: query t alone (causal_offset = t) against the first t+1 cached keys gives row t of
-// the full causal computation, for every t of 9 (both recorded in one submission).
-CheckResult check_attention_decode_steps(const CheckRun& run, vk::KernelVariant variant, kernels::MaskMode mode);
+// the full causal computation, for every t of 9 (both recorded in one submission), 2 heads.
+CheckResult check_attention_decode_steps(const CheckRun& run, vk::KernelVariant variant, kernels::MaskMode mode,
+                                         int head_dim = 32);
 
 struct NamedAttentionProblem {
   std::string what;

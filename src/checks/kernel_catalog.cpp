@@ -89,7 +89,8 @@ void add_variant_families(std::vector<CheckGroup>& groups, const vk::DeviceInfo&
                                         [&](const NamedAttentionProblem& p) {
                                           return check_attention(run, p.problem, v, p.what, p.extra_tolerance);
                                         });
-                        out.push_back(check_attention_decode_steps(run, v, kernels::MaskMode::Replace));
+                        // Quick: head dim 64 like its other problems (one pipeline per head dim).
+                        out.push_back(check_attention_decode_steps(run, v, kernels::MaskMode::Replace, quick ? 64 : 32));
                         if (!quick) out.push_back(check_attention_decode_steps(run, v, kernels::MaskMode::Add));
                         return out;
                       }});
