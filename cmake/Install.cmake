@@ -3,6 +3,7 @@
 #   bin/vkcap                              the CLI
 #   share/vkcap/models/vkcap-shapes/       the bundled default model (found relative to bin/vkcap,
 #                                          see DefaultModel.cmake)
+#   share/vkcap/selftest/<golden>/         the goldens of `vkcap selftest` (SelftestGoldens.cmake)
 #   include/vkcap/*.h                      the public headers (self-contained, no Vulkan types)
 #   lib/libvkcap_<layer>.a                 every layer's static archive and the shader blobs
 #   lib/cmake/vkcap/vkcapConfig.cmake      find_package(vkcap) → target vkcap::vkcap

@@ -20,5 +20,6 @@ Run add_tokenize_command(CLI::App& app);
 Run add_bench_command(CLI::App& app);
 Run add_info_command(CLI::App& app);
 Run add_merge_command(CLI::App& app);
+Run add_selftest_command(CLI::App& app);
 
 }  // namespace vkcap::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   add(vkcap::cli::add_devices_command(app));
   add(vkcap::cli::add_info_command(app));
   add(vkcap::cli::add_merge_command(app));
+  add(vkcap::cli::add_selftest_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

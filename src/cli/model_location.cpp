@@ -15,12 +15,6 @@ namespace {
 
 constexpr const char* kDefaultModel = VKCAP_DEFAULT_MODEL_NAME;
 
-fs::path executable_dir() {
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path() : self.parent_path();
-}
-
 bool is_model_dir(const fs::path& dir) {
   std::error_code ec;
   return fs::is_regular_file(dir / "config.json", ec);
@@ -57,6 +51,12 @@ fs::path bundled_default_model() {
 }
 
 }  // namespace
+
+fs::path executable_dir() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path() : self.parent_path();
+}
 
 fs::path locate_model(const std::string& spec, bool* used_default) {
   if (used_default) *used_default = spec.empty();

@@ -53,6 +53,14 @@ endif()
 if(NOT EXISTS "${model}/config.json" OR NOT EXISTS "${model}/model.safetensors")
   fail("cmake --install did not install the default model into share/vkcap/models/vkcap-shapes")
 endif()
+# The goldens of `vkcap selftest`, which it finds at ../share/vkcap/selftest from bin/.
+foreach(golden blip_tiny_a vitgpt2_tiny_a)
+  foreach(file config.json expected.json model.safetensors img0_80x56.png)
+    if(NOT EXISTS "${prefix}/share/vkcap/selftest/${golden}/${file}")
+      fail("cmake --install did not install the selftest golden file share/vkcap/selftest/${golden}/${file}")
+    endif()
+  endforeach()
+endforeach()
 
 # No compiled-in path into either tree. Debug information (Debug/RelWithDebInfo builds) names
 # the source files by design and is never read at run time, so a copy without it is scanned.

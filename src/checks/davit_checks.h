@@ -1,0 +1,44 @@
+#pragma once
+// Checks of the DaViT vision tower's kernels (Florence-2) against plain fp64 transcriptions of
+// Microsoft's modules: window attention (kernels/window_attention.h), channel attention
+// (kernels/channel_attention.h), the strided padded Conv2d as patches + matmul and the
+// depthwise conv (kernels/conv.h).
+#include <cstdint>
+#include <vector>
+
+#include "checks/check_result.h"
+#include "kernels/conv.h"
+
+namespace vkcap::checks {
+
+struct WindowAttentionCase {
+  int height, width, window, channels, heads;
+  int chunk;  // windows per chunk the scratch holds (0 = all)
+};
+std::vector<WindowAttentionCase> window_attention_cases();
+CheckResult check_window_attention(const CheckRun& run, vk::KernelVariant variant, const WindowAttentionCase& c);
+
+struct ChannelAttentionCase {
+  int tokens, channels, groups, extra_stride;
+  float range;
+};
+std::vector<ChannelAttentionCase> channel_attention_cases();
+// The output, and every attention row summing to 1.
+CheckResult check_channel_attention(const CheckRun& run, const ChannelAttentionCase& c);
+
+struct Conv2dCase {
+  kernels::ConvShape shape;
+  int out;
+  uint64_t scratch_rows;  // patch rows per block
+};
+std::vector<Conv2dCase> conv2d_cases();
+CheckResult check_conv2d(const CheckRun& run, vk::KernelVariant variant, const Conv2dCase& c);
+
+struct DepthwiseCase {
+  int h, w, c, k;
+  bool add;
+};
+std::vector<DepthwiseCase> depthwise_cases();
+CheckResult check_depthwise(const CheckRun& run, const DepthwiseCase& c);
+
+}  // namespace vkcap::checks

@@ -1,0 +1,32 @@
+#pragma once
+// End-to-end parity on small embedded goldens: tiny BLIP and ViT-GPT2 checkpoints with the
+// token ids transformers generated for their images (expected.json, tools/make_goldens.py).
+// Greedy captions on the device must give exactly those ids.
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "checks/check_result.h"
+
+namespace vkcap::checks {
+
+// The fixture directories in `root` (each with config.json and expected.json), sorted by name.
+std::vector<std::filesystem::path> golden_fixtures(const std::filesystem::path& root);
+
+// One kernel configuration of the whole model, as the Captioner takes it.
+struct GoldenSetting {
+  std::string kernels;       // "gpu" or "cpu"
+  std::string weight_fetch;  // "" (the device's), "texels" or "addresses"; cpu kernels only
+  std::string name() const;  // as in CheckResult::variant: "gpu", "cpu texels", ...
+};
+
+// Greedy captions of every image of `fixture` on device `device` (index) with `setting`: one
+// result per image, its token ids compared exactly with expected.json. perturb == "golden"
+// shifts a token (the selftest's fault switch).
+// validation: the Khronos layer on, each message passed to on_message.
+std::vector<CheckResult> check_golden(const std::filesystem::path& fixture, const std::string& device,
+                                      const GoldenSetting& setting, const std::string& perturb, bool validation,
+                                      std::function<void(const std::string&)> on_message);
+
+}  // namespace vkcap::checks

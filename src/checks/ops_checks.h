@@ -1,0 +1,92 @@
+#pragma once
+// Checks of the row-wise and element-wise kernels (kernels/ops.h) against plain double
+// references: layer norm (both variants), softmax / log-softmax, GELU, add, embedding,
+// column means, argmax and top-k, on awkward shapes.
+#include <cstdint>
+#include <vector>
+
+#include "checks/check_result.h"
+#include "kernels/ops.h"
+
+namespace vkcap::checks {
+
+// torch.nn.LayerNorm in double: biased variance, eps inside the sqrt.
+std::vector<double> layer_norm_reference(const std::vector<float>& x, const std::vector<float>* residual, int rows,
+                                         int d, int stride, const std::vector<float>& gamma,
+                                         const std::vector<float>& beta, double eps);
+// Row softmax or log-softmax in double.
+std::vector<double> softmax_reference(const std::vector<float>& x, int rows, int n, bool log);
+// torch's exact GELU, and HF gelu_new, in double.
+double gelu_erf_reference(double x);
+double gelu_tanh_reference(double x);
+// First maximum, NaNs skipped (index 0 if the row is all NaN).
+int32_t argmax_reference(const float* row, int n);
+// Stable order by value descending (ties: lower index), NaN last.
+std::vector<int32_t> order_reference(const float* row, int n);
+
+// Layer norm: rows of d floats read with row stride d + stride_pad (odd pads make the Cpu
+// variant read single floats, even ones 64-bit pairs).
+struct LayerNormShape {
+  int rows, d, stride_pad;
+};
+std::vector<LayerNormShape> layer_norm_shapes();
+CheckResult check_layer_norm(const CheckRun& run, vk::KernelVariant variant, const LayerNormShape& s);
+// A large mean (1e4), tiny (1e-4) and huge (1e4 spread) rows.
+CheckResult check_layer_norm_magnitudes(const CheckRun& run, vk::KernelVariant variant);
+// The residual added first (post-LN), y written into x or into the residual.
+CheckResult check_layer_norm_residual(const CheckRun& run, vk::KernelVariant variant, bool into_residual);
+
+struct RowsShape {
+  int rows, n;
+};
+std::vector<RowsShape> softmax_shapes();
+CheckResult check_softmax(const CheckRun& run, const RowsShape& s, bool log);
+// Magnitudes 1e4 and 1e-4, in place.
+CheckResult check_softmax_magnitudes(const CheckRun& run, bool log);
+
+// A masked logit (−inf) gives 0 (log: −inf); a row of only −inf gives NaN, as in torch.
+CheckResult check_softmax_masked(const CheckRun& run, bool log);
+
+// GELU over a dense sweep of [−10, 10] plus extremes (±1e20, ±3.4e38, ±0, ...).
+CheckResult check_gelu_sweep(const CheckRun& run, kernels::Gelu kind);
+// GELU erf in place on n random values in ±6.
+CheckResult check_gelu_in_place(const CheckRun& run, size_t n);
+
+// y = a + b (exactly float addition) for n elements; in_place: a += b then b += a.
+CheckResult check_add(const CheckRun& run, size_t n);
+CheckResult check_add_in_place(const CheckRun& run);
+
+// Table rows plus position rows, out-of-range ids and positions giving zero rows.
+CheckResult check_embedding(const CheckRun& run);
+
+// Column means of rows (compensated), row stride 0 = cols.
+struct MeanRowsShape {
+  int rows, cols, stride;
+};
+std::vector<MeanRowsShape> mean_rows_shapes();
+CheckResult check_mean_rows(const CheckRun& run, const MeanRowsShape& s);
+
+// Argmax of random rows (row 0's maximum in its last column).
+std::vector<RowsShape> argmax_shapes();
+CheckResult check_argmax(const CheckRun& run, const RowsShape& s);
+// Ties give the lowest index; NaN is skipped unless the row is all NaN (5 rows of 130).
+CheckResult check_argmax_ties(const CheckRun& run);
+// Runs argmax on given rows and compares with the reference; returns the device's indices.
+std::vector<int32_t> run_argmax(const CheckRun& run, CheckResult& result, const std::vector<float>& x, int rows, int n);
+
+// Top-k: indices exactly the reference order, values the inputs at those indices.
+struct TopKShape {
+  int rows, n, k;
+};
+std::vector<TopKShape> topk_shapes();
+CheckResult check_topk(const CheckRun& run, const TopKShape& s);
+// Ties broken by lower index, NaN ranked last (4 rows of 200, k = 64).
+CheckResult check_topk_ties(const CheckRun& run);
+struct TopK {
+  std::vector<float> values;
+  std::vector<int32_t> indices;
+};
+// Runs top-k on given rows, compares with the reference, and returns the device's output.
+TopK run_topk(const CheckRun& run, CheckResult& result, const std::vector<float>& x, int rows, int n, int k);
+
+}  // namespace vkcap::checks

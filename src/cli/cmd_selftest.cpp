@@ -1,0 +1,202 @@
+// `vkcap selftest`: the shader unit checks of the test suite (src/checks) and end-to-end golden
+// captions on the user's own device(s), so that a bug report carries the facts
+// (docs/selftest.md).
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "checks/golden_checks.h"
+#include "checks/kernel_catalog.h"
+#include "checks/subgroup_sizes.h"
+#include "cli/commands.h"
+#include "cli/selftest_goldens.h"
+#include "cli/selftest_report.h"
+#include "util/error.h"
+#include "vk/context.h"
+#include "vk/instance.h"
+
+namespace vkcap::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct SelftestOptions {
+  std::string device;
+  bool quick = false;
+  bool full = false;
+  bool json = false;
+};
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Test-only fault switch (docs/selftest.md): VKCAP_SELFTEST_PERTURB=FAMILY shifts the read-back
+// outputs of that kernel family (or a golden's token ids, FAMILY=golden) before they are
+// compared, proving that a wrong kernel makes the selftest fail and name the check.
+std::string perturbed_family() {
+  const char* env = std::getenv("VKCAP_SELFTEST_PERTURB");
+  return env ? env : "";
+}
+
+// Runs one group of checks, turning an exception into a failed check that names the group.
+std::vector<checks::CheckResult> run_group(const checks::CheckGroup& group, const checks::CheckRun& run) {
+  const Clock::time_point start = Clock::now();
+  std::vector<checks::CheckResult> results;
+  try {
+    results = group.run(run);
+  } catch (const std::exception& e) {
+    checks::CheckResult r;
+    r.family = group.family;
+    r.variant = group.variant;
+    r.shape = "(did not run)";
+    r.require(false, e.what());
+    results = {r};
+  }
+  const double each = seconds_since(start) / double(results.size());
+  for (checks::CheckResult& r : results) r.seconds = each;
+  return results;
+}
+
+// The whole model on both kernel families (fp32 weights: the goldens' token ids are exact for
+// fp32 only). The Cpu family reads weights the way the probe (or VKCAP_WEIGHT_FETCH) chose: the
+// Captioner does not apply CaptionerOptions::weight_fetch yet, so asking it for the other path
+// would run this one under the other's name. The kernel checks cover both paths.
+std::vector<checks::GoldenSetting> golden_settings(const vk::DeviceInfo& info) {
+  std::vector<checks::GoldenSetting> out{{"gpu", ""}};
+  if (info.supports_cpu_variant() && info.subgroup_size >= 8)
+    out.push_back({"cpu", info.texel_weights ? "texels" : "addresses"});
+  return out;
+}
+
+bool is_default(const vk::DeviceInfo& info, const checks::GoldenSetting& s) {
+  const bool cpu = info.preferred_variant() == vk::KernelVariant::Cpu;
+  if ((s.kernels == "cpu") != cpu) return false;
+  return !cpu || (s.weight_fetch == "texels") == info.texel_weights;
+}
+
+std::string golden_avoided_by(const vk::DeviceInfo& info, const checks::GoldenSetting& s) {
+  if (s.kernels == "gpu") return info.supports_cpu_variant() ? "VKCAP_KERNELS=cpu" : "";
+  return s.weight_fetch == "texels" ? "VKCAP_WEIGHT_FETCH=addresses or VKCAP_KERNELS=gpu"
+                                    : "VKCAP_WEIGHT_FETCH=texels or VKCAP_KERNELS=gpu";
+}
+
+// quick: the device's own kernel configuration only (each other one compiles every pipeline
+// of both models afresh).
+void run_goldens(const vk::DeviceInfo& info, const std::filesystem::path& root, bool quick, const std::string& perturb,
+                 bool validation, std::atomic<uint64_t>& messages, SelftestReport& report) {
+  for (const std::filesystem::path& fixture : checks::golden_fixtures(root))
+    for (const checks::GoldenSetting& setting : golden_settings(info)) {
+      if (quick && !is_default(info, setting)) continue;
+      const Clock::time_point start = Clock::now();
+      std::vector<checks::CheckResult> results;
+      try {
+        results = checks::check_golden(fixture, std::to_string(info.index), setting, perturb, validation,
+                                       [&messages](const std::string& text) {
+                                         messages.fetch_add(1);
+                                         std::fprintf(stderr, "Vulkan validation: %s\n", text.c_str());
+                                       });
+      } catch (const std::exception& e) {
+        checks::CheckResult r;
+        r.family = "golden";
+        r.variant = setting.name() + " f32";
+        r.shape = fixture.filename().string() + " (did not run)";
+        r.require(false, e.what());
+        results = {r};
+      }
+      const double each = seconds_since(start) / double(results.size());
+      for (checks::CheckResult& r : results) {
+        r.seconds = each;
+        report.check({info.index, r, is_default(info, setting), golden_avoided_by(info, setting)});
+      }
+    }
+}
+
+void run_device(const vk::DeviceInfo& listed, bool quick, const std::string& perturb, SelftestReport& report) {
+  const bool validation = vk::validation_requested_by_env();
+  std::atomic<uint64_t> messages{0};
+  vk::ContextOptions options;
+  options.device = std::to_string(listed.index);
+  options.validation = validation;
+  options.on_validation_message = [&messages](std::string_view text) {
+    messages.fetch_add(1);
+    std::fprintf(stderr, "Vulkan validation: %.*s\n", static_cast<int>(text.size()), text.data());
+  };
+  vk::Context ctx(options);
+  const vk::DeviceInfo& info = ctx.info();
+  const std::filesystem::path goldens = locate_selftest_goldens();
+  DeviceReport device{&info, checks::subgroup_sizes(ctx).describe(), "",
+                      goldens.empty() ? "not found next to the binary (share/vkcap/selftest): skipped"
+                                      : goldens.string()};
+  if (info.is_cpu() && vk::cpu_vector_width_setup()) device.vector_width = vk::cpu_vector_width_setup()->describe();
+  report.device(device);
+  const checks::CheckRun run{ctx, perturb};
+  for (const checks::CheckGroup& group : checks::kernel_checks(info, quick))
+    for (const checks::CheckResult& r : run_group(group, run))
+      report.check({info.index, r, group.device_default, group.avoided_by});
+  if (!goldens.empty()) run_goldens(info, goldens, quick, perturb, validation, messages, report);
+  if (validation) {
+    checks::CheckResult r;
+    r.family = "validation";
+    r.shape = "Khronos validation layer messages during the checks";
+    r.require(messages.load() == 0, std::to_string(messages.load()) + " message(s) (printed on stderr)");
+    report.check({info.index, r, true, ""});
+  }
+}
+
+int run_selftest(const SelftestOptions& o) {
+  const Clock::time_point start = Clock::now();
+  std::vector<vk::DeviceInfo> chosen;
+  {
+    vk::Instance instance;
+    const auto& devices = instance.devices();
+    if (devices.empty()) throw Error("no Vulkan device found; on Debian/Ubuntu install mesa-vulkan-drivers (lavapipe)");
+    if (o.device == "all") {
+      chosen = devices;
+    } else {
+      try {
+        chosen.push_back(devices[vk::choose_device(devices, o.device)]);
+      } catch (const Error& e) {
+        throw InvalidArgumentError(e.what());  // a --device that names no device: a usage error
+      }
+    }
+  }
+  // A quick run samples each family's cases; the default for all devices at once.
+  const bool quick = o.quick || (o.device == "all" && !o.full);
+  SelftestReport report(o.json);
+  const std::string perturb = perturbed_family();
+  for (const vk::DeviceInfo& device : chosen) {
+    try {
+      run_device(device, quick, perturb, report);
+    } catch (const std::exception& e) {
+      // A device that cannot even start fails its run; the other devices still run.
+      checks::CheckResult r;
+      r.family = "device";
+      r.shape = device.name;
+      r.require(false, e.what());
+      report.check({device.index, r, true, ""});
+    }
+  }
+  return report.finish(seconds_since(start));
+}
+
+}  // namespace
+
+Run add_selftest_command(CLI::App& app) {
+  auto* command = app.add_subcommand(
+      "selftest", "run the shader checks and golden captions on your GPU (attach --json output to bug reports)");
+  auto o = std::make_shared<SelftestOptions>();
+  command->add_option("-d,--device", o->device, "GPU to test: index, name substring or 'all' (see 'vkcap devices')")
+      ->envname("VKCAP_DEVICE");
+  command->add_flag("--quick", o->quick, "a sample of each kernel's cases (default with --device all)");
+  command->add_flag("--full", o->full, "every case, also with --device all")->excludes(command->get_option("--quick"));
+  command->add_flag("--json", o->json, "one JSON document: the devices, a record per check, a summary");
+  return [o] { return run_selftest(*o); };
+}
+
+}  // namespace vkcap::cli
