@@ -23,17 +23,13 @@ std::vector<fs::path> golden_fixtures(const fs::path& root) {
 
 std::string GoldenSetting::name() const { return weight_fetch.empty() ? kernels : kernels + " " + weight_fetch; }
 
-std::vector<CheckResult> check_golden(const fs::path& fixture, const std::string& device, const GoldenSetting& setting,
-                                      const std::string& perturb, bool validation,
-                                      std::function<void(const std::string&)> on_message) {
+std::vector<CheckResult> check_golden(const fs::path& fixture, CaptionerOptions base, const GoldenSetting& setting,
+                                      const std::string& perturb) {
   std::ifstream in(fixture / "expected.json");
   const nlohmann::json expected = nlohmann::json::parse(in);
-  CaptionerOptions options;
-  options.device = device;
+  CaptionerOptions options = std::move(base);
   options.kernels = setting.kernels;
   options.weight_fetch = setting.weight_fetch;
-  options.validation = validation;
-  options.on_validation_message = std::move(on_message);
   Captioner captioner(fixture.string(), options);
   std::vector<CheckResult> out;
   for (const nlohmann::json& image : expected["images"]) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "vkcap/captioner.h"
+
 #include "checks/check_result.h"
 
 namespace vkcap::checks {
@@ -21,12 +23,10 @@ struct GoldenSetting {
   std::string name() const;  // as in CheckResult::variant: "gpu", "cpu texels", ...
 };
 
-// Greedy captions of every image of `fixture` on device `device` (index) with `setting`: one
-// result per image, its token ids compared exactly with expected.json. perturb == "golden"
-// shifts a token (the selftest's fault switch).
-// validation: the Khronos layer on, each message passed to on_message.
-std::vector<CheckResult> check_golden(const std::filesystem::path& fixture, const std::string& device,
-                                      const GoldenSetting& setting, const std::string& perturb, bool validation,
-                                      std::function<void(const std::string&)> on_message);
+// Greedy captions of every image of `fixture` with `base` (device, validation, caches...) and
+// `setting`'s kernels: one result per image, its token ids compared exactly with expected.json.
+// perturb == "golden" shifts a token (the selftest's fault switch).
+std::vector<CheckResult> check_golden(const std::filesystem::path& fixture, CaptionerOptions base,
+                                      const GoldenSetting& setting, const std::string& perturb);
 
 }  // namespace vkcap::checks

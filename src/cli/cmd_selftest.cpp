@@ -63,14 +63,14 @@ std::vector<checks::CheckResult> run_group(const checks::CheckGroup& group, cons
   return results;
 }
 
-// The whole model on both kernel families (fp32 weights: the goldens' token ids are exact for
-// fp32 only). The Cpu family reads weights the way the probe (or VKCAP_WEIGHT_FETCH) chose: the
-// Captioner does not apply CaptionerOptions::weight_fetch yet, so asking it for the other path
-// would run this one under the other's name. The kernel checks cover both paths.
+// The whole model on both kernel families, the Cpu one with each weight-fetch path the device
+// has (fp32 weights: the goldens' token ids are exact for fp32 only).
 std::vector<checks::GoldenSetting> golden_settings(const vk::DeviceInfo& info) {
   std::vector<checks::GoldenSetting> out{{"gpu", ""}};
-  if (info.supports_cpu_variant() && info.subgroup_size >= 8)
-    out.push_back({"cpu", info.texel_weights ? "texels" : "addresses"});
+  if (info.supports_cpu_variant() && info.subgroup_size >= 8) {
+    out.push_back({"cpu", "addresses"});
+    if (info.texel_formats) out.push_back({"cpu", "texels"});
+  }
   return out;
 }
 
@@ -96,11 +96,15 @@ void run_goldens(const vk::DeviceInfo& info, const std::filesystem::path& root, 
       const Clock::time_point start = Clock::now();
       std::vector<checks::CheckResult> results;
       try {
-        results = checks::check_golden(fixture, std::to_string(info.index), setting, perturb, validation,
-                                       [&messages](const std::string& text) {
-                                         messages.fetch_add(1);
-                                         std::fprintf(stderr, "Vulkan validation: %s\n", text.c_str());
-                                       });
+        // The tool's environment (validation, pipeline cache, vector width) on this device.
+        CaptionerOptions base = captioner_options(DeviceOptions{});
+        base.device = std::to_string(info.index);
+        base.validation = validation;
+        base.on_validation_message = [&messages](const std::string& text) {
+          messages.fetch_add(1);
+          std::fprintf(stderr, "Vulkan validation: %s\n", text.c_str());
+        };
+        results = checks::check_golden(fixture, std::move(base), setting, perturb);
       } catch (const std::exception& e) {
         checks::CheckResult r;
         r.family = "golden";
@@ -118,11 +122,10 @@ void run_goldens(const vk::DeviceInfo& info, const std::filesystem::path& root, 
 }
 
 void run_device(const vk::DeviceInfo& listed, bool quick, const std::string& perturb, SelftestReport& report) {
-  const bool validation = vk::validation_requested_by_env();
   std::atomic<uint64_t> messages{0};
-  vk::ContextOptions options;
+  vk::ContextOptions options = context_options(DeviceOptions{});  // VKCAP_VALIDATE, the caches, ...
   options.device = std::to_string(listed.index);
-  options.validation = validation;
+  const bool validation = options.validation;
   options.on_validation_message = [&messages](std::string_view text) {
     messages.fetch_add(1);
     std::fprintf(stderr, "Vulkan validation: %.*s\n", static_cast<int>(text.size()), text.data());
@@ -153,7 +156,7 @@ int run_selftest(const SelftestOptions& o) {
   const Clock::time_point start = Clock::now();
   std::vector<vk::DeviceInfo> chosen;
   {
-    vk::Instance instance;
+    vk::Instance instance(instance_options_from_environment());
     const auto& devices = instance.devices();
     if (devices.empty()) throw Error("no Vulkan device found; on Debian/Ubuntu install mesa-vulkan-drivers (lavapipe)");
     if (o.device == "all") {
