@@ -129,6 +129,10 @@ void add_single_variant_families(std::vector<CheckGroup>& groups, bool quick) {
   auto group = [&](const char* family, std::function<std::vector<CheckResult>(const CheckRun&)> run) {
     groups.push_back({family, "", true, "", std::move(run)});
   };
+  group("softmax_stats", [quick](const CheckRun& run) {
+    const std::vector<RowsShape> all = softmax_stats_shapes();
+    return each(quick ? pick(all, {1, 5}) : all, [&](const RowsShape& s) { return check_softmax_stats(run, s); });
+  });
   group("softmax", [quick](const CheckRun& run) {
     const std::vector<RowsShape> all = softmax_shapes();
     std::vector<CheckResult> out;
@@ -137,12 +141,6 @@ void add_single_variant_families(std::vector<CheckGroup>& groups, bool quick) {
       out.push_back(check_softmax_magnitudes(run, log));
       out.push_back(check_softmax_masked(run, log));
     }
-    return out;
-  });
-  group("gelu", [quick](const CheckRun& run) {
-    std::vector<CheckResult> out{check_gelu_sweep(run, kernels::Gelu::Erf), check_gelu_sweep(run, kernels::Gelu::Tanh)};
-    for (size_t n : quick ? std::vector<size_t>{65} : std::vector<size_t>{1, 63, 65, 1009})
-      out.push_back(check_gelu_in_place(run, n));
     return out;
   });
   group("add", [quick](const CheckRun& run) {
@@ -165,12 +163,6 @@ void add_single_variant_families(std::vector<CheckGroup>& groups, bool quick) {
   group("mean_rows", [quick](const CheckRun& run) {
     const std::vector<MeanRowsShape> all = mean_rows_shapes();
     return each(quick ? pick(all, {2, 3}) : all, [&](const MeanRowsShape& s) { return check_mean_rows(run, s); });
-  });
-  group("argmax", [quick](const CheckRun& run) {
-    const std::vector<RowsShape> all = argmax_shapes();
-    auto out = each(quick ? pick(all, {3, 5}) : all, [&](const RowsShape& s) { return check_argmax(run, s); });
-    out.push_back(check_argmax_ties(run));
-    return out;
   });
   group("topk", [quick](const CheckRun& run) {
     const std::vector<TopKShape> all = topk_shapes();

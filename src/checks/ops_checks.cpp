@@ -70,26 +70,6 @@ std::vector<double> softmax_reference(const std::vector<float>& x, int rows, int
   return y;
 }
 
-double gelu_erf_reference(double x) {
-  // Written with erfc so negative x keeps full relative accuracy.
-  const double z = std::abs(x) / std::sqrt(2.0);
-  const double tail = 0.5 * std::abs(x) * std::erfc(z);
-  return x >= 0 ? x - tail : -tail;
-}
-
-double gelu_tanh_reference(double x) {
-  // 0.5·x·(1 + tanh(u)) = x / (1 + e^(−2u)) (same value, no cancellation).
-  const double u = std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x);
-  return x / (1.0 + std::exp(-2.0 * u));
-}
-
-int32_t argmax_reference(const float* row, int n) {
-  int32_t best = -1;
-  for (int i = 0; i < n; ++i)
-    if (!std::isnan(row[i]) && (best < 0 || row[i] > row[best])) best = i;
-  return best < 0 ? 0 : best;
-}
-
 std::vector<int32_t> order_reference(const float* row, int n) {
   std::vector<int32_t> idx(n);
   std::iota(idx.begin(), idx.end(), 0);
@@ -192,6 +172,34 @@ std::vector<float> run_softmax(const CheckRun& run, CheckResult& r, const std::v
 
 }  // namespace
 
+std::vector<RowsShape> softmax_stats_shapes() { return {{1, 1}, {3, 7}, {2, 63}, {5, 577}, {1, 30524}, {4, 51289}}; }
+
+CheckResult check_softmax_stats(const CheckRun& run, const RowsShape& s) {
+  CheckResult r = named("softmax_stats", "", rows_text(s.rows, s.n));
+  auto x = random_values(size_t(s.rows) * s.n, 17 + s.n, -25.0f, 25.0f);
+  if (s.n > 1)
+    for (int row = 0; row < s.rows; ++row) x[size_t(row) * s.n + 1] = -std::numeric_limits<float>::infinity();
+  GuardedBuffer xb(run.ctx, x), stats(run.ctx, size_t(s.rows) * 2);
+  vk::Recorder rec(run.ctx);
+  kernels::record_softmax_stats(rec, xb.ref(), s.rows, s.n, stats.ref());
+  rec.submit();
+  r.require(xb.guards_intact() && stats.guards_intact(), "guard bands overwritten");
+  std::vector<float> got = stats.read();
+  if (run.perturbs(r.family)) got[1] *= 1.5f;
+  std::vector<double> want(got.size());
+  for (int row = 0; row < s.rows; ++row) {
+    const float* values = &x[size_t(row) * s.n];
+    const float max = *std::max_element(values, values + s.n);
+    double sum = 0;
+    for (int i = 0; i < s.n; ++i) sum += std::exp(double(values[i]) - max);
+    want[2 * size_t(row)] = max;
+    want[2 * size_t(row) + 1] = sum;
+  }
+  // The max exactly; the sum of e^(x − max) to a few float roundings of it.
+  run.compare(r, got, want, {0.0, 2e-6}, "max and sum");
+  return r;
+}
+
 CheckResult check_softmax(const CheckRun& run, const RowsShape& s, bool log) {
   CheckResult r = named(log ? "log_softmax" : "softmax", "", rows_text(s.rows, s.n));
   auto x = random_values(size_t(s.rows) * s.n, 31 + s.n, -20.0f, 20.0f);
@@ -228,69 +236,6 @@ CheckResult check_softmax_masked(const CheckRun& run, bool log) {
   bool all_nan = true;
   for (int i = n; i < 2 * n; ++i) all_nan &= std::isnan(y[i]);
   r.require(all_nan, "a row of only -inf does not give NaN");
-  return r;
-}
-
-namespace {
-
-std::vector<float> gelu_sweep_inputs() {
-  std::vector<float> x;
-  for (int i = -100000; i <= 100000; ++i) x.push_back(static_cast<float>(i * 1e-4));
-  for (float v : {1e4f, -1e4f, 1e-4f, -1e-4f, 1e-30f, -1e-30f, 0.0f, -0.0f, 13.0f, -13.0f, 14.0f, -14.0f, 30.0f,
-                  -30.0f, 1e20f, -1e20f, 3.4e38f, -3.4e38f})
-    x.push_back(v);
-  return x;
-}
-
-}  // namespace
-
-CheckResult check_gelu_sweep(const CheckRun& run, kernels::Gelu kind) {
-  const bool erf = kind == kernels::Gelu::Erf;
-  CheckResult r = named("gelu", erf ? "erf" : "tanh", "sweep [-10, 10] and extremes");
-  const std::vector<float> x = gelu_sweep_inputs();
-  GuardedBuffer in(run.ctx, x), out(run.ctx, x.size());
-  vk::Recorder rec(run.ctx);
-  kernels::record_gelu(rec, in.ref(), out.ref(), static_cast<int64_t>(x.size()), kind);
-  rec.submit();
-  r.require(out.guards_intact() && in.guards_intact(), "guard bands overwritten");
-  std::vector<float> y = out.read();
-  if (run.perturbs(r.family)) y[0] += 1.0f + 0.5f * std::abs(y[0]);
-  // rel: |err|/|ref| where |ref| > 1e-30; abs scaled: |err|/max(|x|,1). For the tanh form the
-  // float u = √(2/π)(x + 0.044715x³) itself carries ~|u| ulps, which e^(−2u) turns into a
-  // relative error of ~|2u|·6e-8 in the (tiny) negative tail: its relative error is scaled by
-  // that condition number (torch's float formula has the same conditioning).
-  double max_rel = 0, max_abs_scaled = 0, max_conditioned = 0;
-  bool finite = true;
-  for (size_t i = 0; i < x.size(); ++i) {
-    const double ref = erf ? gelu_erf_reference(x[i]) : gelu_tanh_reference(x[i]);
-    const double err = std::abs(double(y[i]) - ref);
-    finite &= std::isfinite(y[i]);
-    r.max_abs = std::max(r.max_abs, std::abs(x[i]) <= 10 ? err : 0.0);
-    max_abs_scaled = std::max(max_abs_scaled, err / std::max(1.0, std::abs(double(x[i]))));
-    if (std::abs(ref) <= 1e-30) continue;
-    max_rel = std::max(max_rel, err / std::abs(ref));
-    const double u = std::sqrt(2.0 / M_PI) * (x[i] + 0.044715 * double(x[i]) * x[i] * x[i]);
-    max_conditioned = std::max(max_conditioned, err / std::abs(ref) / (1.0 + std::abs(2.0 * u)));
-  }
-  r.max_rel = max_rel;
-  r.require(finite, "non-finite output");
-  r.require(max_abs_scaled < 2e-7, "max abs err / max(|x|,1) " + std::to_string(max_abs_scaled) + " >= 2e-7");
-  if (erf) r.require(max_rel < 1e-6, "max rel err " + std::to_string(max_rel) + " >= 1e-6");
-  else r.require(max_conditioned < 3e-7, "max rel err / (1 + |2u|) " + std::to_string(max_conditioned) + " >= 3e-7");
-  return r;
-}
-
-CheckResult check_gelu_in_place(const CheckRun& run, size_t n) {
-  CheckResult r = named("gelu", "erf", "in place n=" + std::to_string(n));
-  auto x = random_values(n, 7 + uint32_t(n), -6.0f, 6.0f);
-  std::vector<double> ref(n);
-  for (size_t i = 0; i < n; ++i) ref[i] = gelu_erf_reference(x[i]);
-  GuardedBuffer buf(run.ctx, x);
-  vk::Recorder rec(run.ctx);
-  kernels::record_gelu(rec, buf.ref(), buf.ref(), int64_t(n), kernels::Gelu::Erf);
-  rec.submit();
-  r.require(buf.guards_intact(), "guard bands overwritten");
-  run.compare(r, buf.read(), ref, {1e-7, 1e-6}, "y");
   return r;
 }
 
@@ -372,45 +317,6 @@ CheckResult check_mean_rows(const CheckRun& run, const MeanRowsShape& s) {
   // One rounding of the sum and one of the division: a few ulps of the largest partial sum.
   run.compare(r, y.read(), want, {1e-4, 1e-6}, "mean rows");
   r.require(y.guards_intact(), "guard bands overwritten");
-  return r;
-}
-
-std::vector<RowsShape> argmax_shapes() { return {{1, 1}, {3, 2}, {7, 63}, {5, 65}, {2, 1009}, {3, 50257}}; }
-
-std::vector<int32_t> run_argmax(const CheckRun& run, CheckResult& r, const std::vector<float>& x, int rows, int n) {
-  GuardedBuffer xb(run.ctx, x), out(run.ctx, rows);
-  vk::Recorder rec(run.ctx);
-  kernels::record_argmax(rec, xb.ref(), rows, n, out.ref());
-  rec.submit();
-  r.require(out.guards_intact(), "guard bands overwritten");
-  const std::vector<int32_t> got = as_ints(out.read());
-  std::vector<int32_t> want(rows);
-  for (int row = 0; row < rows; ++row) want[row] = argmax_reference(&x[size_t(row) * n], n);
-  run.compare_exact(r, got, want, "indices");
-  return got;
-}
-
-CheckResult check_argmax(const CheckRun& run, const RowsShape& s) {
-  CheckResult r = named("argmax", "", rows_text(s.rows, s.n));
-  auto x = random_values(size_t(s.rows) * s.n, 81 + s.n, -1e4f, 1e4f);
-  if (s.n > 10) x[size_t(s.n) - 1] = 2e4f;  // the maximum in the last column of row 0
-  run_argmax(run, r, x, s.rows, s.n);
-  return r;
-}
-
-CheckResult check_argmax_ties(const CheckRun& run) {
-  CheckResult r = named("argmax", "", "5x130 ties, NaN, all NaN, all -inf");
-  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
-  const int n = 130;
-  std::vector<float> x(5 * n, 1.0f);  // row 0: all equal
-  for (int i = 0; i < n; ++i) x[n + i] = (i % 3 == 0) ? nan : 1e-4f * float(i % 7);  // row 1: NaNs and ties
-  for (int i = 0; i < n; ++i) x[2 * n + i] = nan;                                   // row 2: all NaN
-  for (int i = 0; i < n; ++i) x[3 * n + i] = -inf;                                  // row 3: all -inf
-  x[3 * n + 77] = nan;
-  for (int i = 0; i < n; ++i) x[4 * n + i] = (i == 100 || i == 70) ? 5.0f : -1.0f;  // row 4: two maxima
-  // Besides the reference, the answers themselves (row 1: 6e-4 first reached at i = 13, i = 6
-  // is a NaN), so that the reference cannot drift from torch's semantics unnoticed.
-  run.compare_exact(r, run_argmax(run, r, x, 5, n), std::vector<int32_t>{0, 13, 0, 0, 70}, "known indices");
   return r;
 }
 

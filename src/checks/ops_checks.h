@@ -1,7 +1,7 @@
 #pragma once
 // Checks of the row-wise and element-wise kernels (kernels/ops.h) against plain double
 // references: layer norm (both variants), softmax / log-softmax, GELU, add, embedding,
-// column means, argmax and top-k, on awkward shapes.
+// column means, and top-k, on awkward shapes.
 #include <cstdint>
 #include <vector>
 
@@ -16,11 +16,6 @@ std::vector<double> layer_norm_reference(const std::vector<float>& x, const std:
                                          const std::vector<float>& beta, double eps);
 // Row softmax or log-softmax in double.
 std::vector<double> softmax_reference(const std::vector<float>& x, int rows, int n, bool log);
-// torch's exact GELU, and HF gelu_new, in double.
-double gelu_erf_reference(double x);
-double gelu_tanh_reference(double x);
-// First maximum, NaNs skipped (index 0 if the row is all NaN).
-int32_t argmax_reference(const float* row, int n);
 // Stable order by value descending (ties: lower index), NaN last.
 std::vector<int32_t> order_reference(const float* row, int n);
 
@@ -41,16 +36,18 @@ struct RowsShape {
 };
 std::vector<RowsShape> softmax_shapes();
 CheckResult check_softmax(const CheckRun& run, const RowsShape& s, bool log);
+// The statistics mode (each row's max and Σ e^(x − max), what greedy and beam search read back
+// beside the top-k), with a -inf logit in each row of more than one column.
+std::vector<RowsShape> softmax_stats_shapes();
+CheckResult check_softmax_stats(const CheckRun& run, const RowsShape& s);
 // Magnitudes 1e4 and 1e-4, in place.
 CheckResult check_softmax_magnitudes(const CheckRun& run, bool log);
 
 // A masked logit (−inf) gives 0 (log: −inf); a row of only −inf gives NaN, as in torch.
 CheckResult check_softmax_masked(const CheckRun& run, bool log);
 
-// GELU over a dense sweep of [−10, 10] plus extremes (±1e20, ±3.4e38, ±0, ...).
-CheckResult check_gelu_sweep(const CheckRun& run, kernels::Gelu kind);
-// GELU erf in place on n random values in ±6.
-CheckResult check_gelu_in_place(const CheckRun& run, size_t n);
+
+
 
 // y = a + b (exactly float addition) for n elements; in_place: a += b then b += a.
 CheckResult check_add(const CheckRun& run, size_t n);
@@ -65,14 +62,6 @@ struct MeanRowsShape {
 };
 std::vector<MeanRowsShape> mean_rows_shapes();
 CheckResult check_mean_rows(const CheckRun& run, const MeanRowsShape& s);
-
-// Argmax of random rows (row 0's maximum in its last column).
-std::vector<RowsShape> argmax_shapes();
-CheckResult check_argmax(const CheckRun& run, const RowsShape& s);
-// Ties give the lowest index; NaN is skipped unless the row is all NaN (5 rows of 130).
-CheckResult check_argmax_ties(const CheckRun& run);
-// Runs argmax on given rows and compares with the reference; returns the device's indices.
-std::vector<int32_t> run_argmax(const CheckRun& run, CheckResult& result, const std::vector<float>& x, int rows, int n);
 
 // Top-k: indices exactly the reference order, values the inputs at those indices.
 struct TopKShape {

@@ -14,8 +14,6 @@ void record_softmax(vk::Recorder& rec, BufferRef x, BufferRef y, int rows, int n
 // Per row of n floats: stats[2r] = max, stats[2r+1] = Σ e^(x − max) — log-softmax's parts, so
 // that the host turns a row's top-k logits into log-probabilities without the row.
 void record_softmax_stats(vk::Recorder& rec, BufferRef x, int rows, int n, BufferRef stats);
-enum class Gelu { Erf, Tanh };
-void record_gelu(vk::Recorder& rec, BufferRef x, BufferRef y, int64_t count, Gelu kind);
 // y = a + b, count floats (y may alias a or b).
 void record_add(vk::Recorder& rec, BufferRef a, BufferRef b, BufferRef y, int64_t count);
 // y[r, :] = table[ids[r], :] + positions[pos[r], :]   (ids, pos: int32 buffers; d floats per row; positions optional)
@@ -29,8 +27,6 @@ void record_embedding(vk::Recorder& rec, BufferRef table, int vocab, BufferRef i
 void record_im2col(vk::Recorder& rec, BufferRef pixels, int channels, int height, int width, int patch, BufferRef patches);
 // Column means: y[c] = Σ_r x[r·x_stride + c] / rows for c < cols (x_stride 0 = cols; compensated sum).
 void record_mean_rows(vk::Recorder& rec, BufferRef x, int rows, int cols, int x_stride, BufferRef y);
-// Per row of n floats: index of the maximum (first on ties) -> int32 out[r]; NaN-safe.
-void record_argmax(vk::Recorder& rec, BufferRef x, int rows, int n, BufferRef out_i32);
 // Per row: the k largest values, sorted descending (ties: lower index first), k <= 64 -> values[r,k], indices[r,k] (int32).
 void record_topk(vk::Recorder& rec, BufferRef x, int rows, int n, int k, BufferRef values, BufferRef indices_i32);
 }  // namespace vkcap::kernels
