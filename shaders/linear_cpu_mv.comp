@@ -70,6 +70,9 @@ layout(push_constant) uniform Params {
 
 const uint PW = 4u * SG;  // panel width in columns
 
+// One long main on purpose: split into steps sharing their state through private globals, the
+// same kernel ran 1.3–2× slower on lavapipe (vkcap bench kernels --only matvec, both orders,
+// AVX-512 EPYC): llvmpipe keeps such globals in memory, where locals stay in vector registers.
 void main() {
   const uint lane = gl_SubgroupInvocationID;
   const uint panels = (n + PW - 1u) / PW;
