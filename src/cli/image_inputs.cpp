@@ -63,96 +63,14 @@ FileKind sniff_file(const std::string& path) {
   return sniff_image_format(std::span<const uint8_t>(b, size_t(n))) ? FileKind::Image : FileKind::NotImage;
 }
 
-CollectedInputs collect_inputs(const InputOptions& options, std::FILE* notices) {
-  std::vector<std::string> names = options.names;
-  if (!options.input_list.empty()) {
-    std::vector<std::string> listed = read_list(options.input_list);
-    names.insert(names.end(), listed.begin(), listed.end());
-  }
-  CollectedInputs collected;
-  std::vector<InputItem>& items = collected.items;
-  std::set<std::string> seen;
-  auto add = [&](InputItem item) {
-    if (seen.insert(canonical_image_path(item.path)).second) items.push_back(std::move(item));
-  };
-  auto quiet = [&](const fs::path& p) {
-    const std::string name = p.filename().string();
-    return name.empty() || name[0] == '.' ||
-           std::find(options.quiet_extensions.begin(), options.quiet_extensions.end(), p.extension().string()) !=
-               options.quiet_extensions.end();
-  };
+namespace {
 
-  auto add_directory = [&](const std::string& dir) {
-    std::vector<fs::path> entries;
-    size_t subdirectories = 0;  // not searched (no -r), hidden ones not counted
-    std::error_code ec;
-    auto note_error = [&](const std::string& where) {
-      if (ec) print_notice(notices, "%s: %s", where.c_str(), ec.message().c_str()), ec.clear();
-    };
-    if (options.recursive) {
-      fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
-      note_error(dir);
-      for (; it != end; it.increment(ec)) {
-        note_error(dir);
-        if (it->path().filename().string().starts_with(".") && it->is_directory(ec)) it.disable_recursion_pending();
-        if (!it->is_directory(ec)) entries.push_back(it->path());
-      }
-    } else {
-      for (fs::directory_iterator it(dir, ec), end; it != end; it.increment(ec)) {
-        if (!it->is_directory(ec))
-          entries.push_back(it->path());
-        else if (!it->path().filename().string().starts_with("."))
-          ++subdirectories;
-      }
-      note_error(dir);
-    }
-    std::sort(entries.begin(), entries.end());
-    size_t images = 0;
-    std::vector<std::string> not_images;  // relative to `dir`, for the notice
-    for (const fs::path& p : entries) {
-      switch (sniff_file(p.string())) {
-        case FileKind::Image:
-          add({p.string(), ""});
-          ++images;
-          break;
-        case FileKind::Unreadable:
-          // A dangling symlink or a file without read permission: somebody meant it to be here.
-          if (!quiet(p)) {
-            add({p.string(), p.string() + ": cannot read (" + std::strerror(errno) + ")"});
-            ++images;
-          }
-          break;
-        case FileKind::Empty:
-          if (image_extension(p)) {
-            add({p.string(), p.string() + ": empty file"});
-            ++images;
-            break;
-          }
-          [[fallthrough]];
-        case FileKind::NotImage:
-          if (!quiet(p)) not_images.push_back(p.lexically_relative(dir).string());
-          break;
-      }
-    }
-    collected.skipped.not_image += not_images.size();
-    collected.skipped.subdirectories += subdirectories;
-    // One line per directory, however many files: the count and the first few names.
-    std::string examples;
-    for (size_t i = 0; i < not_images.size() && i < 3; ++i) examples += (i ? ", " : "") + not_images[i];
-    if (not_images.size() > 3) examples += ", ...";
-    const std::string skipped =
-        not_images.empty() ? "" : std::to_string(not_images.size()) + " skipped: not an image (" + examples + ")";
-    if (images == 0)
-      print_notice(notices, "%s: no images found%s", dir.c_str(),
-                   skipped.empty() ? "" : ("; " + skipped).c_str());
-    else if (!skipped.empty())
-      print_notice(notices, "%s: %s", dir.c_str(), skipped.c_str());
-    if (subdirectories > 0)
-      print_notice(notices, "%s: %zu subdirector%s not searched; add -r", dir.c_str(), subdirectories,
-                   subdirectories == 1 ? "y" : "ies");
-  };
+// The walk over the names given: files, directories and patterns, each image once.
+class InputCollector {
+ public:
+  InputCollector(const InputOptions& options, std::FILE* notices) : options_(options), notices_(notices) {}
 
-  for (const std::string& name : names) {
+  void add_name(const std::string& name) {
     std::error_code ec;
     if (fs::is_directory(name, ec)) {
       add_directory(name);
@@ -170,7 +88,120 @@ CollectedInputs collect_inputs(const InputOptions& options, std::FILE* notices) 
       add({name, ""});  // named explicitly: decoding reports what is wrong with it
     }
   }
-  return collected;
+
+  CollectedInputs take() { return std::move(collected_); }
+
+ private:
+  void add(InputItem item) {
+    if (seen_.insert(canonical_image_path(item.path)).second) collected_.items.push_back(std::move(item));
+  }
+
+  // Sidecars and hidden files: skipped without counting them as "not an image".
+  bool quiet(const fs::path& p) const {
+    const std::string name = p.filename().string();
+    return name.empty() || name[0] == '.' ||
+           std::find(options_.quiet_extensions.begin(), options_.quiet_extensions.end(), p.extension().string()) !=
+               options_.quiet_extensions.end();
+  }
+
+  // The directory's files, sorted (all levels with -r); counts the subdirectories not searched.
+  std::vector<fs::path> list_directory(const std::string& dir, size_t& subdirectories) const {
+    std::vector<fs::path> entries;
+    std::error_code ec;
+    auto note_error = [&](const std::string& where) {
+      if (ec) print_notice(notices_, "%s: %s", where.c_str(), ec.message().c_str()), ec.clear();
+    };
+    if (options_.recursive) {
+      fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+      note_error(dir);
+      for (; it != end; it.increment(ec)) {
+        note_error(dir);
+        if (it->path().filename().string().starts_with(".") && it->is_directory(ec)) it.disable_recursion_pending();
+        if (!it->is_directory(ec)) entries.push_back(it->path());
+      }
+    } else {
+      for (fs::directory_iterator it(dir, ec), end; it != end; it.increment(ec)) {
+        if (!it->is_directory(ec))
+          entries.push_back(it->path());
+        else if (!it->path().filename().string().starts_with("."))
+          ++subdirectories;  // hidden ones not counted
+      }
+      note_error(dir);
+    }
+    std::sort(entries.begin(), entries.end());
+    return entries;
+  }
+
+  enum class Entry { Added, Ignored, NotImage };
+  // Adds one directory entry by what its first bytes say (a file that is not an image is
+  // reported by the caller, one that cannot be read becomes a failed record).
+  Entry add_entry(const fs::path& p) {
+    switch (sniff_file(p.string())) {
+      case FileKind::Image:
+        add({p.string(), ""});
+        return Entry::Added;
+      case FileKind::Unreadable:
+        // A dangling symlink or a file without read permission: somebody meant it to be here.
+        if (quiet(p)) return Entry::Ignored;
+        add({p.string(), p.string() + ": cannot read (" + std::strerror(errno) + ")"});
+        return Entry::Added;
+      case FileKind::Empty:
+        if (!image_extension(p)) break;
+        add({p.string(), p.string() + ": empty file"});
+        return Entry::Added;
+      case FileKind::NotImage:
+        break;
+    }
+    return quiet(p) ? Entry::Ignored : Entry::NotImage;
+  }
+
+  void add_directory(const std::string& dir) {
+    size_t subdirectories = 0, images = 0;
+    std::vector<std::string> not_images;  // relative to `dir`, for the notice
+    for (const fs::path& p : list_directory(dir, subdirectories)) {
+      const Entry entry = add_entry(p);
+      if (entry == Entry::Added) ++images;
+      if (entry == Entry::NotImage) not_images.push_back(p.lexically_relative(dir).string());
+    }
+    collected_.skipped.not_image += not_images.size();
+    collected_.skipped.subdirectories += subdirectories;
+    report_directory(dir, images, not_images, subdirectories);
+  }
+
+  // One line per directory, however many files: the count and the first few names.
+  void report_directory(const std::string& dir, size_t images, const std::vector<std::string>& not_images,
+                        size_t subdirectories) const {
+    std::string examples;
+    for (size_t i = 0; i < not_images.size() && i < 3; ++i) examples += (i ? ", " : "") + not_images[i];
+    if (not_images.size() > 3) examples += ", ...";
+    const std::string skipped =
+        not_images.empty() ? "" : std::to_string(not_images.size()) + " skipped: not an image (" + examples + ")";
+    if (images == 0)
+      print_notice(notices_, "%s: no images found%s", dir.c_str(), skipped.empty() ? "" : ("; " + skipped).c_str());
+    else if (!skipped.empty())
+      print_notice(notices_, "%s: %s", dir.c_str(), skipped.c_str());
+    if (subdirectories > 0)
+      print_notice(notices_, "%s: %zu subdirector%s not searched; add -r", dir.c_str(), subdirectories,
+                   subdirectories == 1 ? "y" : "ies");
+  }
+
+  const InputOptions& options_;
+  std::FILE* notices_;
+  CollectedInputs collected_;
+  std::set<std::string> seen_;
+};
+
+}  // namespace
+
+CollectedInputs collect_inputs(const InputOptions& options, std::FILE* notices) {
+  std::vector<std::string> names = options.names;
+  if (!options.input_list.empty()) {
+    std::vector<std::string> listed = read_list(options.input_list);
+    names.insert(names.end(), listed.begin(), listed.end());
+  }
+  InputCollector collector(options, notices);
+  for (const std::string& name : names) collector.add_name(name);
+  return collector.take();
 }
 
 }  // namespace vkcap::cli
