@@ -15,7 +15,7 @@
 #include "kernels/linear_host.h"
 #include "model/caption_model.h"
 #include "model/config.h"
-#include "model/weights_store.h"
+#include "model/weight_store.h"
 
 namespace vkcap::cli {
 

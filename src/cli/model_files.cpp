@@ -9,7 +9,7 @@ std::vector<std::string> missing_model_files(const fs::path& dir) {
   auto has = [&](const char* name) { return fs::is_regular_file(dir / name, ec); };
   std::vector<std::string> missing;
   if (!has("config.json")) missing.push_back("no config.json");
-  // The choices the loaders accept (model/weights_store.cpp, text/load_tokenizer.cpp).
+  // The choices the loaders accept (model/weight_store.cpp, text/load_tokenizer.cpp).
   if (!has("model.safetensors") && !has("model.safetensors.index.json") && !has("pytorch_model.bin") &&
       !has("pytorch_model.bin.index.json"))
     missing.push_back("no weights (model.safetensors, pytorch_model.bin or their .index.json)");

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "kernels/linear.h"
-#include "model/gpu_weights.h"
+#include "model/weight_loader.h"
 
 namespace vkcap::model {
 

@@ -4,9 +4,9 @@
 
 #include "model/blip_decoder.h"
 #include "model/decoder_prompt.h"
-#include "model/gpu_weights.h"
+#include "model/weight_loader.h"
 #include "model/gpt2_decoder.h"
-#include "model/weights_store.h"
+#include "model/weight_store.h"
 #include "util/error.h"
 
 namespace vkcap::model {

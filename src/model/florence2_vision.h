@@ -23,7 +23,7 @@
 #include "kernels/window_attention.h"
 #include "model/florence2_config.h"
 #include "model/florence2_memory.h"
-#include "model/gpu_weights.h"
+#include "model/weight_loader.h"
 
 namespace vkcap::model {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "model/weights.h"
+#include "model/tensor_view.h"
 #include "util/mapped_file.h"
 
 namespace vkcap {

@@ -10,7 +10,7 @@
 #include "kernels/attention.h"
 #include "kernels/linear.h"
 #include "kernels/ops.h"
-#include "model/gpu_weights.h"
+#include "model/weight_loader.h"
 
 namespace vkcap::model {
 

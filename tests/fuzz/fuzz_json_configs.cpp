@@ -10,7 +10,7 @@
 #include "fuzz_support.h"
 #include "image/preprocess.h"
 #include "model/config.h"
-#include "model/weights_store.h"
+#include "model/weight_store.h"
 #include "util/error.h"
 
 namespace {

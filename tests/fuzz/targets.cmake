@@ -21,6 +21,6 @@ set(VKCAP_FUZZ_MODEL_SOURCES
   ${CMAKE_SOURCE_DIR}/src/model/pickle_reader.cpp
   ${CMAKE_SOURCE_DIR}/src/model/safetensors.cpp
   ${CMAKE_SOURCE_DIR}/src/model/torch_checkpoint.cpp
-  ${CMAKE_SOURCE_DIR}/src/model/weights.cpp
-  ${CMAKE_SOURCE_DIR}/src/model/weights_store.cpp
+  ${CMAKE_SOURCE_DIR}/src/model/tensor_view.cpp
+  ${CMAKE_SOURCE_DIR}/src/model/weight_store.cpp
   ${CMAKE_SOURCE_DIR}/src/model/zip_reader.cpp)

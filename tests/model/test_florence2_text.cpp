@@ -20,7 +20,7 @@
 #include "model/florence2_config.h"
 #include "model/florence2_model.h"
 #include "model/golden_summary.h"
-#include "model/weights_store.h"
+#include "model/weight_store.h"
 #include "text/florence2_postprocess.h"
 #include "text/florence2_tasks.h"
 #include "text/tokenizer.h"

@@ -15,7 +15,7 @@
 #include "model/florence2_config.h"
 #include "model/florence2_vision.h"
 #include "model/golden_summary.h"
-#include "model/weights_store.h"
+#include "model/weight_store.h"
 #include "util/error.h"
 
 using namespace vkcap;

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "model/safetensors.h"
-#include "model/weights.h"
+#include "model/tensor_view.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
 

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "model/weights_store.h"
+#include "model/weight_store.h"
 #include "test_formats_util.h"
 #include "util/error.h"
 

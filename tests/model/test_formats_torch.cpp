@@ -8,7 +8,7 @@
 #include "model/pickle_reader.h"
 #include "model/safetensors.h"
 #include "model/torch_checkpoint.h"
-#include "model/weights.h"
+#include "model/tensor_view.h"
 #include "model/zip_reader.h"
 #include "test_formats_util.h"
 #include "util/error.h"

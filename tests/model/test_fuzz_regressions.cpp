@@ -10,7 +10,7 @@
 #include "model/config.h"
 #include "model/safetensors.h"
 #include "model/torch_checkpoint.h"
-#include "model/weights_store.h"
+#include "model/weight_store.h"
 #include "util/error.h"
 
 namespace {

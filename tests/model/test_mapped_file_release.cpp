@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "model/weights_store.h"
+#include "model/weight_store.h"
 #include "util/mapped_file.h"
 
 namespace fs = std::filesystem;

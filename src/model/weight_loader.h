@@ -11,7 +11,7 @@
 
 #include "kernels/linear.h"
 #include "kernels/ops.h"
-#include "model/weights.h"
+#include "model/tensor_view.h"
 #include "vk/context.h"
 
 namespace vkcap::model {

@@ -1,4 +1,4 @@
-#include "model/gpu_weights.h"
+#include "model/weight_loader.h"
 
 #include "kernels/linear_host.h"
 

@@ -1,7 +1,7 @@
 #pragma once
 // A named tensor as a checkpoint stores it: element type, shape and the raw little-endian bytes
 // (a view into a memory-mapped file, or into a copy its reader owns). The format readers
-// (safetensors.h, torch_checkpoint.h) hand these out; WeightStore (weights_store.h) finds them
+// (safetensors.h, torch_checkpoint.h) hand these out; WeightStore (weight_store.h) finds them
 // by name over a whole model directory.
 #include <cstdint>
 #include <optional>

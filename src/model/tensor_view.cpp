@@ -1,4 +1,4 @@
-#include "model/weights.h"
+#include "model/tensor_view.h"
 
 #include <array>
 #include <bit>

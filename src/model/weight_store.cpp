@@ -1,4 +1,4 @@
-#include "model/weights_store.h"
+#include "model/weight_store.h"
 
 #include <algorithm>
 #include <fstream>

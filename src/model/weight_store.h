@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "model/weights.h"
+#include "model/tensor_view.h"
 
 namespace vkcap {
 
