@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "api/context_options.h"
 #include "vk/cpu_vector_width.h"
 #include "vk/memory.h"
 
@@ -61,19 +62,7 @@ vk::InstanceOptions instance_options_from_environment() {
 }
 
 vk::ContextOptions context_options(const DeviceOptions& flags) {
-  const EnvironmentOptions e = read_environment();
-  vk::ContextOptions o;
-  o.device = flags.device.empty() ? e.device : flags.device;
-  o.profile = flags.profile;
-  o.validation = e.validation;
-  o.kernels = e.kernels;
-  o.weight_fetch = e.weight_fetch;
-  o.cpu_vector_width = e.cpu_vector_width;
-  o.memory_budget = e.max_device_memory;
-  o.pipeline_cache_dir = e.cache_dir;
-  o.fault_injection = e.fault_injection;
-  o.host_products = !(flags.no_blas || e.no_blas);
-  return o;
+  return api::context_options(captioner_options(flags));  // the library's own mapping
 }
 
 CaptionerOptions captioner_options(const DeviceOptions& flags) {
