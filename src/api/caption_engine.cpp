@@ -45,7 +45,7 @@ void CaptionEngine::notice(const std::string& text) const {
   if (on_notice_) on_notice_(text);
 }
 
-Caption CaptionEngine::to_caption(const GeneratedSequence& s) const {
+Caption CaptionEngine::to_caption(const generate::GeneratedSequence& s) const {
   const text::Tokenizer& tokenizer = model_.tokenizer();
   Caption c;
   c.tokens = s.tokens;
@@ -96,12 +96,12 @@ std::vector<Caption> CaptionEngine::caption_pixels(const std::vector<std::vector
   const auto t1 = std::chrono::steady_clock::now();
   std::optional<CrossAttentionRecorder> recorder;
   if (keep_cross_attention) recorder.emplace(model_, step_model_);
-  StepModel& stepper = recorder ? static_cast<StepModel&>(*recorder) : step_model_;
-  const std::vector<GeneratedSequence> sequences =
-      generate(stepper, generation.prompt, int(pixels.size()), generation.config);
+  generate::StepModel& stepper = recorder ? static_cast<generate::StepModel&>(*recorder) : step_model_;
+  const std::vector<generate::GeneratedSequence> sequences =
+      generate::generate(stepper, generation.prompt, int(pixels.size()), generation.config);
 
   std::vector<Caption> captions(pixels.size());
-  for (const GeneratedSequence& s : sequences) {
+  for (const generate::GeneratedSequence& s : sequences) {
     Caption& c = captions.at(size_t(s.image));
     c = to_caption(s);
     if (recorder) c.cross_attention = recorder->maps_for(s);

@@ -42,7 +42,7 @@ class CaptionEngine {
                                       BatchTimes* times = nullptr);
 
  private:
-  Caption to_caption(const GeneratedSequence& sequence) const;
+  Caption to_caption(const generate::GeneratedSequence& sequence) const;
   // Florence-2: the post-processed answer of the task, in the image's pixels.
   void add_answer(Caption& caption, const std::string& task_token, ImageSize size) const;
 

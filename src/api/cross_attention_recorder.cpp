@@ -6,7 +6,7 @@
 
 namespace vkcap::api {
 
-CrossAttentionRecorder::CrossAttentionRecorder(model::CaptionModel& model, StepModel& inner)
+CrossAttentionRecorder::CrossAttentionRecorder(model::CaptionModel& model, generate::StepModel& inner)
     : model_(model), inner_(inner) {
   layers_ = model.decoder().spec().layers;
   heads_ = model.decoder().spec().heads;
@@ -27,7 +27,7 @@ void CrossAttentionRecorder::start(std::span<const int> images, std::span<const 
 }
 
 void CrossAttentionRecorder::start_top(std::span<const int> images, std::span<const int32_t> prompt_ids, int k,
-                                       TopLogits& top) {
+                                       generate::TopLogits& top) {
   inner_.start_top(images, prompt_ids, k, top);
   record_start(images);
 }
@@ -39,7 +39,7 @@ void CrossAttentionRecorder::step(std::span<const int> parent, std::span<const i
 }
 
 void CrossAttentionRecorder::step_top(std::span<const int> parent, std::span<const int32_t> next_token, int k,
-                                      TopLogits& top) {
+                                      generate::TopLogits& top) {
   inner_.step_top(parent, next_token, k, top);
   record_step(parent, next_token);
 }
@@ -77,7 +77,7 @@ void CrossAttentionRecorder::capture(Call& call) const {
   }
 }
 
-std::vector<int> CrossAttentionRecorder::rows_of(const GeneratedSequence& sequence) const {
+std::vector<int> CrossAttentionRecorder::rows_of(const generate::GeneratedSequence& sequence) const {
   const size_t n = sequence.new_tokens.size();
   if (n > calls_.size())
     throw Error("internal: a sequence of " + std::to_string(n) + " new tokens but only " +
@@ -99,7 +99,7 @@ std::vector<int> CrossAttentionRecorder::rows_of(const GeneratedSequence& sequen
   throw Error("internal: no recorded decoder row generated the tokens of image " + std::to_string(sequence.image));
 }
 
-CrossAttentionMaps CrossAttentionRecorder::maps_for(const GeneratedSequence& sequence) const {
+CrossAttentionMaps CrossAttentionRecorder::maps_for(const generate::GeneratedSequence& sequence) const {
   CrossAttentionMaps maps;
   maps.steps = int(sequence.new_tokens.size());
   maps.layers = layers_;

@@ -19,10 +19,10 @@
 
 namespace vkcap::api {
 
-class CrossAttentionRecorder : public StepModel {
+class CrossAttentionRecorder : public generate::StepModel {
  public:
   // Switches the decoder's cross-attention read-back on for the recorder's lifetime.
-  CrossAttentionRecorder(model::CaptionModel& model, StepModel& inner);
+  CrossAttentionRecorder(model::CaptionModel& model, generate::StepModel& inner);
   ~CrossAttentionRecorder() override;
   CrossAttentionRecorder(const CrossAttentionRecorder&) = delete;
   CrossAttentionRecorder& operator=(const CrossAttentionRecorder&) = delete;
@@ -33,11 +33,11 @@ class CrossAttentionRecorder : public StepModel {
   void start(std::span<const int> images, std::span<const int32_t> prompt_ids, std::vector<float>& logits) override;
   void step(std::span<const int> parent, std::span<const int32_t> next_token, std::vector<float>& logits) override;
   bool selects_top_logits() const override { return inner_.selects_top_logits(); }
-  void start_top(std::span<const int> images, std::span<const int32_t> prompt_ids, int k, TopLogits& top) override;
-  void step_top(std::span<const int> parent, std::span<const int32_t> next_token, int k, TopLogits& top) override;
+  void start_top(std::span<const int> images, std::span<const int32_t> prompt_ids, int k, generate::TopLogits& top) override;
+  void step_top(std::span<const int> parent, std::span<const int32_t> next_token, int k, generate::TopLogits& top) override;
 
   // The weights behind each new token of `sequence`, a result of the generation just recorded.
-  CrossAttentionMaps maps_for(const GeneratedSequence& sequence) const;
+  CrossAttentionMaps maps_for(const generate::GeneratedSequence& sequence) const;
 
  private:
   // One start() or step(): the rows it produced and their probabilities.
@@ -51,10 +51,10 @@ class CrossAttentionRecorder : public StepModel {
   void record_step(std::span<const int> parent, std::span<const int32_t> next_token);
   void capture(Call& call) const;
   // The row of every call that produced `sequence`'s new tokens, first call first.
-  std::vector<int> rows_of(const GeneratedSequence& sequence) const;
+  std::vector<int> rows_of(const generate::GeneratedSequence& sequence) const;
 
   model::CaptionModel& model_;
-  StepModel& inner_;
+  generate::StepModel& inner_;
   int layers_ = 0, heads_ = 0, tokens_ = 0;
   std::vector<Call> calls_;
 };

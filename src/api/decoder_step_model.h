@@ -6,7 +6,7 @@
 
 namespace vkcap::api {
 
-class DecoderStepModel : public StepModel {
+class DecoderStepModel : public generate::StepModel {
  public:
   explicit DecoderStepModel(model::TextDecoder& decoder) : decoder_(decoder) {}
   explicit DecoderStepModel(model::CaptionModel& model) : DecoderStepModel(model.decoder()) {}
@@ -21,19 +21,19 @@ class DecoderStepModel : public StepModel {
   // The decoder selects each row's best logits on the device (greedy and beam search read
   // back k values a row, not the vocabulary).
   bool selects_top_logits() const override { return true; }
-  void start_top(std::span<const int> images, std::span<const int32_t> prompt_ids, int k, TopLogits& top) override {
+  void start_top(std::span<const int> images, std::span<const int32_t> prompt_ids, int k, generate::TopLogits& top) override {
     model::TopRows rows;
     decoder_.start({images.begin(), images.end()}, {prompt_ids.begin(), prompt_ids.end()}, k, rows);
     to_top_logits(std::move(rows), top);
   }
-  void step_top(std::span<const int> parent, std::span<const int32_t> next_token, int k, TopLogits& top) override {
+  void step_top(std::span<const int> parent, std::span<const int32_t> next_token, int k, generate::TopLogits& top) override {
     model::TopRows rows;
     decoder_.step({parent.begin(), parent.end()}, {next_token.begin(), next_token.end()}, k, rows);
     to_top_logits(std::move(rows), top);
   }
 
  private:
-  static void to_top_logits(model::TopRows&& rows, TopLogits& top) {
+  static void to_top_logits(model::TopRows&& rows, generate::TopLogits& top) {
     top.k = rows.k;
     top.ids = std::move(rows.ids);
     top.logits = std::move(rows.logits);

@@ -7,21 +7,21 @@ namespace vkcap::api {
 
 namespace {
 
-// What generate() takes from the checkpoint itself. Florence-2's generate() is its language
+// What generate::generate() takes from the checkpoint itself. Florence-2's generate::generate() is its language
 // model's, whose generation config is text_config: 3 beams, no repeated 3-grams, early stopping,
 // <s> forced first and </s> at max_length.
-void apply_model_defaults(const ModelConfig& model, GenerationConfig& config) {
+void apply_model_defaults(const ModelConfig& model, generate::GenerationConfig& config) {
   if (model.arch != Architecture::Florence2) return;
   const Florence2TextConfig& t = model.florence2.text;
   config.num_beams = t.num_beams;
   config.no_repeat_ngram_size = t.no_repeat_ngram_size;
-  config.early_stopping = t.early_stopping ? EarlyStopping::kTrue : EarlyStopping::kFalse;
+  config.early_stopping = t.early_stopping ? generate::EarlyStopping::kTrue : generate::EarlyStopping::kFalse;
   config.max_length = t.max_length;
   config.forced_bos_token_id = t.forced_bos_token_id;
   config.forced_eos_token_id = t.forced_eos_token_id;
 }
 
-void apply_preset(const std::string& name, Architecture arch, GenerationConfig& config) {
+void apply_preset(const std::string& name, Architecture arch, generate::GenerationConfig& config) {
   if (name == "hf") return;  // transformers' defaults with the checkpoint's config
   if (name == "card") {
     if (arch == Architecture::Florence2) {
@@ -56,8 +56,8 @@ std::string preset_name(const model::CaptionModel& model, const GenerationOption
   return model.is_florence2() ? "card" : "hf";
 }
 
-GenerationConfig config_from_options(const model::CaptionModel& model, const GenerationOptions& o) {
-  GenerationConfig config;
+generate::GenerationConfig config_from_options(const model::CaptionModel& model, const GenerationOptions& o) {
+  generate::GenerationConfig config;
   config.eos_token_id = {model.eos_token_id()};
   config.pad_token_id = model.pad_token_id();
   apply_model_defaults(model.config(), config);
@@ -77,9 +77,9 @@ GenerationConfig config_from_options(const model::CaptionModel& model, const Gen
   return config;
 }
 
-ResolvedGeneration resolve(const GenerationConfig& config, int prompt_tokens) {
+generate::ResolvedGeneration resolve(const generate::GenerationConfig& config, int prompt_tokens) {
   try {
-    return resolve_generation(config, prompt_tokens);
+    return generate::resolve_generation(config, prompt_tokens);
   } catch (const InvalidArgumentError&) {
     throw;
   } catch (const Error& e) {
@@ -87,8 +87,8 @@ ResolvedGeneration resolve(const GenerationConfig& config, int prompt_tokens) {
   }
 }
 
-GenerationSettings describe(const std::string& preset, const GenerationOptions& o, const GenerationConfig& c,
-                            const ResolvedGeneration& r) {
+GenerationSettings describe(const std::string& preset, const GenerationOptions& o, const generate::GenerationConfig& c,
+                            const generate::ResolvedGeneration& r) {
   GenerationSettings s;
   s.preset = preset;
   s.prompt_tokens = r.prompt_len;

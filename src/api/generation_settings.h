@@ -10,7 +10,7 @@
 //   card     what the model's own card or demo uses (Florence-2's default):
 //              Florence-2: hf's settings with max_new_tokens 1024 (the card's generate call).
 //              BLIP: num_beams 3, max_length 20, min_length 5 (the BLIP authors' demo:
-//              `generate(image, sample=False, num_beams=3, max_length=20, min_length=5)`).
+//              `generate::generate(image, sample=False, num_beams=3, max_length=20, min_length=5)`).
 //              ViT-GPT2: num_beams 4, max_length 16 (the nlpconnect card's gen_kwargs).
 //   quality  longer, less repetitive captions: num_beams 5, max_new_tokens 40, min_new_tokens 5,
 //            no_repeat_ngram_size 3, repetition_penalty 1.2.
@@ -23,10 +23,10 @@
 
 namespace vkcap::api {
 
-// Everything one generate() call needs for one model and one GenerationOptions.
+// Everything one generate::generate() call needs for one model and one GenerationOptions.
 struct PreparedGeneration {
-  GenerationConfig config;
-  ResolvedGeneration resolved;
+  generate::GenerationConfig config;
+  generate::ResolvedGeneration resolved;
   std::vector<int32_t> prompt;  // the decoder prompt
   std::vector<int32_t> encoder_prompt;  // Florence-2: the task prompt's ids (<s> … </s>)
   std::string task_token;               // Florence-2: the task ("<CAPTION>"); empty otherwise

@@ -70,8 +70,8 @@ double submit_roundtrip_ms(vk::Context& ctx) {
 }
 
 // Exactly `new_tokens` new tokens every run (EOS masked by min_new_tokens).
-GenerationConfig fixed_length(const model::CaptionModel& m, int new_tokens, int beams) {
-  GenerationConfig config;
+generate::GenerationConfig fixed_length(const model::CaptionModel& m, int new_tokens, int beams) {
+  generate::GenerationConfig config;
   config.eos_token_id = {m.eos_token_id()};
   config.pad_token_id = m.pad_token_id();
   config.max_new_tokens = new_tokens;
@@ -104,7 +104,7 @@ struct BenchSubject {
 // One image with `beams` (1 = greedy): medians over the timed runs after one warm-up. The GPU
 // time per kernel of the image stage and of decoding is added to the two profiles (--profile).
 nlohmann::json time_search(BenchSubject& s, int beams, vk::Profile& image_profile, vk::Profile& decode_profile) {
-  const GenerationConfig config = fixed_length(s.model, s.options.new_tokens, beams);
+  const generate::GenerationConfig config = fixed_length(s.model, s.options.new_tokens, beams);
   std::vector<double> encoder, cross_kv, decode, total;
   for (int run = 0; run <= s.options.runs; ++run) {  // run 0 is the warm-up
     const vk::Profile before = s.ctx.profile();
@@ -112,7 +112,7 @@ nlohmann::json time_search(BenchSubject& s, int beams, vk::Profile& image_profil
     s.model.encode({s.pixels});
     const auto t1 = Clock::now();
     const vk::Profile encoded = s.ctx.profile();
-    generate(s.step_model, s.prompt, 1, config);
+    generate::generate(s.step_model, s.prompt, 1, config);
     const auto t2 = Clock::now();
     if (run == 0) continue;
     add_profile(image_profile, profile_difference(encoded, before));
@@ -135,13 +135,13 @@ nlohmann::json time_search(BenchSubject& s, int beams, vk::Profile& image_profil
 
 // Throughput of `batch` images encoded together, then decoded together (greedy).
 nlohmann::json time_batch(BenchSubject& s, int batch) {
-  const GenerationConfig config = fixed_length(s.model, s.options.new_tokens, 1);
+  const generate::GenerationConfig config = fixed_length(s.model, s.options.new_tokens, 1);
   const std::vector<std::vector<float>> images(size_t(std::max(1, batch)), s.pixels);
   std::vector<double> total;
   for (int run = 0; run <= s.options.runs; ++run) {
     const auto t0 = Clock::now();
     s.model.encode(images);
-    generate(s.step_model, s.prompt, int(images.size()), config);
+    generate::generate(s.step_model, s.prompt, int(images.size()), config);
     if (run > 0) total.push_back(ms_between(t0, Clock::now()));
   }
   const double ms = median(total);

@@ -6,7 +6,7 @@
 
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::generate {
 
 BeamHypotheses::BeamHypotheses(int num_beams, double length_penalty, EarlyStopping early_stopping, int max_length)
     : num_beams_(num_beams), length_penalty_(length_penalty), early_stopping_(early_stopping), max_length_(max_length) {}
@@ -56,4 +56,4 @@ std::vector<BeamHypothesis> BeamHypotheses::best(int count) const {
   return out;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::generate

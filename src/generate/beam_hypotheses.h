@@ -8,7 +8,7 @@
 #include "generate/generate.h"
 #include "generate/generation_config.h"
 
-namespace vkcap {
+namespace vkcap::generate {
 
 struct BeamHypothesis {
   double score = 0.0;
@@ -45,4 +45,4 @@ class BeamHypotheses {
   double worst_score_ = 1e9;
 };
 
-}  // namespace vkcap
+}  // namespace vkcap::generate

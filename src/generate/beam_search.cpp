@@ -19,7 +19,7 @@
 #include "generate/logits_processors.h"
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::generate {
 namespace {
 
 struct Beam {
@@ -216,4 +216,4 @@ std::vector<GeneratedSequence> beam_search(StepModel& model, std::span<const int
   return results;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::generate

@@ -10,7 +10,7 @@
 #include "generate/logits_processors.h"
 #include "generate/step_model.h"
 
-namespace vkcap {
+namespace vkcap::generate {
 
 // `_greedy_search` and `_sample` (one loop; they differ only in how a token is chosen).
 std::vector<GeneratedSequence> greedy_or_sample(StepModel& model, std::span<const int32_t> prompt, int num_images,
@@ -50,4 +50,4 @@ int sample_categorical(std::span<const float> probs, std::mt19937_64& rng);
 
 bool is_eos(const GenerationConfig& config, int32_t token);
 
-}  // namespace vkcap
+}  // namespace vkcap::generate

@@ -6,7 +6,7 @@
 #include "generate/decoding.h"
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::generate {
 
 void check_logits(const std::vector<float>& logits, size_t rows, int vocab_size) {
   if (logits.size() != rows * static_cast<size_t>(vocab_size))
@@ -115,4 +115,4 @@ std::vector<GeneratedSequence> generate(StepModel& model, std::span<const int32_
   return greedy_or_sample(model, decoder_prompt, num_images, config, resolved);
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::generate

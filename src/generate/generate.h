@@ -19,7 +19,7 @@
 #include "generate/generation_config.h"
 #include "generate/step_model.h"
 
-namespace vkcap {
+namespace vkcap::generate {
 
 struct GeneratedStep {
   int32_t token = 0;
@@ -47,4 +47,4 @@ struct GeneratedSequence {
 std::vector<GeneratedSequence> generate(StepModel& model, std::span<const int32_t> decoder_prompt, int num_images,
                                         const GenerationConfig& config);
 
-}  // namespace vkcap
+}  // namespace vkcap::generate

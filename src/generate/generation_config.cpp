@@ -5,7 +5,7 @@
 
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::generate {
 namespace {
 
 [[noreturn]] void bad_option(std::string_view name, std::string_view value, std::string_view why) {
@@ -126,4 +126,4 @@ ResolvedGeneration resolve_generation(const GenerationConfig& c, int prompt_len)
   return r;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::generate

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace vkcap {
+namespace vkcap::generate {
 
 // HF's `early_stopping` is a bool or the string "never" (BeamHypotheses.is_done):
 //   kFalse  stop when the worst kept hypothesis beats best_running / (cur_len - prompt)^lp
@@ -66,4 +66,4 @@ ResolvedGeneration resolve_generation(const GenerationConfig& config, int prompt
 
 std::string to_string(EarlyStopping value);
 
-}  // namespace vkcap
+}  // namespace vkcap::generate

@@ -12,7 +12,7 @@
 #include "generate/logits_processors.h"
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::generate {
 namespace {
 
 struct Row {
@@ -129,4 +129,4 @@ std::vector<GeneratedSequence> greedy_or_sample(StepModel& model, std::span<cons
   return results;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::generate

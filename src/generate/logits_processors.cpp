@@ -8,7 +8,7 @@
 
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::generate {
 namespace {
 
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
@@ -186,4 +186,4 @@ int argmax(std::span<const float> scores) {
   return static_cast<int>(std::max_element(scores.begin(), scores.end()) - scores.begin());
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::generate

@@ -9,7 +9,7 @@
 
 #include "generate/generation_config.h"
 
-namespace vkcap {
+namespace vkcap::generate {
 
 // RepetitionPenaltyLogitsProcessor: for every distinct id in input_ids,
 // score < 0 ? score·penalty : score / penalty (float32, applied once per id).
@@ -86,4 +86,4 @@ void softmax(std::span<const float> logits, std::span<float> out);
 // torch.argmax: the first index of the maximum.
 int argmax(std::span<const float> scores);
 
-}  // namespace vkcap
+}  // namespace vkcap::generate

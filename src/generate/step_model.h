@@ -10,7 +10,7 @@
 #include <span>
 #include <vector>
 
-namespace vkcap {
+namespace vkcap::generate {
 
 // A decoding call's result when only each row's best tokens matter (greedy and beam search
 // whose logits processors at most ban tokens): the k largest logits of every row, and the two
@@ -62,4 +62,4 @@ class StepModel {
   virtual void step_top(std::span<const int> parent, std::span<const int32_t> next_token, int k, TopLogits& top);
 };
 
-}  // namespace vkcap
+}  // namespace vkcap::generate

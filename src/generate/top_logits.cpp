@@ -6,7 +6,7 @@
 #include "generate/step_model.h"
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::generate {
 
 float TopLogits::log_prob(size_t row, size_t rank) const {
   // log_softmax's own order of operations: (x − max) − log Σ, the sum's log taken in double.
@@ -56,4 +56,4 @@ void StepModel::step_top(std::span<const int> parent, std::span<const int32_t> n
   top = top_logits_of(logits, parent.size(), vocab_size(), k);
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::generate

@@ -58,8 +58,8 @@ std::vector<Image> fixture_images() {
   return out;
 }
 
-GenerationConfig config_for(const model::CaptionModel& m, int beams, int max_new_tokens) {
-  GenerationConfig c;
+generate::GenerationConfig config_for(const model::CaptionModel& m, int beams, int max_new_tokens) {
+  generate::GenerationConfig c;
   c.eos_token_id = {m.eos_token_id()};
   c.pad_token_id = m.pad_token_id();
   c.num_beams = beams;
@@ -69,9 +69,9 @@ GenerationConfig config_for(const model::CaptionModel& m, int beams, int max_new
 
 // What the decoder itself reports after every call, for every row: all layers × heads, read
 // straight from TextDecoder::cross_attention (the independent side of the greedy check).
-class Readback : public StepModel {
+class Readback : public generate::StepModel {
  public:
-  Readback(model::CaptionModel& m, StepModel& inner) : m_(m), inner_(inner) {}
+  Readback(model::CaptionModel& m, generate::StepModel& inner) : m_(m), inner_(inner) {}
   int vocab_size() const override { return inner_.vocab_size(); }
   int max_positions() const override { return inner_.max_positions(); }
   void start(std::span<const int> images, std::span<const int32_t> prompt, std::vector<float>& logits) override {
@@ -106,7 +106,7 @@ class Readback : public StepModel {
     rows_per_call.push_back(rows_);
   }
   model::CaptionModel& m_;
-  StepModel& inner_;
+  generate::StepModel& inner_;
   int rows_ = 0;
 };
 
@@ -132,12 +132,12 @@ TEST_CASE("greedy: one map per new token, equal to the decoder's own read-back o
   const int heads = m.decoder().spec().heads, tokens = m.image_tokens();
   api::DecoderStepModel inner(m);
   Readback readback(m, inner);
-  std::vector<GeneratedSequence> out;
+  std::vector<generate::GeneratedSequence> out;
   std::vector<CrossAttentionMaps> maps;
   {
     api::CrossAttentionRecorder recorder(m, readback);
-    out = generate(recorder, m.decoder_prompt(""), 2, config_for(m, 1, 6));
-    for (const GeneratedSequence& s : out) maps.push_back(recorder.maps_for(s));
+    out = generate::generate(recorder, m.decoder_prompt(""), 2, config_for(m, 1, 6));
+    for (const generate::GeneratedSequence& s : out) maps.push_back(recorder.maps_for(s));
   }
   REQUIRE(out.size() == 2);
   for (int layer : {-1, 0, m.decoder().spec().layers - 1}) {
@@ -170,9 +170,9 @@ TEST_CASE("beam search: the winning beam's maps are those of the row that was fe
   api::DecoderStepModel inner(m);
   Readback readback(m, inner);
   api::CrossAttentionRecorder recorder(m, readback);
-  const std::vector<GeneratedSequence> out = generate(recorder, m.decoder_prompt(""), 2, config_for(m, 3, 8));
+  const std::vector<generate::GeneratedSequence> out = generate::generate(recorder, m.decoder_prompt(""), 2, config_for(m, 3, 8));
   REQUIRE(out.size() == 2);
-  for (const GeneratedSequence& s : out) {
+  for (const generate::GeneratedSequence& s : out) {
     const CrossAttentionMaps maps = recorder.maps_for(s);
     REQUIRE(maps.steps == int(s.new_tokens.size()));
     CHECK(maps.layers == layers);
@@ -195,9 +195,9 @@ TEST_CASE("a sequence the recorder never saw is refused") {
   encode(m, fixture_images());
   api::DecoderStepModel inner(m);
   api::CrossAttentionRecorder recorder(m, inner);
-  std::vector<GeneratedSequence> out = generate(recorder, m.decoder_prompt(""), 1, config_for(m, 1, 4));
+  std::vector<generate::GeneratedSequence> out = generate::generate(recorder, m.decoder_prompt(""), 1, config_for(m, 1, 4));
   REQUIRE(out.size() == 1);
-  GeneratedSequence other = out[0];
+  generate::GeneratedSequence other = out[0];
   other.new_tokens[0] = (other.new_tokens[0] + 1) % m.config().decoder_vocab_size();
   CHECK_THROWS_AS(recorder.maps_for(other), Error);
   other = out[0];
@@ -213,12 +213,12 @@ TEST_CASE("recording does not change the caption, and a layer the maps lack is r
   model::CaptionModel m(gpu.ctx, kModel);
   encode(m, fixture_images());
   api::DecoderStepModel inner(m);
-  const std::vector<GeneratedSequence> plain = generate(inner, m.decoder_prompt(""), 2, config_for(m, 3, 5));
-  std::vector<GeneratedSequence> recorded;
+  const std::vector<generate::GeneratedSequence> plain = generate::generate(inner, m.decoder_prompt(""), 2, config_for(m, 3, 5));
+  std::vector<generate::GeneratedSequence> recorded;
   CrossAttentionMaps maps;
   {
     api::CrossAttentionRecorder recorder(m, inner);
-    recorded = generate(recorder, m.decoder_prompt(""), 2, config_for(m, 3, 5));
+    recorded = generate::generate(recorder, m.decoder_prompt(""), 2, config_for(m, 3, 5));
     maps = recorder.maps_for(recorded[0]);
   }
   REQUIRE(recorded.size() == plain.size());

@@ -111,7 +111,7 @@ TEST_CASE("the default model's shape words look at their objects") {
   const int layers = m.decoder().spec().layers;
   const int default_layer = parse_attention_layer("mean", layers);  // the CLI's default
 
-  GenerationConfig config;
+  generate::GenerationConfig config;
   config.eos_token_id = {m.eos_token_id()};
   config.pad_token_id = m.pad_token_id();
   config.max_new_tokens = 20;
@@ -127,7 +127,7 @@ TEST_CASE("the default model's shape words look at their objects") {
     m.encode(pixels);
     api::DecoderStepModel inner(m);
     api::CrossAttentionRecorder recorder(m, inner);
-    for (const GeneratedSequence& s : generate(recorder, m.decoder_prompt(""), int(n), config)) {
+    for (const generate::GeneratedSequence& s : generate::generate(recorder, m.decoder_prompt(""), int(n), config)) {
       const Scene& scene = scenes[first + size_t(s.image)];
       const nlohmann::json& objects = scene.meta["objects"];
       std::vector<size_t> all(objects.size());
@@ -181,12 +181,12 @@ TEST_CASE("the README example: an attention grid for an example scene") {
   const fs::path scene = fs::path(VKCAP_SOURCE_DIR) / "examples" / "scenes" / "scene_4242_00014.png";
   const Image image = decode_image(scene);
   m.encode({m.pixel_values(image)});
-  GenerationConfig config;
+  generate::GenerationConfig config;
   config.eos_token_id = {m.eos_token_id()};
   config.pad_token_id = m.pad_token_id();
   api::DecoderStepModel inner(m);
   api::CrossAttentionRecorder recorder(m, inner);
-  const std::vector<GeneratedSequence> out = generate(recorder, m.decoder_prompt(""), 1, config);
+  const std::vector<generate::GeneratedSequence> out = generate::generate(recorder, m.decoder_prompt(""), 1, config);
   REQUIRE(out.size() == 1);
   const CrossAttentionMaps maps = recorder.maps_for(out[0]);
   AttentionTiles tiles;

@@ -1,5 +1,5 @@
 #pragma once
-// A StepModel whose logits are a pure function of (image, whole token history), so that tests
+// A generate::StepModel whose logits are a pure function of (image, whole token history), so that tests
 // can write the table by hand. It keeps each row's history the way a KV cache would, follows
 // `parent` exactly, and records every call so tests can check what the model was asked to do.
 #include <cmath>
@@ -19,7 +19,7 @@ inline std::vector<float> logits_from_probs(int vocab, const std::vector<std::pa
   return row;
 }
 
-class FakeStepModel : public StepModel {
+class FakeStepModel : public generate::StepModel {
  public:
   using Table = std::function<std::vector<float>(int image, const std::vector<int32_t>& history)>;
 
@@ -37,17 +37,17 @@ class FakeStepModel : public StepModel {
   std::vector<StepCall> steps;
 
   // Whether generation may ask for top-k selections (start_top/step_top, answered by
-  // StepModel's host defaults from the table's whole rows) instead of whole rows.
+  // generate::StepModel's host defaults from the table's whole rows) instead of whole rows.
   bool selects_top = false;
   int top_calls = 0, whole_row_calls = 0;
   bool selects_top_logits() const override { return selects_top; }
-  void start_top(std::span<const int> images, std::span<const int32_t> prompt_ids, int k, TopLogits& top) override {
-    StepModel::start_top(images, prompt_ids, k, top);
+  void start_top(std::span<const int> images, std::span<const int32_t> prompt_ids, int k, generate::TopLogits& top) override {
+    generate::StepModel::start_top(images, prompt_ids, k, top);
     ++top_calls;
     --whole_row_calls;  // the default went through start()
   }
-  void step_top(std::span<const int> parent, std::span<const int32_t> next_token, int k, TopLogits& top) override {
-    StepModel::step_top(parent, next_token, k, top);
+  void step_top(std::span<const int> parent, std::span<const int32_t> next_token, int k, generate::TopLogits& top) override {
+    generate::StepModel::step_top(parent, next_token, k, top);
     ++top_calls;
     --whole_row_calls;
   }

@@ -9,6 +9,7 @@
 #include "generate/generate.h"
 
 using namespace vkcap;
+using namespace vkcap::generate;
 using vkcap::test::FakeStepModel;
 using vkcap::test::logits_from_probs;
 
@@ -71,7 +72,7 @@ GenerationConfig beam_config(int max_new_tokens) {
 
 TEST_CASE("beam search: running beams added at finalize can win (scenario A)") {
   FakeStepModel model(kVocab, scenario_a);
-  auto out = generate(model, kPrompt, 1, beam_config(3));
+  auto out = generate::generate(model, kPrompt, 1, beam_config(3));
   REQUIRE(out.size() == 1);
   CHECK(out[0].tokens == H{0, 3, 4, 2});  // max_length reached: no EOS appended
   CHECK(out[0].finish_reason == "length");
@@ -80,7 +81,7 @@ TEST_CASE("beam search: running beams added at finalize can win (scenario A)") {
 
 TEST_CASE("beam search hands the model HF's beam_idx as parent") {
   FakeStepModel model(kVocab, scenario_a);
-  generate(model, kPrompt, 1, beam_config(3));
+  generate::generate(model, kPrompt, 1, beam_config(3));
   CHECK(model.started_images == std::vector<int>{0});  // the prompt runs once per image
   REQUIRE(model.steps.size() == 2);                   // the last token is never fed
   CHECK(model.steps[0].parent == std::vector<int>{0, 0});  // both beams grow from the prompt row
@@ -93,7 +94,7 @@ TEST_CASE("length_penalty changes the winner") {
   FakeStepModel model(kVocab, scenario_a);
   auto config = beam_config(3);
   config.length_penalty = 0.0;  // plain sums: 0a+EOS ln .3 = −1.204 beats 0bca ln .189 = −1.666
-  auto out = generate(model, kPrompt, 1, config);
+  auto out = generate::generate(model, kPrompt, 1, config);
   CHECK(out[0].tokens == H{0, 2, 1});  // the hypothesis plus the EOS it ended with
   CHECK(out[0].finish_reason == "eos");
   CHECK(out[0].score == doctest::Approx(std::log(0.3)).epsilon(1e-5));
@@ -103,7 +104,7 @@ TEST_CASE("early_stopping=True stops once num_beams hypotheses exist and ignores
   FakeStepModel model(kVocab, scenario_a);
   auto config = beam_config(3);
   config.early_stopping = EarlyStopping::kTrue;
-  auto out = generate(model, kPrompt, 1, config);
+  auto out = generate::generate(model, kPrompt, 1, config);
   // Done at step 3 with 0a (−0.602) and 0bc (−0.973); 0bca (−0.555) is never considered.
   CHECK(out[0].tokens == H{0, 2, 1});
   CHECK(out[0].score == doctest::Approx(std::log(0.3) / 2).epsilon(1e-5));
@@ -113,7 +114,7 @@ TEST_CASE("num_return_sequences returns the best hypotheses in order") {
   FakeStepModel model(kVocab, scenario_a);
   auto config = beam_config(3);
   config.num_return_sequences = 2;
-  auto out = generate(model, kPrompt, 1, config);
+  auto out = generate::generate(model, kPrompt, 1, config);
   REQUIRE(out.size() == 2);
   CHECK(out[0].tokens == H{0, 3, 4, 2});
   CHECK(out[1].tokens == H{0, 2, 1});
@@ -122,7 +123,7 @@ TEST_CASE("num_return_sequences returns the best hypotheses in order") {
 
 TEST_CASE("early_stopping=False stops when no running beam can beat the kept hypotheses (scenario B)") {
   FakeStepModel model(kVocab, scenario_b);
-  auto out = generate(model, kPrompt, 1, beam_config(9));
+  auto out = generate::generate(model, kPrompt, 1, beam_config(9));
   CHECK(out[0].tokens == H{0, 2, 1});
   CHECK(out[0].finish_reason == "eos");
   CHECK(out[0].score == doctest::Approx(std::log(0.45) / 2).epsilon(1e-5));
@@ -132,14 +133,14 @@ TEST_CASE("early_stopping=False stops when no running beam can beat the kept hyp
     FakeStepModel m(kVocab, scenario_b);
     auto config = beam_config(9);
     config.early_stopping = EarlyStopping::kTrue;
-    CHECK(generate(m, kPrompt, 1, config)[0].tokens == H{0, 2, 1});
+    CHECK(generate::generate(m, kPrompt, 1, config)[0].tokens == H{0, 2, 1});
     CHECK(m.steps.size() == 1);
   }
   SUBCASE("early_stopping=never runs to max_length (best bound uses max_length) with the same winner") {
     FakeStepModel m(kVocab, scenario_b);
     auto config = beam_config(9);
     config.early_stopping = EarlyStopping::kNever;
-    CHECK(generate(m, kPrompt, 1, config)[0].tokens == H{0, 2, 1});
+    CHECK(generate::generate(m, kPrompt, 1, config)[0].tokens == H{0, 2, 1});
     CHECK(m.steps.size() == 8);
   }
 }
@@ -149,7 +150,7 @@ TEST_CASE("an EOS candidate ranked at or below num_beams is skipped (scenario E)
     FakeStepModel model(kVocab, scenario_e);
     auto config = beam_config(3);
     config.early_stopping = early;
-    auto out = generate(model, kPrompt, 1, config);
+    auto out = generate::generate(model, kPrompt, 1, config);
     CHECK(out[0].tokens == H{0, 2, 4, 5});
     CHECK(out[0].score == doctest::Approx(std::log(0.285) / 3).epsilon(1e-5));
   }
@@ -159,7 +160,7 @@ TEST_CASE("recorded beam steps are the log-probs summed into the score") {
   FakeStepModel model(kVocab, scenario_b);
   auto config = beam_config(9);
   config.record_steps = true;
-  auto out = generate(model, kPrompt, 1, config);
+  auto out = generate::generate(model, kPrompt, 1, config);
   REQUIRE(out[0].steps.size() == 2);
   CHECK(out[0].steps[0].token == 2);
   CHECK(out[0].steps[1].token == 1);
@@ -170,12 +171,12 @@ TEST_CASE("a batch of images gives each image the result it gets alone") {
   auto table = [](int image, const H& h) { return image == 0 ? scenario_a(0, h) : scenario_b(0, h); };
   for (int max_new : {3, 9}) {
     FakeStepModel batch(kVocab, table);
-    auto together = generate(batch, kPrompt, 2, beam_config(max_new));
+    auto together = generate::generate(batch, kPrompt, 2, beam_config(max_new));
     REQUIRE(together.size() == 2);
     for (int image = 0; image < 2; ++image) {
       FakeStepModel alone(kVocab, table);
       alone.table_images = {image};
-      auto single = generate(alone, kPrompt, 1, beam_config(max_new));
+      auto single = generate::generate(alone, kPrompt, 1, beam_config(max_new));
       CHECK(together[static_cast<size_t>(image)].image == image);
       CHECK(together[static_cast<size_t>(image)].tokens == single[0].tokens);
       CHECK(together[static_cast<size_t>(image)].score == single[0].score);
@@ -215,13 +216,13 @@ TEST_CASE("beam search with forced BOS and EOS (BART, Florence-2): [start, bos, 
   GenerationConfig config = beam_config(3);
   config.forced_bos_token_id = 2;
   config.forced_eos_token_id = 1;
-  const auto out = generate(model, kPrompt, 1, config);
+  const auto out = generate::generate(model, kPrompt, 1, config);
   REQUIRE(out.size() == 1);
   CHECK(out[0].tokens == H{0, 2, 1});
   CHECK(out[0].score == doctest::Approx(std::log(0.6) / 2).epsilon(1e-5));
   // Without an early EOS the forced one ends every beam at max_length.
   FakeStepModel never_eos(kVocab, [](int, const H&) { return logits_from_probs(kVocab, {{3, 0.7}, {4, 0.3}}); });
-  const auto forced = generate(never_eos, kPrompt, 1, config);
+  const auto forced = generate::generate(never_eos, kPrompt, 1, config);
   CHECK(forced[0].tokens.size() == 4);
   CHECK(forced[0].tokens[1] == 2);
   CHECK(forced[0].tokens.back() == 1);

@@ -4,6 +4,7 @@
 #include "util/error.h"
 
 using namespace vkcap;
+using namespace vkcap::generate;
 
 TEST_CASE("HF defaults") {
   GenerationConfig config;

@@ -9,6 +9,7 @@
 #include "util/error.h"
 
 using namespace vkcap;
+using namespace vkcap::generate;
 using vkcap::test::FakeStepModel;
 using vkcap::test::logits_from_probs;
 
@@ -45,7 +46,7 @@ TEST_CASE("greedy follows the argmax and stops at EOS, keeping it") {
   FakeStepModel model(kVocab, chain_table);
   auto config = greedy_config(10);
   config.record_steps = true;
-  auto out = generate(model, kPrompt, 1, config);
+  auto out = generate::generate(model, kPrompt, 1, config);
   REQUIRE(out.size() == 1);
   CHECK(out[0].tokens == std::vector<int32_t>{0, 3, 4, 1});
   CHECK(out[0].new_tokens == std::vector<int32_t>{3, 4, 1});
@@ -62,7 +63,7 @@ TEST_CASE("greedy follows the argmax and stops at EOS, keeping it") {
 
 TEST_CASE("greedy honours max_new_tokens") {
   FakeStepModel model(kVocab, chain_table);
-  auto out = generate(model, kPrompt, 1, greedy_config(2));
+  auto out = generate::generate(model, kPrompt, 1, greedy_config(2));
   CHECK(out[0].tokens == std::vector<int32_t>{0, 3, 4});
   CHECK(out[0].finish_reason == "length");
   CHECK(model.steps.size() == 1);
@@ -73,14 +74,14 @@ TEST_CASE("max_length counts the decoder prompt") {
   GenerationConfig config = greedy_config(0);
   config.max_new_tokens.reset();
   config.max_length = 3;  // prompt (1) + 2 new tokens
-  CHECK(generate(model, kPrompt, 1, config)[0].tokens == std::vector<int32_t>{0, 3, 4});
+  CHECK(generate::generate(model, kPrompt, 1, config)[0].tokens == std::vector<int32_t>{0, 3, 4});
 }
 
 TEST_CASE("min_new_tokens masks EOS until that many new tokens exist") {
   FakeStepModel model(kVocab, chain_table);
   auto config = greedy_config(5);
   config.min_new_tokens = 4;
-  auto out = generate(model, kPrompt, 1, config);
+  auto out = generate::generate(model, kPrompt, 1, config);
   // 0 b c → EOS masked → a; 0 b c a → still masked (3 new) → a; then EOS is allowed.
   CHECK(out[0].tokens == std::vector<int32_t>{0, 3, 4, 2, 2, 1});
   CHECK(out[0].finish_reason == "eos");
@@ -88,7 +89,7 @@ TEST_CASE("min_new_tokens masks EOS until that many new tokens exist") {
   SUBCASE("min_new_tokens = max_new_tokens forces the full length (greedy_forced_length)") {
     auto forced = greedy_config(3);
     forced.min_new_tokens = 3;
-    auto o = generate(model, kPrompt, 1, forced);
+    auto o = generate::generate(model, kPrompt, 1, forced);
     CHECK(o[0].tokens == std::vector<int32_t>{0, 3, 4, 2});
     CHECK(o[0].finish_reason == "length");
   }
@@ -101,9 +102,9 @@ TEST_CASE("repetition penalty changes the greedy choice on raw logits") {
   };
   FakeStepModel model(kVocab, table);
   auto config = greedy_config(2);
-  CHECK(generate(model, kPrompt, 1, config)[0].new_tokens == std::vector<int32_t>{3, 3});
+  CHECK(generate::generate(model, kPrompt, 1, config)[0].new_tokens == std::vector<int32_t>{3, 3});
   config.repetition_penalty = 1.5;  // ln .5 · 1.5 = −1.04 < ln .45 = −0.80
-  CHECK(generate(model, kPrompt, 1, config)[0].new_tokens == std::vector<int32_t>{3, 4});
+  CHECK(generate::generate(model, kPrompt, 1, config)[0].new_tokens == std::vector<int32_t>{3, 4});
 }
 
 TEST_CASE("no_repeat_ngram_size 1 forbids repeating any token") {
@@ -113,18 +114,18 @@ TEST_CASE("no_repeat_ngram_size 1 forbids repeating any token") {
   FakeStepModel model(kVocab, table);
   auto config = greedy_config(3);
   config.no_repeat_ngram_size = 1;
-  CHECK(generate(model, kPrompt, 1, config)[0].new_tokens == std::vector<int32_t>{3, 4, 5});
+  CHECK(generate::generate(model, kPrompt, 1, config)[0].new_tokens == std::vector<int32_t>{3, 4, 5});
 }
 
 TEST_CASE("a batch of images gives each image the result it gets alone, and drops finished rows") {
   FakeStepModel batch(kVocab, chain_table);
   auto config = greedy_config(6);
-  auto together = generate(batch, kPrompt, 2, config);
+  auto together = generate::generate(batch, kPrompt, 2, config);
   REQUIRE(together.size() == 2);
   for (int image = 0; image < 2; ++image) {
     FakeStepModel alone(kVocab, chain_table);
     alone.table_images = {image};
-    auto single = generate(alone, kPrompt, 1, config);
+    auto single = generate::generate(alone, kPrompt, 1, config);
     CHECK(together[static_cast<size_t>(image)].image == image);
     CHECK(together[static_cast<size_t>(image)].tokens == single[0].tokens);
     CHECK(together[static_cast<size_t>(image)].score == single[0].score);
@@ -138,8 +139,8 @@ TEST_CASE("a batch of images gives each image the result it gets alone, and drop
 
 TEST_CASE("a max_length beyond the model's positions is refused") {
   FakeStepModel model(kVocab, chain_table, /*max_positions=*/4);
-  CHECK_NOTHROW(generate(model, kPrompt, 1, greedy_config(4)));  // feeds positions 0..3
-  CHECK_THROWS_AS(generate(model, kPrompt, 1, greedy_config(5)), Error);
+  CHECK_NOTHROW(generate::generate(model, kPrompt, 1, greedy_config(4)));  // feeds positions 0..3
+  CHECK_THROWS_AS(generate::generate(model, kPrompt, 1, greedy_config(5)), Error);
 }
 
 TEST_CASE("sampling is deterministic for a seed and each image's samples ignore the batch") {
@@ -152,17 +153,17 @@ TEST_CASE("sampling is deterministic for a seed and each image's samples ignore 
   config.seed = 1234;
   config.num_return_sequences = 3;
   FakeStepModel a(kVocab, flat), b(kVocab, flat), batch(kVocab, flat);
-  auto first = generate(a, kPrompt, 1, config);
-  auto second = generate(b, kPrompt, 1, config);
+  auto first = generate::generate(a, kPrompt, 1, config);
+  auto second = generate::generate(b, kPrompt, 1, config);
   REQUIRE(first.size() == 3);
   for (size_t i = 0; i < 3; ++i) CHECK(first[i].tokens == second[i].tokens);
   CHECK((first[0].tokens != first[1].tokens || first[1].tokens != first[2].tokens));
-  auto together = generate(batch, kPrompt, 2, config);
+  auto together = generate::generate(batch, kPrompt, 2, config);
   REQUIRE(together.size() == 6);
   for (size_t i = 0; i < 3; ++i) CHECK(together[i].tokens == first[i].tokens);
   config.seed = 99;
   FakeStepModel c(kVocab, flat);
-  auto other = generate(c, kPrompt, 1, config);
+  auto other = generate::generate(c, kPrompt, 1, config);
   CHECK((other[0].tokens != first[0].tokens || other[1].tokens != first[1].tokens ||
          other[2].tokens != first[2].tokens));
 }
@@ -170,11 +171,11 @@ TEST_CASE("sampling is deterministic for a seed and each image's samples ignore 
 TEST_CASE("sampling with top_k = 1 is greedy") {
   FakeStepModel sampled(kVocab, chain_table), greedy(kVocab, chain_table);
   auto config = greedy_config(10);
-  auto greedy_out = generate(greedy, kPrompt, 2, config);
+  auto greedy_out = generate::generate(greedy, kPrompt, 2, config);
   config.do_sample = true;
   config.top_k = 1;
   config.temperature = 0.7;
-  auto sampled_out = generate(sampled, kPrompt, 2, config);
+  auto sampled_out = generate::generate(sampled, kPrompt, 2, config);
   for (size_t i = 0; i < 2; ++i) CHECK(sampled_out[i].tokens == greedy_out[i].tokens);
 }
 

@@ -7,6 +7,7 @@
 #include "generate/logits_processors.h"
 
 using namespace vkcap;
+using namespace vkcap::generate;
 
 namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();

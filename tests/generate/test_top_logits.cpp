@@ -11,6 +11,7 @@
 #include "generate/generate.h"
 
 using namespace vkcap;
+using namespace vkcap::generate;
 using vkcap::test::FakeStepModel;
 
 namespace {
@@ -34,7 +35,7 @@ std::vector<GeneratedSequence> run(const GenerationConfig& config, bool selects_
   FakeStepModel model(kVocab, hashed_logits, 64);
   model.selects_top = selects_top;
   const std::vector<int32_t> prompt{0, 7};
-  auto out = generate(model, prompt, 3, config);
+  auto out = generate::generate(model, prompt, 3, config);
   if (top_calls) *top_calls = model.top_calls;
   if (whole_calls) *whole_calls = model.whole_row_calls;
   return out;

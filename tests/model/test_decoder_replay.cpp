@@ -13,7 +13,7 @@ TEST_CASE("decoder steps are recorded once and replayed for later images") {
   const auto dir = std::filesystem::path(VKCAP_FIXTURES_DIR) / "blip_tiny_a";
   model::CaptionModel m(test::gpu(), dir);
   api::DecoderStepModel step_model(m);
-  GenerationConfig config;
+  generate::GenerationConfig config;
   config.eos_token_id = {m.eos_token_id()};
   config.pad_token_id = m.pad_token_id();
   config.max_new_tokens = 12;
@@ -22,7 +22,7 @@ TEST_CASE("decoder steps are recorded once and replayed for later images") {
 
   auto caption = [&](const char* file) {
     m.encode({m.pixel_values(decode_image(dir / file))});
-    return generate(step_model, prompt, 1, config).at(0).tokens;
+    return generate::generate(step_model, prompt, 1, config).at(0).tokens;
   };
   const auto first = caption("img0_80x56.png");
   const size_t recorded = m.decoder().recorded_steps();
@@ -39,7 +39,7 @@ TEST_CASE("growing the KV cache past its first 32 positions keeps every [q|k|v] 
   // generation (with beam re-parenting around it). The same caption produced with a cache that
   // is already large enough (grown by an earlier long caption) must be token for token the same.
   const auto dir = std::filesystem::path(VKCAP_FIXTURES_DIR) / "blip_tiny_a";
-  GenerationConfig config;
+  generate::GenerationConfig config;
   config.max_new_tokens = 44;
   config.min_new_tokens = 44;
   config.num_beams = 3;
@@ -48,7 +48,7 @@ TEST_CASE("growing the KV cache past its first 32 positions keeps every [q|k|v] 
     config.pad_token_id = m.pad_token_id();
     api::DecoderStepModel step_model(m);
     m.encode({m.pixel_values(decode_image(dir / file))});
-    return generate(step_model, m.decoder_prompt(""), 1, config).at(0).tokens;
+    return generate::generate(step_model, m.decoder_prompt(""), 1, config).at(0).tokens;
   };
   model::CaptionModel grown_during(test::gpu(), dir);
   const auto grown = caption(grown_during, "img0_80x56.png");

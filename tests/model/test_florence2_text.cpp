@@ -51,17 +51,17 @@ bool json_near(const json& a, const json& b, double tol) {
   return a == b;
 }
 
-// The model's generation settings, as its text_config gives them to generate(), for
+// The model's generation settings, as its text_config gives them to generate::generate(), for
 // max_new_tokens 16; greedy: one beam and no n-gram rule (the golden's overrides).
-GenerationConfig golden_generation(const Florence2TextConfig& t, bool greedy) {
-  GenerationConfig c;
+generate::GenerationConfig golden_generation(const Florence2TextConfig& t, bool greedy) {
+  generate::GenerationConfig c;
   c.eos_token_id = {t.eos_token_id};
   c.pad_token_id = t.pad_token_id;
   c.forced_bos_token_id = t.forced_bos_token_id;
   c.forced_eos_token_id = t.forced_eos_token_id;
   c.num_beams = greedy ? 1 : t.num_beams;
   c.no_repeat_ngram_size = greedy ? 0 : t.no_repeat_ngram_size;
-  c.early_stopping = t.early_stopping ? EarlyStopping::kTrue : EarlyStopping::kFalse;
+  c.early_stopping = t.early_stopping ? generate::EarlyStopping::kTrue : generate::EarlyStopping::kFalse;
   c.max_new_tokens = 16;
   return c;
 }
@@ -80,12 +80,12 @@ struct Errors {
   double encoder = 0, logits = 0;
 };
 
-void check_generation(StepModel& stepper, const text::Tokenizer& tokenizer, const Florence2TextConfig& t,
+void check_generation(generate::StepModel& stepper, const text::Tokenizer& tokenizer, const Florence2TextConfig& t,
                       const std::string& task_token, int width, int height, const json& want, bool greedy,
                       const std::string& what) {
   INFO(what);
   const std::vector<int32_t> start{t.decoder_start_token_id};
-  const std::vector<GeneratedSequence> out = generate(stepper, start, 1, golden_generation(t, greedy));
+  const std::vector<generate::GeneratedSequence> out = generate::generate(stepper, start, 1, golden_generation(t, greedy));
   REQUIRE(out.size() == 1);
   CHECK(out[0].tokens == want.at("sequence").get<std::vector<int32_t>>());
   CHECK(tokenizer.decode(out[0].tokens, true) == want.at("text").get<std::string>());

@@ -42,19 +42,19 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   return worst;
 }
 
-GenerationConfig config_for(const model::CaptionModel& m, const json& kwargs) {
-  GenerationConfig config;
+generate::GenerationConfig config_for(const model::CaptionModel& m, const json& kwargs) {
+  generate::GenerationConfig config;
   config.eos_token_id = {m.eos_token_id()};
   config.pad_token_id = m.pad_token_id();
-  for (auto& [key, value] : kwargs.items()) set_generation_option(config, key, value.dump());
+  for (auto& [key, value] : kwargs.items()) generate::set_generation_option(config, key, value.dump());
   return config;
 }
 
 void check_generation(model::CaptionModel& m, const json& record, const std::vector<int32_t>& prompt,
                       const std::string& what) {
   api::DecoderStepModel step_model(m);
-  GenerationConfig config = config_for(m, record["kwargs"]);
-  std::vector<GeneratedSequence> out = generate(step_model, prompt, 1, config);
+  generate::GenerationConfig config = config_for(m, record["kwargs"]);
+  std::vector<generate::GeneratedSequence> out = generate::generate(step_model, prompt, 1, config);
   REQUIRE(out.size() == 1);
   std::vector<int32_t> expected = record["sequence"].get<std::vector<int32_t>>();
   CHECK_MESSAGE(out[0].tokens == expected, what << ": token ids differ");
