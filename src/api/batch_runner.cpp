@@ -52,9 +52,9 @@ RunSummary BatchRunner::run(std::span<const std::filesystem::path> images) {
 
 void BatchRunner::prepare(Pending& p) const {
   try {
-    DecodeOptions decode;
+    image::DecodeOptions decode;
     decode.apply_exif_orientation = options_.apply_exif_orientation;
-    const Image image = decode_image(p.result.image, decode);
+    const image::Image image = image::decode_image(p.result.image, decode);
     p.size = {image.width, image.height};
     p.pixels = engine_.model().pixel_values(image);
   } catch (const Error& e) {

@@ -43,7 +43,7 @@ Caption Captioner::caption(const RgbImage& image, const GenerationOptions& optio
     throw Error("RgbImage: rgb holds " + std::to_string(image.rgb.size()) + " bytes, expected width*height*3 = " +
                 std::to_string(expected));
   const api::PreparedGeneration generation = impl_->prepare(options);
-  Image copy;
+  image::Image copy;
   copy.width = image.width;
   copy.height = image.height;
   copy.rgb.assign(image.rgb.begin(), image.rgb.end());

@@ -122,7 +122,7 @@ int text_width(std::string_view text, int scale) {
   return glyphs == 0 ? 0 : (glyphs * kGlyphAdvance - 1) * scale;
 }
 
-void draw_text(Image& canvas, int x, int y, std::string_view text, int scale, std::array<uint8_t, 3> colour) {
+void draw_text(image::Image& canvas, int x, int y, std::string_view text, int scale, std::array<uint8_t, 3> colour) {
   for_each_glyph(text, [&](int glyph) {
     for (int row = 0; row < kGlyphHeight; ++row)
       for (int col = 0; col < kGlyphWidth; ++col) {

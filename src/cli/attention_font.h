@@ -15,6 +15,6 @@ inline constexpr int kGlyphWidth = 5, kGlyphHeight = 9, kGlyphAdvance = 6;  // a
 // Width in pixels of `text` at `scale` (no trailing space).
 int text_width(std::string_view text, int scale);
 // Draws `text` with its top-left corner at (x, y); pixels outside `canvas` are clipped.
-void draw_text(Image& canvas, int x, int y, std::string_view text, int scale, std::array<uint8_t, 3> colour);
+void draw_text(image::Image& canvas, int x, int y, std::string_view text, int scale, std::array<uint8_t, 3> colour);
 
 }  // namespace vkcap::cli

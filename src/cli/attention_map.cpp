@@ -43,7 +43,7 @@ std::array<float, 3> heat_colour(float t) {
 
 // `image` resampled to w × h: bilinear when enlarging, the mean over each output pixel's
 // footprint when shrinking (bilinear alone would alias a large photo).
-std::vector<float> resample(const Image& image, int w, int h) {
+std::vector<float> resample(const image::Image& image, int w, int h) {
   std::vector<float> out(size_t(w) * h * 3);
   const double sx = double(image.width) / w, sy = double(image.height) / h;
   for (int y = 0; y < h; ++y)
@@ -92,7 +92,7 @@ std::vector<float> scaled_to_peak(const std::vector<float>& grid) {
 }
 
 // The label fitted to the tile: 2× glyphs, else 1×, else cut with "..".
-void draw_label(Image& canvas, int x, int y, int width, std::string text) {
+void draw_label(image::Image& canvas, int x, int y, int width, std::string text) {
   int scale = 2;
   if (text_width(text, 2) > width) {
     scale = 1;
@@ -117,7 +117,7 @@ AttentionTiles attention_tiles(const std::vector<TokenAttention>& maps) {
   return tiles;
 }
 
-Image render_attention_grid(const Image& image, const std::vector<std::string>& words,
+image::Image render_attention_grid(const image::Image& image, const std::vector<std::string>& words,
                             const std::vector<std::vector<float>>& grids, int grid_rows, int grid_cols) {
   if (image.width <= 0 || image.height <= 0 || image.rgb.size() != size_t(image.width) * image.height * 3)
     throw Error("attention map: image of " + std::to_string(image.width) + "x" + std::to_string(image.height) +
@@ -136,7 +136,7 @@ Image render_attention_grid(const Image& image, const std::vector<std::string>& 
   const int tile_h = wide ? std::max(1, int(std::lround(double(kTileSide) * image.height / image.width))) : kTileSide;
   const int tiles = int(words.size()) + 1;
   const int columns = std::min(tiles, kMaxColumns), rows = (tiles + columns - 1) / columns;
-  Image canvas;
+  image::Image canvas;
   canvas.width = kGap + columns * (tile_w + kGap);
   canvas.height = kGap + rows * (tile_h + kLabelHeight + kGap);
   canvas.rgb.resize(size_t(canvas.width) * canvas.height * 3);
@@ -163,9 +163,9 @@ Image render_attention_grid(const Image& image, const std::vector<std::string>& 
   return canvas;
 }
 
-void write_attention_grid(const fs::path& out, const Image& image, const std::vector<std::string>& words,
+void write_attention_grid(const fs::path& out, const image::Image& image, const std::vector<std::string>& words,
                           const std::vector<std::vector<float>>& grids, int grid_rows, int grid_cols) {
-  const Image canvas = render_attention_grid(image, words, grids, grid_rows, grid_cols);
+  const image::Image canvas = render_attention_grid(image, words, grids, grid_rows, grid_cols);
   if (!stbi_write_png(out.c_str(), canvas.width, canvas.height, 3, canvas.rgb.data(), canvas.width * 3))
     throw Error(out.string() + ": cannot write the attention map PNG");
 }

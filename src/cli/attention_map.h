@@ -31,10 +31,10 @@ struct AttentionTiles {
 AttentionTiles attention_tiles(const std::vector<TokenAttention>& maps);
 
 // The picture described above. `grids` are patch weights of any positive scale.
-Image render_attention_grid(const Image& image, const std::vector<std::string>& words,
+image::Image render_attention_grid(const image::Image& image, const std::vector<std::string>& words,
                             const std::vector<std::vector<float>>& grids, int grid_rows, int grid_cols);
 // The same, written as a PNG to `out` (the parent directory must exist). Throws vkcap::Error.
-void write_attention_grid(const std::filesystem::path& out, const Image& image, const std::vector<std::string>& words,
+void write_attention_grid(const std::filesystem::path& out, const image::Image& image, const std::vector<std::string>& words,
                           const std::vector<std::vector<float>>& grids, int grid_rows, int grid_cols);
 
 // --attention-map OUT: a directory when OUT is an existing directory, ends with '/', or does not

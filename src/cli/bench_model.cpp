@@ -34,8 +34,8 @@ double peak_rss_mb() {
 }
 
 // A 640×480 image with gradients and a few shapes, the same every run.
-Image synthetic_image() {
-  Image image;
+image::Image synthetic_image() {
+  image::Image image;
   image.width = 640;
   image.height = 480;
   image.rgb.resize(size_t(640) * 480 * 3);

@@ -58,10 +58,10 @@ std::string CaptionOutput::write_side_outputs(const ImageResult& result, Caption
     if (options_.attention) record.extra["attention"] = attention_json(maps, patch_grid_, patch_grid_, *attention_layer_);
     if (!options_.attention_map.empty())
       attempt([&] {
-        DecodeOptions decode;
+        image::DecodeOptions decode;
         decode.apply_exif_orientation = !options_.no_exif_rotate;
         const AttentionTiles tiles = attention_tiles(maps);
-        write_attention_grid(attention_map_path(options_.attention_map, result.image), decode_image(result.image, decode),
+        write_attention_grid(attention_map_path(options_.attention_map, result.image), image::decode_image(result.image, decode),
                              tiles.words, tiles.grids, patch_grid_, patch_grid_);
       });
   }

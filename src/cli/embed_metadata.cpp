@@ -24,10 +24,10 @@ struct Writable {
   bool exif = false, iptc = false, xmp = false;
 };
 
-Writable writable(const Exiv2::Image& image, std::optional<ImageFormat> format) {
-  if (format == ImageFormat::webp) return {true, false, true};
+Writable writable(const Exiv2::Image& image, std::optional<image::ImageFormat> format) {
+  if (format == image::ImageFormat::webp) return {true, false, true};
   // Exiv2 0.27 reads HEIF/AVIF (ISO media) but cannot write them.
-  if (format == ImageFormat::heif || format == ImageFormat::avif) return {};
+  if (format == image::ImageFormat::heif || format == image::ImageFormat::avif) return {};
   return {image.supportsMetadata(Exiv2::mdExif), image.supportsMetadata(Exiv2::mdIptc),
           image.supportsMetadata(Exiv2::mdXmp)};
 }
@@ -68,13 +68,13 @@ void embed_caption_metadata(const std::string& image_path, const std::string& ca
     auto image = Exiv2::ImageFactory::open(reinterpret_cast<const Exiv2::byte*>(original.data()),
                                            static_cast<long>(original.size()));
     if (!image.get()) throw Error(image_path + ": cannot open it to write metadata");
-    const auto format = sniff_image_format(
+    const auto format = image::sniff_image_format(
         std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(original.data()), original.size()));
     const Writable can = writable(*image, format);
     if (!can.exif && !can.xmp) {
-      const std::string name = format ? std::string(format_name(*format)) : "unknown format";
+      const std::string name = format ? std::string(image::format_name(*format)) : "unknown format";
       const std::string writes = "--write-metadata writes " + std::string(kMetadataFormats);
-      if (format == ImageFormat::heif || format == ImageFormat::avif)
+      if (format == image::ImageFormat::heif || format == image::ImageFormat::avif)
         throw Error(image_path + ": cannot write caption metadata into " + name + " (Exiv2 only reads it; " + writes + ")");
       throw Error(image_path + ": this image format cannot hold caption metadata (" + name + "; " + writes + ")");
     }

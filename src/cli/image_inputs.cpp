@@ -60,7 +60,7 @@ FileKind sniff_file(const std::string& path) {
   in.read(reinterpret_cast<char*>(b), sizeof b);
   const auto n = in.gcount();
   if (n == 0) return in.bad() ? FileKind::Unreadable : FileKind::Empty;
-  return sniff_image_format(std::span<const uint8_t>(b, size_t(n))) ? FileKind::Image : FileKind::NotImage;
+  return image::sniff_image_format(std::span<const uint8_t>(b, size_t(n))) ? FileKind::Image : FileKind::NotImage;
 }
 
 namespace {

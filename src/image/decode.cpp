@@ -10,7 +10,7 @@
 #include "util/error.h"
 #include "util/mapped_file.h"
 
-namespace vkcap {
+namespace vkcap::image {
 namespace {
 
 bool starts_with(std::span<const uint8_t> b, std::string_view magic, size_t at = 0) {
@@ -93,4 +93,4 @@ Image decode_image(const std::filesystem::path& path, const DecodeOptions& optio
   return decode_image_memory(file.bytes(), path.string(), options);
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::image

@@ -16,7 +16,7 @@
 #include "image/decoders.h"
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::image {
 namespace {
 
 [[noreturn]] void fail(const DecodeRequest& request, const heif_error& error, const char* while_doing) {
@@ -95,4 +95,4 @@ DecodedImage decode_heif(const DecodeRequest& request) {
   return out;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::image

@@ -20,9 +20,9 @@
 #include "image/exif.h"
 #include "util/error.h"
 
-static_assert(vkcap::kMaxImageSide == STBI_MAX_DIMENSIONS);
+static_assert(vkcap::image::kMaxImageSide == STBI_MAX_DIMENSIONS);
 
-namespace vkcap {
+namespace vkcap::image {
 
 DecodedImage decode_with_stb(const DecodeRequest& request) {
   const std::span<const uint8_t> bytes = request.bytes;
@@ -64,4 +64,4 @@ DecodedImage decode_with_stb(const DecodeRequest& request) {
   return out;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::image

@@ -23,7 +23,7 @@
 #include "image/decoders.h"
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::image {
 namespace {
 
 // The bytes being read, and the first error libtiff reported about them (libtiff's messages
@@ -275,4 +275,4 @@ DecodedImage decode_tiff(const DecodeRequest& request) {
   return out;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::image

@@ -12,7 +12,7 @@
 #include "image/exif.h"
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::image {
 namespace {
 
 // One phrase per libwebp status: what is wrong with the file.
@@ -84,4 +84,4 @@ DecodedImage decode_webp(const DecodeRequest& request) {
   return out;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::image

@@ -11,7 +11,7 @@
 #include "image/header_check.h"
 #include "image/image.h"
 
-namespace vkcap {
+namespace vkcap::image {
 
 struct DecodeRequest {
   std::span<const uint8_t> bytes;
@@ -38,4 +38,4 @@ DecodedImage decode_heif(const DecodeRequest& request);       // decode_heif.cpp
 // Library messages can span lines; an error is one line.
 std::string one_line(std::string text);
 
-}  // namespace vkcap
+}  // namespace vkcap::image

@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-namespace vkcap {
+namespace vkcap::image {
 namespace {
 
 uint32_t be16(const uint8_t* p) { return uint32_t(p[0]) << 8 | p[1]; }
@@ -144,4 +144,4 @@ Image apply_exif_orientation(const Image& in, int orientation) {
   return out;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::image

@@ -6,7 +6,7 @@
 
 #include "image/image.h"
 
-namespace vkcap {
+namespace vkcap::image {
 
 // The Orientation tag (1–8) of IFD0 from a JPEG's APP1 "Exif" segment, a PNG's eXIf chunk or
 // a WebP's EXIF chunk;
@@ -20,4 +20,4 @@ int read_exif_orientation(std::span<const uint8_t> file_bytes);
 // returns the image unchanged.
 Image apply_exif_orientation(const Image& image, int orientation);
 
-}  // namespace vkcap
+}  // namespace vkcap::image

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace vkcap {
+namespace vkcap::image {
 namespace {
 
 bool starts_with(std::span<const uint8_t> b, std::string_view magic, size_t at = 0) {
@@ -195,4 +195,4 @@ bool jpeg_huffman_tables_are_sane(std::span<const uint8_t> b) {
   return true;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::image

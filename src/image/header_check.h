@@ -8,7 +8,7 @@
 #include <string_view>
 #include <utility>
 
-namespace vkcap {
+namespace vkcap::image {
 
 enum class ImageFormat { png, jpeg, gif, bmp, webp, tiff, heif, avif };
 
@@ -29,4 +29,4 @@ std::pair<int64_t, int64_t> header_size(std::span<const uint8_t> bytes, ImageFor
 // table, which Debian's stb_image would write past its tables on.
 bool jpeg_huffman_tables_are_sane(std::span<const uint8_t> bytes);
 
-}  // namespace vkcap
+}  // namespace vkcap::image

@@ -33,7 +33,7 @@
 #include <string_view>
 #include <vector>
 
-namespace vkcap {
+namespace vkcap::image {
 
 // 8-bit RGB, row-major, 3 bytes per pixel, no padding: rgb.size() == width * height * 3.
 struct Image {
@@ -69,4 +69,4 @@ Image decode_image(const std::filesystem::path& path, const DecodeOptions& optio
 Image decode_image_memory(std::span<const uint8_t> bytes, std::string_view name_for_errors,
                           const DecodeOptions& options = {});
 
-}  // namespace vkcap
+}  // namespace vkcap::image

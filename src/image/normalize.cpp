@@ -8,7 +8,7 @@
 #include "image/preprocess.h"
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::image {
 
 namespace {
 
@@ -72,4 +72,4 @@ std::vector<float> preprocess(const Image& image, const PreprocessConfig& config
   return chw;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::image

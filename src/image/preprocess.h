@@ -10,7 +10,7 @@
 #include "image/image.h"
 #include "image/resample.h"
 
-namespace vkcap {
+namespace vkcap::image {
 
 // The output size asked for by preprocessor_config.json's `size`.
 struct ResizeTarget {
@@ -53,4 +53,4 @@ std::pair<int, int> preprocess_output_size(const Image& image, const PreprocessC
 // pixel_values for one image: float32, CHW, [3, height, width].
 std::vector<float> preprocess(const Image& image, const PreprocessConfig& config);
 
-}  // namespace vkcap
+}  // namespace vkcap::image

@@ -10,7 +10,7 @@
 #include "util/json_limits.h"
 #include "util/json_parse.h"
 
-namespace vkcap {
+namespace vkcap::image {
 
 PreprocessConfig PreprocessConfig::blip_defaults() {
   PreprocessConfig c;
@@ -135,4 +135,4 @@ PreprocessConfig load_preprocess_config(const std::filesystem::path& path) {
   return parse_preprocess_config(read_config_text(path, " preprocessor config"), path.string());
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::image

@@ -10,7 +10,7 @@
 
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::image {
 namespace {
 
 struct Filter {
@@ -217,4 +217,4 @@ Image resize_pillow(const Image& in, int width, int height, Resample resample) {
   return out;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::image

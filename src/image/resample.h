@@ -4,7 +4,7 @@
 // transformers resizes with Pillow and one uint8 step shows in the pixel values.
 #include "image/image.h"
 
-namespace vkcap {
+namespace vkcap::image {
 
 // Values are Pillow's Image.Resampling enum, as written in preprocessor_config.json.
 enum class Resample : int {
@@ -20,4 +20,4 @@ enum class Resample : int {
 // Throws vkcap::Error for a non-positive target size or an unknown filter.
 Image resize_pillow(const Image& image, int width, int height, Resample resample);
 
-}  // namespace vkcap
+}  // namespace vkcap::image

@@ -26,7 +26,7 @@ CaptionModel::CaptionModel(vk::Context& ctx, const std::filesystem::path& dir, c
   const auto preprocessor = dir / "preprocessor_config.json";
   if (!std::filesystem::exists(preprocessor))
     throw Error(preprocessor.string() + ": missing (the model directory needs its image processor config)");
-  preprocess_ = load_preprocess_config(preprocessor);
+  preprocess_ = image::load_preprocess_config(preprocessor);
 
   std::optional<WeightStore> checkpoint;
   if (!options.random_weights_seed) checkpoint.emplace(dir);
@@ -94,22 +94,22 @@ std::string CaptionModel::architecture_name() const {
 
 uint64_t CaptionModel::device_bytes() const { return ctx_.allocator().stats().allocated_bytes; }
 
-std::vector<float> CaptionModel::pixel_values(const Image& image) const {
+std::vector<float> CaptionModel::pixel_values(const image::Image& image) const {
   if (florence2_) {  // the tower was built for preprocess_.size
-    const auto [width, height] = preprocess_output_size(image, preprocess_);
+    const auto [width, height] = image::preprocess_output_size(image, preprocess_);
     if (width != preprocess_.size.width || height != preprocess_.size.height)
       throw Error(dir_.string() + "/preprocessor_config.json: resizes this image to " + std::to_string(width) + "x" +
                   std::to_string(height) + "; Florence-2 needs a fixed size (\"size\": {\"height\", \"width\"})");
-    return preprocess(image, preprocess_);
+    return image::preprocess(image, preprocess_);
   }
   // Checked before the work: a config that resizes to the wrong size fails at once.
   const int size = config_.vision.image_size;
-  const auto [width, height] = preprocess_output_size(image, preprocess_);
+  const auto [width, height] = image::preprocess_output_size(image, preprocess_);
   if (width != size || height != size)
     throw Error(dir_.string() + "/preprocessor_config.json: resizes this image to " + std::to_string(width) + "x" +
                 std::to_string(height) + " but the vision model takes " + std::to_string(size) + "x" +
                 std::to_string(size));
-  std::vector<float> pixels = preprocess(image, preprocess_);
+  std::vector<float> pixels = image::preprocess(image, preprocess_);
   if (pixels.size() != size_t(config_.vision.num_channels) * size * size)
     throw Error(dir_.string() + ": the vision model takes " + std::to_string(config_.vision.num_channels) +
                 " channels; images are preprocessed to RGB");

@@ -42,13 +42,13 @@ class CaptionModel {
   const std::filesystem::path& directory() const { return dir_; }
   const ModelConfig& config() const { return config_; }
   const text::Tokenizer& tokenizer() const { return *tokenizer_; }
-  const PreprocessConfig& preprocess_config() const { return preprocess_; }
+  const image::PreprocessConfig& preprocess_config() const { return preprocess_; }
   std::string architecture_name() const;
   uint64_t parameter_count() const { return parameters_; }
   uint64_t device_bytes() const;
 
   // pixel_values of one image, as the model's image processor makes them.
-  std::vector<float> pixel_values(const Image& image) const;
+  std::vector<float> pixel_values(const image::Image& image) const;
   // Runs the encoder on each image's pixel_values (CHW) and computes every decoder layer's
   // cross-attention K/V, making those images the decoder's images 0..n-1. Florence-2's encoder
   // also reads the task prompt's ids (encoder_prompt); the other families have none.
@@ -79,7 +79,7 @@ class CaptionModel {
   std::filesystem::path dir_;
   ModelConfig config_;
   std::unique_ptr<text::Tokenizer> tokenizer_;
-  PreprocessConfig preprocess_;
+  image::PreprocessConfig preprocess_;
   std::unique_ptr<VisionEncoder> encoder_;
   std::unique_ptr<TextDecoder> decoder_;
   std::unique_ptr<Florence2Model> florence2_;  // instead of encoder_ and decoder_

@@ -79,7 +79,7 @@ TEST_CASE("Captioner: many images at once give what each gives alone, and in-mem
           CHECK(all[i].tokens == sequence(want["images"][i][beams == 1 ? "greedy" : "beam"]));
         CHECK(all.back().tokens == all.front().tokens);
       }
-      const Image decoded = decode_image(paths.front());
+      const image::Image decoded = image::decode_image(paths.front());
       RgbImage rgb{decoded.width, decoded.height, decoded.rgb};
       GenerationOptions o;
       o.max_new_tokens = 12;

@@ -46,15 +46,15 @@ struct ValidatedGpu {
   ~ValidatedGpu() { CHECK(messages.load() == 0); }
 };
 
-void encode(model::CaptionModel& m, const std::vector<Image>& images) {
+void encode(model::CaptionModel& m, const std::vector<image::Image>& images) {
   std::vector<std::vector<float>> pixels;
-  for (const Image& im : images) pixels.push_back(m.pixel_values(im));
+  for (const image::Image& im : images) pixels.push_back(m.pixel_values(im));
   m.encode(pixels);
 }
 
-std::vector<Image> fixture_images() {
-  std::vector<Image> out;
-  for (const fs::path& p : kImages) out.push_back(decode_image(p));
+std::vector<image::Image> fixture_images() {
+  std::vector<image::Image> out;
+  for (const fs::path& p : kImages) out.push_back(image::decode_image(p));
   return out;
 }
 

@@ -16,13 +16,13 @@ using namespace vkcap::cli;
 
 namespace {
 
-Image solid(int w, int h, uint8_t r, uint8_t g, uint8_t b) {
-  Image im{w, h, {}};
+image::Image solid(int w, int h, uint8_t r, uint8_t g, uint8_t b) {
+  image::Image im{w, h, {}};
   for (int i = 0; i < w * h; ++i) im.rgb.insert(im.rgb.end(), {r, g, b});
   return im;
 }
 
-const uint8_t* at(const Image& im, int x, int y) { return im.pixel(x, y); }
+const uint8_t* at(const image::Image& im, int x, int y) { return im.pixel(x, y); }
 int brightness(const uint8_t* p) { return p[0] + p[1] + p[2]; }
 
 fs::path scratch(const std::string& name) {
@@ -35,27 +35,27 @@ fs::path scratch(const std::string& name) {
 }  // namespace
 
 TEST_CASE("the grid has the image, then one tile per word, six tiles per row") {
-  const Image image = solid(64, 64, 128, 128, 128);
+  const image::Image image = solid(64, 64, 128, 128, 128);
   const std::vector<float> flat(4, 0.25f);
-  const Image one = render_attention_grid(image, {"a"}, {flat}, 2, 2);
+  const image::Image one = render_attention_grid(image, {"a"}, {flat}, 2, 2);
   CHECK(one.width == 8 + 2 * (160 + 8));
   CHECK(one.height == 8 + 160 + 24 + 8);
   const std::vector<std::string> words(7, "w");
-  const Image many = render_attention_grid(image, words, std::vector<std::vector<float>>(7, flat), 2, 2);
+  const image::Image many = render_attention_grid(image, words, std::vector<std::vector<float>>(7, flat), 2, 2);
   CHECK(many.width == 8 + 6 * (160 + 8));
   CHECK(many.height == 8 + 2 * (160 + 24 + 8));
   CHECK(many.rgb.size() == size_t(many.width) * many.height * 3);
 }
 
 TEST_CASE("tiles keep the image's aspect ratio, the longer side 160 pixels") {
-  const Image tall = render_attention_grid(solid(30, 60, 0, 0, 0), {"x"}, {{1.0f}}, 1, 1);
+  const image::Image tall = render_attention_grid(solid(30, 60, 0, 0, 0), {"x"}, {{1.0f}}, 1, 1);
   CHECK(tall.width == 8 + 2 * (80 + 8));
   CHECK(tall.height == 8 + 160 + 24 + 8);
 }
 
 TEST_CASE("the first tile is the image itself, resampled") {
-  const Image image = solid(40, 40, 200, 30, 60);
-  const Image grid = render_attention_grid(image, {"w"}, {{1, 0, 0, 0}}, 2, 2);
+  const image::Image image = solid(40, 40, 200, 30, 60);
+  const image::Image grid = render_attention_grid(image, {"w"}, {{1, 0, 0, 0}}, 2, 2);
   const uint8_t* p = at(grid, 8 + 80, 8 + 80);
   CHECK(int(p[0]) == 200);
   CHECK(int(p[1]) == 30);
@@ -63,9 +63,9 @@ TEST_CASE("the first tile is the image itself, resampled") {
 }
 
 TEST_CASE("a word's heat is brightest over the patch it attends to") {
-  const Image image = solid(64, 64, 100, 100, 100);
+  const image::Image image = solid(64, 64, 100, 100, 100);
   // 2x2 grid, all weight on the bottom-right patch.
-  const Image grid = render_attention_grid(image, {"w"}, {{0, 0, 0, 1}}, 2, 2);
+  const image::Image grid = render_attention_grid(image, {"w"}, {{0, 0, 0, 1}}, 2, 2);
   const int x0 = 8 + 160 + 8, y0 = 8;
   const int hot = brightness(at(grid, x0 + 150, y0 + 150)), cold = brightness(at(grid, x0 + 10, y0 + 10));
   CHECK(hot > cold + 200);
@@ -79,16 +79,16 @@ TEST_CASE("a word's heat is brightest over the patch it attends to") {
 }
 
 TEST_CASE("the heat scale is relative to each tile's strongest patch") {
-  const Image image = solid(32, 32, 0, 0, 0);
-  const Image a = render_attention_grid(image, {"w"}, {{0.1f, 0.3f}}, 1, 2);
-  const Image b = render_attention_grid(image, {"w"}, {{0.2f, 0.6f}}, 1, 2);
+  const image::Image image = solid(32, 32, 0, 0, 0);
+  const image::Image a = render_attention_grid(image, {"w"}, {{0.1f, 0.3f}}, 1, 2);
+  const image::Image b = render_attention_grid(image, {"w"}, {{0.2f, 0.6f}}, 1, 2);
   CHECK(a.rgb == b.rgb);
 }
 
 TEST_CASE("words are printed under their tiles") {
-  const Image image = solid(32, 32, 0, 0, 0);
-  const Image blank = render_attention_grid(image, {""}, {{1.0f}}, 1, 1);
-  const Image word = render_attention_grid(image, {"circle"}, {{1.0f}}, 1, 1);
+  const image::Image image = solid(32, 32, 0, 0, 0);
+  const image::Image blank = render_attention_grid(image, {""}, {{1.0f}}, 1, 1);
+  const image::Image word = render_attention_grid(image, {"circle"}, {{1.0f}}, 1, 1);
   const int x0 = 8 + 160 + 8, y0 = 8 + 160;
   int inked = 0;
   for (int y = y0; y < y0 + 24; ++y)
@@ -102,28 +102,28 @@ TEST_CASE("words are printed under their tiles") {
 }
 
 TEST_CASE("long words shrink, then are cut, but never leave their tile") {
-  const Image image = solid(32, 32, 0, 0, 0);
+  const image::Image image = solid(32, 32, 0, 0, 0);
   const std::string long_word(60, 'm');
-  const Image grid = render_attention_grid(image, {long_word, "next"}, {{1.0f}, {1.0f}}, 1, 1);
+  const image::Image grid = render_attention_grid(image, {long_word, "next"}, {{1.0f}, {1.0f}}, 1, 1);
   // Nothing is drawn in the gap between the word's tile and the next one.
   const int gap_x = 8 + 2 * 160 + 8 + 2;
   for (int y = 8 + 160; y < 8 + 160 + 24; ++y) CHECK(brightness(at(grid, gap_x, y)) < 200);
 }
 
 TEST_CASE("mismatched inputs are refused with one-line errors") {
-  const Image image = solid(8, 8, 0, 0, 0);
+  const image::Image image = solid(8, 8, 0, 0, 0);
   CHECK_THROWS_AS(render_attention_grid(image, {"a", "b"}, {{1.0f}}, 1, 1), Error);
   CHECK_THROWS_AS(render_attention_grid(image, {"a"}, {{1.0f, 2.0f}}, 1, 1), Error);
-  CHECK_THROWS_AS(render_attention_grid(Image{}, {"a"}, {{1.0f}}, 1, 1), Error);
+  CHECK_THROWS_AS(render_attention_grid(image::Image{}, {"a"}, {{1.0f}}, 1, 1), Error);
 }
 
 TEST_CASE("write_attention_grid writes a PNG that decodes to the rendered grid") {
   const fs::path dir = scratch("write");
-  const Image image = solid(50, 20, 10, 200, 10);
+  const image::Image image = solid(50, 20, 10, 200, 10);
   const std::vector<std::vector<float>> grids = {{1, 2, 3, 4}, {4, 3, 2, 1}};
   write_attention_grid(dir / "map.png", image, {"a", "b"}, grids, 2, 2);
-  const Image back = decode_image(dir / "map.png");
-  const Image expected = render_attention_grid(image, {"a", "b"}, grids, 2, 2);
+  const image::Image back = image::decode_image(dir / "map.png");
+  const image::Image expected = render_attention_grid(image, {"a", "b"}, grids, 2, 2);
   CHECK(back.width == expected.width);
   CHECK(back.height == expected.height);
   CHECK(back.rgb == expected.rgb);
@@ -183,13 +183,13 @@ TEST_CASE("--attention-layer takes mean, last, an index, or an index from the en
 TEST_CASE("the built-in font draws every printable ASCII character, no two alike") {
   std::vector<std::vector<uint8_t>> seen;
   for (char c = 32; c < 127; ++c) {
-    Image canvas = solid(kGlyphWidth, kGlyphHeight, 0, 0, 0);
+    image::Image canvas = solid(kGlyphWidth, kGlyphHeight, 0, 0, 0);
     draw_text(canvas, 0, 0, std::string(1, c), 1, {255, 255, 255});
     for (const auto& other : seen) CHECK(other != canvas.rgb);
     seen.push_back(canvas.rgb);
   }
   // Drawing clips at the canvas edge instead of writing outside it.
-  Image small = solid(3, 3, 0, 0, 0);
+  image::Image small = solid(3, 3, 0, 0, 0);
   draw_text(small, -2, -2, "WWW", 3, {255, 255, 255});
   CHECK(small.rgb.size() == 27);
 }

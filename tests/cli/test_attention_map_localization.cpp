@@ -42,7 +42,7 @@ const fs::path kModel = fs::path(VKCAP_SOURCE_DIR) / "assets" / "models" / "vkca
 const fs::path kScenes = fs::path(VKCAP_FIXTURES_DIR) / "scenes_localization";
 
 struct Scene {
-  Image image;
+  image::Image image;
   nlohmann::json meta;
 };
 
@@ -53,7 +53,7 @@ std::vector<Scene> load_scenes() {
     if (line.empty()) continue;
     Scene s;
     s.meta = nlohmann::json::parse(line);
-    s.image = decode_image(kScenes / s.meta["image"].get<std::string>());
+    s.image = image::decode_image(kScenes / s.meta["image"].get<std::string>());
     scenes.push_back(std::move(s));
   }
   return scenes;
@@ -73,7 +73,7 @@ struct Rates {
 };
 
 // Does the peak patch overlap the box of one of `objects[candidates]` whose `attribute` is `value`?
-void score(const std::vector<float>& patches, int grid, const Image& image, const nlohmann::json& objects,
+void score(const std::vector<float>& patches, int grid, const image::Image& image, const nlohmann::json& objects,
            const std::vector<size_t>& candidates, const std::string& attribute, const std::string& value, Rate& rate) {
   const size_t peak = size_t(std::max_element(patches.begin(), patches.end()) - patches.begin());
   const double pw = double(image.width) / grid, ph = double(image.height) / grid;
@@ -179,7 +179,7 @@ TEST_CASE("the README example: an attention grid for an example scene") {
   }
   model::CaptionModel m(test::gpu(), kModel);
   const fs::path scene = fs::path(VKCAP_SOURCE_DIR) / "examples" / "scenes" / "scene_4242_00014.png";
-  const Image image = decode_image(scene);
+  const image::Image image = image::decode_image(scene);
   m.encode({m.pixel_values(image)});
   generate::GenerationConfig config;
   config.eos_token_id = {m.eos_token_id()};
@@ -201,5 +201,5 @@ TEST_CASE("the README example: an attention grid for an example scene") {
   const fs::path png = attention_map_path(dir, scene);
   write_attention_grid(png, image, tiles.words, tiles.grids, maps.patch_grid, maps.patch_grid);
   MESSAGE("caption: " << m.tokenizer().decode(out[0].tokens, true) << "; grid: " << png.string());
-  CHECK(decode_image(png).width > 0);
+  CHECK(image::decode_image(png).width > 0);
 }

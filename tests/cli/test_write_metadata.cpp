@@ -43,9 +43,9 @@ Fields read_fields(const fs::path& path) {
 }
 
 std::vector<uint8_t> pixels(const fs::path& path) {
-  vkcap::DecodeOptions raw;
+  vkcap::image::DecodeOptions raw;
   raw.apply_exif_orientation = false;
-  return vkcap::decode_image(path, raw).rgb;
+  return vkcap::image::decode_image(path, raw).rgb;
 }
 
 std::map<std::string, std::string> captions_of(const std::string& tsv) {
@@ -143,7 +143,7 @@ TEST_CASE("--write-metadata writes WebP (XMP and EXIF) and TIFF (all four, every
   CHECK(pixels(webp) == webp_before);
   CHECK(pixels(plain_webp) == plain_before);
   // Still upright when read back: the EXIF chunk is where the decoder finds it.
-  CHECK(vkcap::decode_image(webp).width == 7);
+  CHECK(vkcap::image::decode_image(webp).width == 7);
 
   const Fields t = read_fields(tiff);
   CHECK(t.xmp_description == captions.at(tiff.string()));

@@ -24,21 +24,21 @@ constexpr int64_t kFuzzPixelBudget = int64_t(1) << 22;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const vkcap::fuzz::Bytes file(data + 1, size - 1);
-  vkcap::DecodeOptions options;
+  vkcap::image::DecodeOptions options;
   options.apply_exif_orientation = (data[0] & 1) != 0;
   options.max_pixels = kFuzzPixelBudget;
   try {
-    const vkcap::Image image = vkcap::decode_image_memory(file, "fuzz.img", options);
+    const vkcap::image::Image image = vkcap::image::decode_image_memory(file, "fuzz.img", options);
     if (image.width < 1 || image.height < 1 ||
         image.rgb.size() != size_t(image.width) * size_t(image.height) * 3)
       __builtin_trap();
     if (!(data[0] & 2)) return 0;  // preprocessing costs more than decoding: only when asked
     // Resizing is linear in the pixels but a 4 MP resize takes ~12 s under ASan: keep to 1 MP.
     if (int64_t(image.width) * image.height > (int64_t(1) << 20)) return 0;
-    static const vkcap::PreprocessConfig blip = vkcap::PreprocessConfig::blip_defaults();
-    static const vkcap::PreprocessConfig vit = vkcap::PreprocessConfig::vit_defaults();
-    if (vkcap::preprocess(image, blip).size() != size_t(3) * 384 * 384) __builtin_trap();
-    if (vkcap::preprocess(image, vit).size() != size_t(3) * 224 * 224) __builtin_trap();
+    static const vkcap::image::PreprocessConfig blip = vkcap::image::PreprocessConfig::blip_defaults();
+    static const vkcap::image::PreprocessConfig vit = vkcap::image::PreprocessConfig::vit_defaults();
+    if (vkcap::image::preprocess(image, blip).size() != size_t(3) * 384 * 384) __builtin_trap();
+    if (vkcap::image::preprocess(image, vit).size() != size_t(3) * 224 * 224) __builtin_trap();
   } catch (const vkcap::Error&) {
   }
   return 0;

@@ -27,30 +27,30 @@ void fuzz_model_config(Bytes text) {
 }
 
 void fuzz_preprocess_config(Bytes text) {
-  const vkcap::PreprocessConfig c = vkcap::parse_preprocess_config(
+  const vkcap::image::PreprocessConfig c = vkcap::image::parse_preprocess_config(
       std::string_view(reinterpret_cast<const char*>(text.data()), text.size()),
       "fuzz/preprocessor_config.json");
-  constexpr int kSide = vkcap::kMaxImageSide;
+  constexpr int kSide = vkcap::image::kMaxImageSide;
   const std::pair<int, int> shapes[] = {{1, 1}, {7, 3}, {3, 7}, {kSide, 1}, {1, kSide}, {kSide, kSide}};
   for (const auto& [w, h] : shapes) {
-    vkcap::Image image;
+    vkcap::image::Image image;
     image.width = w;
     image.height = h;
     try {
-      const auto [ow, oh] = vkcap::preprocess_output_size(image, c);
+      const auto [ow, oh] = vkcap::image::preprocess_output_size(image, c);
       if (ow < 1 || oh < 1 || ow > kSide || oh > kSide) __builtin_trap();
     } catch (const vkcap::Error&) {
     }
   }
   // Preprocessing itself, when the output is small enough for a fuzzing budget.
-  vkcap::Image tiny;
+  vkcap::image::Image tiny;
   tiny.width = 5;
   tiny.height = 3;
   tiny.rgb.resize(5 * 3 * 3);
   for (size_t i = 0; i < tiny.rgb.size(); ++i) tiny.rgb[i] = uint8_t(i * 37);
-  const auto [ow, oh] = vkcap::preprocess_output_size(tiny, c);
+  const auto [ow, oh] = vkcap::image::preprocess_output_size(tiny, c);
   if (int64_t(ow) * oh <= 1 << 16) {
-    const auto pixels = vkcap::preprocess(tiny, c);
+    const auto pixels = vkcap::image::preprocess(tiny, c);
     if (pixels.size() != size_t(3) * ow * oh) __builtin_trap();
   }
 }

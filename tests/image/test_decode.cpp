@@ -30,7 +30,7 @@ std::string error_of(const std::function<void()>& f) {
 }
 
 std::string error_decoding(const std::vector<uint8_t>& bytes, std::string_view name = "photo.dat") {
-  return error_of([&] { decode_image_memory(bytes, name); });
+  return error_of([&] { image::decode_image_memory(bytes, name); });
 }
 
 }  // namespace
@@ -41,7 +41,7 @@ TEST_CASE("every supported format and variant decodes to Pillow's RGB") {
   for (const auto& entry : manifest) {
     const std::string file = entry.at("file");
     CAPTURE(file);
-    const Image image = decode_image(fixture("formats/" + file));
+    const image::Image image = image::decode_image(fixture("formats/" + file));
     CHECK(image.width == entry.at("width").get<int>());
     CHECK(image.height == entry.at("height").get<int>());
     const auto expected = read_bytes(fixture("formats/" + file + ".rgb"));
@@ -59,56 +59,56 @@ TEST_CASE("every supported format and variant decodes to Pillow's RGB") {
 
 TEST_CASE("the format comes from the bytes, not the file name") {
   const auto png = read_bytes(fixture("formats/rgb8.png"));
-  const Image image = decode_image_memory(png, "holiday.jpg");
+  const image::Image image = image::decode_image_memory(png, "holiday.jpg");
   CHECK(image.width == 13);
   CHECK(image.height == 7);
 }
 
 TEST_CASE("EXIF orientation turns JPEG and PNG pictures upright, and can be turned off") {
-  const auto upright = decode_image(fixture("formats/baseline.jpg"));
+  const auto upright = image::decode_image(fixture("formats/baseline.jpg"));
   for (const char* file : {"exif6.jpg", "exif8.jpg"}) {
     CAPTURE(file);
     const auto bytes = read_bytes(fixture(std::string("formats/") + file));
-    const Image turned = decode_image_memory(bytes, file);
+    const image::Image turned = image::decode_image_memory(bytes, file);
     CHECK(turned.width == upright.height);
     CHECK(turned.height == upright.width);
-    const Image raw = decode_image_memory(bytes, file, DecodeOptions{.apply_exif_orientation = false});
+    const image::Image raw = image::decode_image_memory(bytes, file, image::DecodeOptions{.apply_exif_orientation = false});
     CHECK(raw.width == upright.width);
     CHECK(raw.rgb == upright.rgb);  // same encoder input, same pixels as stored
   }
-  CHECK(read_exif_orientation(read_bytes(fixture("formats/exif3.jpg"))) == 3);
-  CHECK(read_exif_orientation(read_bytes(fixture("formats/exif6.png"))) == 6);
-  CHECK(read_exif_orientation(read_bytes(fixture("formats/baseline.jpg"))) == 1);
-  CHECK(read_exif_orientation(read_bytes(fixture("formats/rgb8.png"))) == 1);
+  CHECK(image::read_exif_orientation(read_bytes(fixture("formats/exif3.jpg"))) == 3);
+  CHECK(image::read_exif_orientation(read_bytes(fixture("formats/exif6.png"))) == 6);
+  CHECK(image::read_exif_orientation(read_bytes(fixture("formats/baseline.jpg"))) == 1);
+  CHECK(image::read_exif_orientation(read_bytes(fixture("formats/rgb8.png"))) == 1);
 }
 
 TEST_CASE("apply_exif_orientation: each of the 8 values maps the corners as Pillow's exif_transpose") {
   // 3x2 image whose pixels are numbered 0..5 in row-major order.
-  Image image{3, 2, {}};
+  image::Image image{3, 2, {}};
   for (int i = 0; i < 6; ++i) image.rgb.insert(image.rgb.end(), {uint8_t(i), 0, 0});
-  const auto order = [](const Image& im) {
+  const auto order = [](const image::Image& im) {
     std::vector<int> v;
     for (size_t i = 0; i < im.rgb.size(); i += 3) v.push_back(im.rgb[i]);
     return v;
   };
   // Image:  0 1 2
   //         3 4 5
-  CHECK(order(apply_exif_orientation(image, 1)) == std::vector<int>{0, 1, 2, 3, 4, 5});
-  CHECK(order(apply_exif_orientation(image, 2)) == std::vector<int>{2, 1, 0, 5, 4, 3});
-  CHECK(order(apply_exif_orientation(image, 3)) == std::vector<int>{5, 4, 3, 2, 1, 0});
-  CHECK(order(apply_exif_orientation(image, 4)) == std::vector<int>{3, 4, 5, 0, 1, 2});
-  CHECK(order(apply_exif_orientation(image, 5)) == std::vector<int>{0, 3, 1, 4, 2, 5});
-  CHECK(order(apply_exif_orientation(image, 6)) == std::vector<int>{3, 0, 4, 1, 5, 2});
-  CHECK(order(apply_exif_orientation(image, 7)) == std::vector<int>{5, 2, 4, 1, 3, 0});
-  CHECK(order(apply_exif_orientation(image, 8)) == std::vector<int>{2, 5, 1, 4, 0, 3});
-  CHECK(apply_exif_orientation(image, 6).width == 2);
-  CHECK(order(apply_exif_orientation(image, 9)) == order(image));
+  CHECK(order(image::apply_exif_orientation(image, 1)) == std::vector<int>{0, 1, 2, 3, 4, 5});
+  CHECK(order(image::apply_exif_orientation(image, 2)) == std::vector<int>{2, 1, 0, 5, 4, 3});
+  CHECK(order(image::apply_exif_orientation(image, 3)) == std::vector<int>{5, 4, 3, 2, 1, 0});
+  CHECK(order(image::apply_exif_orientation(image, 4)) == std::vector<int>{3, 4, 5, 0, 1, 2});
+  CHECK(order(image::apply_exif_orientation(image, 5)) == std::vector<int>{0, 3, 1, 4, 2, 5});
+  CHECK(order(image::apply_exif_orientation(image, 6)) == std::vector<int>{3, 0, 4, 1, 5, 2});
+  CHECK(order(image::apply_exif_orientation(image, 7)) == std::vector<int>{5, 2, 4, 1, 3, 0});
+  CHECK(order(image::apply_exif_orientation(image, 8)) == std::vector<int>{2, 5, 1, 4, 0, 3});
+  CHECK(image::apply_exif_orientation(image, 6).width == 2);
+  CHECK(order(image::apply_exif_orientation(image, 9)) == order(image));
 }
 
 TEST_CASE("an empty file is refused with its name") {
   const auto path = std::filesystem::temp_directory_path() / "vkcap_test_empty.png";
   std::ofstream(path).close();
-  const std::string message = error_of([&] { decode_image(path); });
+  const std::string message = error_of([&] { image::decode_image(path); });
   CHECK(message.find(path.string()) == 0);
   CHECK(message.find("not a supported image") != std::string::npos);
   std::filesystem::remove(path);
@@ -117,7 +117,7 @@ TEST_CASE("an empty file is refused with its name") {
 }
 
 TEST_CASE("a missing file is refused with its name") {
-  const std::string message = error_of([] { decode_image("/nonexistent/cat.png"); });
+  const std::string message = error_of([] { image::decode_image("/nonexistent/cat.png"); });
   CHECK(message.find("/nonexistent/cat.png: ") == 0);
 }
 
@@ -141,7 +141,7 @@ TEST_CASE("every truncation of a PNG, JPEG, GIF and BMP gives a clean error or a
     for (size_t n = 0; n < bytes.size(); n += std::max<size_t>(1, bytes.size() / 97)) {
       const std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + n);
       try {
-        const Image image = decode_image_memory(cut, file);
+        const image::Image image = image::decode_image_memory(cut, file);
         CHECK(image.rgb.size() == size_t(image.width) * image.height * 3);
       } catch (const Error& e) {
         CHECK(std::string(e.what()).find(std::string(file) + ": ") == 0);
@@ -165,7 +165,7 @@ TEST_CASE("flipped bytes in the middle give a clean error or a picture, never a 
       auto bytes = original;
       bytes[at] ^= 0xA5;
       try {
-        decode_image_memory(bytes, file);
+        image::decode_image_memory(bytes, file);
       } catch (const Error&) {
       }
     }
@@ -244,7 +244,7 @@ TEST_CASE("thousands of random corruptions give a clean error or a picture, neve
       for (int f = 0; f < flips; ++f) bytes[2 + next() % (bytes.size() - 2)] = uint8_t(next());
       if (next() % 4 == 0) bytes.resize(2 + next() % (bytes.size() - 2));
       try {
-        const Image image = decode_image_memory(bytes, file);
+        const image::Image image = image::decode_image_memory(bytes, file);
         CHECK(image.rgb.size() == size_t(image.width) * image.height * 3);
       } catch (const Error& e) {
         CHECK(std::string(e.what()).find(std::string(file) + ": ") == 0);

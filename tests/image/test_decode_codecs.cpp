@@ -22,9 +22,9 @@ using Bytes = std::vector<uint8_t>;
 
 Bytes bytes_of(const std::string& file) { return read_bytes(fixture("formats/" + file)); }
 
-std::string error_decoding(const Bytes& bytes, std::string_view name, const DecodeOptions& options = {}) {
+std::string error_decoding(const Bytes& bytes, std::string_view name, const image::DecodeOptions& options = {}) {
   try {
-    decode_image_memory(bytes, name, options);
+    image::decode_image_memory(bytes, name, options);
   } catch (const Error& e) {
     return e.what();
   }
@@ -69,7 +69,7 @@ TEST_CASE("WebP, TIFF, HEIF and AVIF files decode to the picture they were made 
   for (const auto& entry : manifest) {
     const std::string file = entry.at("file");
     CAPTURE(file);
-    const Image image = decode_image(fixture("formats/" + file));
+    const image::Image image = image::decode_image(fixture("formats/" + file));
     CHECK(image.width == entry.at("width").get<int>());
     CHECK(image.height == entry.at("height").get<int>());
     const auto expected = read_bytes(fixture("formats/" + file + ".rgb"));
@@ -85,13 +85,13 @@ TEST_CASE("WebP, TIFF, HEIF and AVIF files decode to the picture they were made 
 }
 
 TEST_CASE("the lossy files are close to the PNG of the same picture, the lossless ones equal it") {
-  const Image png = decode_image(fixture("formats/photo.png"));
+  const image::Image png = image::decode_image(fixture("formats/photo.png"));
   REQUIRE(png.width == 40);
   // Tolerances: what the encoders lose at quality 90 on this picture, with a margin
   // (measured by make_codec_fixtures.py: WebP max 14, HEIC 6, AVIF 8; TIFF-in-JPEG 21).
   for (const char* file : {"lossy.webp", "lossy_alpha.webp", "photo.heic", "photo.avif", "alpha.avif", "jpeg_ycbcr.tif"}) {
     CAPTURE(file);
-    const Image image = decode_image(fixture(std::string("formats/") + file));
+    const image::Image image = image::decode_image(fixture(std::string("formats/") + file));
     REQUIRE(image.width == png.width);
     REQUIRE(image.height == png.height);
     const Difference d = difference(image.rgb, png.rgb);
@@ -103,75 +103,75 @@ TEST_CASE("the lossy files are close to the PNG of the same picture, the lossles
   }
   for (const char* file : {"tiled.tif", "planar.tif"}) {
     CAPTURE(file);
-    CHECK(decode_image(fixture(std::string("formats/") + file)).rgb == png.rgb);
+    CHECK(image::decode_image(fixture(std::string("formats/") + file)).rgb == png.rgb);
   }
-  const Image small_png = decode_image(fixture("formats/rgb8.png"));
+  const image::Image small_png = image::decode_image(fixture("formats/rgb8.png"));
   for (const char* file : {"lossless.webp", "alpha.webp", "animated.webp", "rgb8.tif", "rgba8.tif", "two_pages.tif"}) {
     CAPTURE(file);
-    CHECK(decode_image(fixture(std::string("formats/") + file)).rgb == small_png.rgb);
+    CHECK(image::decode_image(fixture(std::string("formats/") + file)).rgb == small_png.rgb);
   }
 }
 
 TEST_CASE("16-bit TIFF samples keep their high byte, as the 16-bit PNGs") {
-  CHECK(decode_image(fixture("formats/rgb16.tif")).rgb == decode_image(fixture("formats/rgb16.png")).rgb);
-  CHECK(decode_image(fixture("formats/gray16.tif")).rgb == decode_image(fixture("formats/gray16.png")).rgb);
+  CHECK(image::decode_image(fixture("formats/rgb16.tif")).rgb == image::decode_image(fixture("formats/rgb16.png")).rgb);
+  CHECK(image::decode_image(fixture("formats/gray16.tif")).rgb == image::decode_image(fixture("formats/gray16.png")).rgb);
 }
 
 TEST_CASE("WebP EXIF and the TIFF Orientation tag turn the picture, once; --no-exif-rotate keeps it as stored") {
-  const DecodeOptions raw{.apply_exif_orientation = false};
-  const Image upright_webp = decode_image(fixture("formats/lossless.webp"));
+  const image::DecodeOptions raw{.apply_exif_orientation = false};
+  const image::Image upright_webp = image::decode_image(fixture("formats/lossless.webp"));
   for (const char* file : {"exif6.webp", "exif3_prefixed.webp"}) {
     CAPTURE(file);
-    CHECK(decode_image_memory(bytes_of(file), file, raw).rgb == upright_webp.rgb);
+    CHECK(image::decode_image_memory(bytes_of(file), file, raw).rgb == upright_webp.rgb);
   }
-  CHECK(read_exif_orientation(bytes_of("exif6.webp")) == 6);
-  CHECK(read_exif_orientation(bytes_of("exif3_prefixed.webp")) == 3);
-  CHECK(read_exif_orientation(bytes_of("lossy.webp")) == 1);
-  const Image turned = decode_image(fixture("formats/exif6.webp"));
+  CHECK(image::read_exif_orientation(bytes_of("exif6.webp")) == 6);
+  CHECK(image::read_exif_orientation(bytes_of("exif3_prefixed.webp")) == 3);
+  CHECK(image::read_exif_orientation(bytes_of("lossy.webp")) == 1);
+  const image::Image turned = image::decode_image(fixture("formats/exif6.webp"));
   CHECK(turned.width == 7);
   CHECK(turned.height == 13);
-  CHECK(turned.rgb == apply_exif_orientation(upright_webp, 6).rgb);
+  CHECK(turned.rgb == image::apply_exif_orientation(upright_webp, 6).rgb);
 
-  const Image stored_tiff = decode_image(fixture("formats/rgb8.tif"));
+  const image::Image stored_tiff = image::decode_image(fixture("formats/rgb8.tif"));
   for (int orientation : {6, 8}) {
     const std::string file = "orientation" + std::to_string(orientation) + ".tif";
     CAPTURE(file);
-    const Image image = decode_image(fixture("formats/" + file));
+    const image::Image image = image::decode_image(fixture("formats/" + file));
     CHECK(image.width == 7);
     CHECK(image.height == 13);
-    CHECK(image.rgb == apply_exif_orientation(stored_tiff, orientation).rgb);
-    CHECK(decode_image_memory(bytes_of(file), file, raw).rgb == stored_tiff.rgb);
+    CHECK(image.rgb == image::apply_exif_orientation(stored_tiff, orientation).rgb);
+    CHECK(image::decode_image_memory(bytes_of(file), file, raw).rgb == stored_tiff.rgb);
   }
 }
 
 TEST_CASE("HEIF: irot is applied by libheif, an EXIF orientation inside HEIF is not applied on top") {
-  const Image photo = decode_image(fixture("formats/photo.heic"));
-  const Image rotated = decode_image(fixture("formats/irot90.heic"));
+  const image::Image photo = image::decode_image(fixture("formats/photo.heic"));
+  const image::Image rotated = image::decode_image(fixture("formats/irot90.heic"));
   CHECK(rotated.width == 24);
   CHECK(rotated.height == 40);
   // irot 1 = 90 degrees anti-clockwise = EXIF orientation 8's turn; same coded picture.
-  CHECK(rotated.rgb == apply_exif_orientation(photo, 8).rgb);
+  CHECK(rotated.rgb == image::apply_exif_orientation(photo, 8).rgb);
   // irot belongs to the HEIF picture: --no-exif-rotate keeps it.
-  const DecodeOptions raw{.apply_exif_orientation = false};
-  CHECK(decode_image_memory(bytes_of("irot90.heic"), "irot90.heic", raw).rgb == rotated.rgb);
-  const Image exif6 = decode_image(fixture("formats/exif6.heic"));
+  const image::DecodeOptions raw{.apply_exif_orientation = false};
+  CHECK(image::decode_image_memory(bytes_of("irot90.heic"), "irot90.heic", raw).rgb == rotated.rgb);
+  const image::Image exif6 = image::decode_image(fixture("formats/exif6.heic"));
   CHECK(exif6.width == 40);
   CHECK(exif6.height == 24);
 }
 
 TEST_CASE("the new formats are recognised by their bytes, whatever the name") {
-  CHECK(sniff_image_format(bytes_of("lossy.webp")) == ImageFormat::webp);
-  CHECK(sniff_image_format(bytes_of("rgb8.tif")) == ImageFormat::tiff);
-  CHECK(sniff_image_format(bytes_of("photo.heic")) == ImageFormat::heif);
-  CHECK(sniff_image_format(bytes_of("photo.avif")) == ImageFormat::avif);
-  const Image image = decode_image_memory(bytes_of("photo.avif"), "holiday.jpg");
+  CHECK(image::sniff_image_format(bytes_of("lossy.webp")) == image::ImageFormat::webp);
+  CHECK(image::sniff_image_format(bytes_of("rgb8.tif")) == image::ImageFormat::tiff);
+  CHECK(image::sniff_image_format(bytes_of("photo.heic")) == image::ImageFormat::heif);
+  CHECK(image::sniff_image_format(bytes_of("photo.avif")) == image::ImageFormat::avif);
+  const image::Image image = image::decode_image_memory(bytes_of("photo.avif"), "holiday.jpg");
   CHECK(image.width == 40);
   // Big-endian TIFF and a generic mif1 HEIF brand with heic among the compatible brands.
   using namespace std::string_view_literals;
   const auto with = [](std::string_view s) { return Bytes(s.begin(), s.end()); };
-  CHECK(sniff_image_format(with("MM\0*\0\0\0\x08"sv)) == ImageFormat::tiff);
-  CHECK(sniff_image_format(with("\0\0\0\x18" "ftypmif1\0\0\0\0mif1heic"sv)) == ImageFormat::heif);
-  CHECK(sniff_image_format(with("\0\0\0\x18" "ftypisom\0\0\0\0isommp41"sv)) == std::nullopt);
+  CHECK(image::sniff_image_format(with("MM\0*\0\0\0\x08"sv)) == image::ImageFormat::tiff);
+  CHECK(image::sniff_image_format(with("\0\0\0\x18" "ftypmif1\0\0\0\0mif1heic"sv)) == image::ImageFormat::heif);
+  CHECK(image::sniff_image_format(with("\0\0\0\x18" "ftypisom\0\0\0\0isommp41"sv)) == std::nullopt);
 }
 
 TEST_CASE("unsupported variants say which") {
@@ -256,7 +256,7 @@ TEST_CASE("headers claiming huge sizes are refused before decoding") {
   }
 
   // The limit is an option (the fuzz target lowers it).
-  DecodeOptions small_limit;
+  image::DecodeOptions small_limit;
   small_limit.max_pixels = 40 * 24 - 1;
   CHECK(error_decoding(bytes_of("photo.avif"), "a.avif", small_limit) ==
         "a.avif: image is 40x24 = 960 pixels, over the limit of 959");
@@ -270,7 +270,7 @@ TEST_CASE("every truncation of the new formats gives a clean error or a picture,
     for (size_t n = 0; n < bytes.size(); n += std::max<size_t>(1, bytes.size() / 61)) {
       const Bytes cut(bytes.begin(), bytes.begin() + n);
       try {
-        const Image image = decode_image_memory(cut, file);
+        const image::Image image = image::decode_image_memory(cut, file);
         CHECK(image.rgb.size() == size_t(image.width) * image.height * 3);
       } catch (const Error& e) {
         check_clean_error(e.what(), file);
@@ -298,7 +298,7 @@ TEST_CASE("random corruptions of the new formats give a clean error or a picture
       for (int f = 0; f < flips; ++f) bytes[12 + next() % (bytes.size() - 12)] = uint8_t(next());
       if (next() % 4 == 0) bytes.resize(12 + next() % (bytes.size() - 12));
       try {
-        const Image image = decode_image_memory(bytes, file);
+        const image::Image image = image::decode_image_memory(bytes, file);
         CHECK(image.rgb.size() == size_t(image.width) * image.height * 3);
       } catch (const Error& e) {
         check_clean_error(e.what(), file);

@@ -18,7 +18,7 @@ void check_fixture(const std::string& name) {
   const auto dir = std::filesystem::path(VKCAP_FIXTURES_DIR) / name;
   const auto expected = read_json(dir / "expected.json");
   const double tolerance = expected.at("tolerances").at("pixel_values").at("max_abs");
-  const PreprocessConfig config = load_preprocess_config(dir / "preprocessor_config.json");
+  const image::PreprocessConfig config = image::load_preprocess_config(dir / "preprocessor_config.json");
 
   int index = 0;
   for (const auto& record : expected.at("images")) {
@@ -26,12 +26,12 @@ void check_fixture(const std::string& name) {
     const std::string file = record.at("file");
     CAPTURE(name);
     CAPTURE(file);
-    const Image image = decode_image(dir / file);
-    const std::vector<float> pixels = preprocess(image, config);
+    const image::Image image = image::decode_image(dir / file);
+    const std::vector<float> pixels = image::preprocess(image, config);
 
     const auto& summary = record.at("pixel_values");
     const auto shape = summary.at("shape").get<std::vector<int64_t>>();  // [1, 3, H, W]
-    const auto [width, height] = preprocess_output_size(image, config);
+    const auto [width, height] = image::preprocess_output_size(image, config);
     CHECK(shape == std::vector<int64_t>{1, 3, height, width});
     REQUIRE(pixels.size() == size_t(3 * height * width));
 

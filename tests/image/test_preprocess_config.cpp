@@ -13,7 +13,7 @@ namespace {
 
 std::string error_parsing(const std::string& json) {
   try {
-    parse_preprocess_config(json, "m/preprocessor_config.json");
+    image::parse_preprocess_config(json, "m/preprocessor_config.json");
   } catch (const Error& e) {
     return e.what();
   }
@@ -25,12 +25,12 @@ const auto kFixtures = std::filesystem::path(VKCAP_FIXTURES_DIR);
 }  // namespace
 
 TEST_CASE("the BLIP fixture config: 32x32 bicubic, CLIP mean/std, rescale 1/255") {
-  const auto c = load_preprocess_config(kFixtures / "blip_tiny_a/preprocessor_config.json");
+  const auto c = image::load_preprocess_config(kFixtures / "blip_tiny_a/preprocessor_config.json");
   CHECK(c.do_resize);
   CHECK(c.size.width == 32);
   CHECK(c.size.height == 32);
   CHECK(c.size.shortest_edge == 0);
-  CHECK(c.resample == Resample::bicubic);
+  CHECK(c.resample == image::Resample::bicubic);
   CHECK(c.do_rescale);
   CHECK(c.rescale_factor == 0.00392156862745098);
   CHECK(c.do_normalize);
@@ -40,65 +40,65 @@ TEST_CASE("the BLIP fixture config: 32x32 bicubic, CLIP mean/std, rescale 1/255"
 }
 
 TEST_CASE("the ViT-GPT2 fixture config: 48x48 bilinear, mean = std = 0.5") {
-  const auto c = load_preprocess_config(kFixtures / "vitgpt2_tiny_b/preprocessor_config.json");
+  const auto c = image::load_preprocess_config(kFixtures / "vitgpt2_tiny_b/preprocessor_config.json");
   CHECK(c.size.width == 48);
   CHECK(c.size.height == 48);
-  CHECK(c.resample == Resample::bilinear);
+  CHECK(c.resample == image::Resample::bilinear);
   CHECK(c.image_mean == std::array<double, 3>{0.5, 0.5, 0.5});
   CHECK_FALSE(c.do_convert_rgb);
 }
 
 TEST_CASE("the real BLIP hub config: plain int size, missing keys take BlipImageProcessor defaults") {
   // {"do_normalize", "do_resize", "image_mean", "image_std", "size": 384, ...} only.
-  const auto c = load_preprocess_config(kFixtures / "real_configs/blip-image-captioning-base/preprocessor_config.json");
+  const auto c = image::load_preprocess_config(kFixtures / "real_configs/blip-image-captioning-base/preprocessor_config.json");
   CHECK(c.size.width == 384);
   CHECK(c.size.height == 384);
-  CHECK(c.resample == Resample::bicubic);
+  CHECK(c.resample == image::Resample::bicubic);
   CHECK(c.do_rescale);
   CHECK(c.rescale_factor == 1.0 / 255.0);
   CHECK(c.do_convert_rgb);
 }
 
 TEST_CASE("the real ViT-GPT2 hub config: feature-extractor era, size 224, bilinear") {
-  const auto c = load_preprocess_config(kFixtures / "real_configs/vit-gpt2-image-captioning/preprocessor_config.json");
+  const auto c = image::load_preprocess_config(kFixtures / "real_configs/vit-gpt2-image-captioning/preprocessor_config.json");
   CHECK(c.size.width == 224);
   CHECK(c.size.height == 224);
-  CHECK(c.resample == Resample::bilinear);
+  CHECK(c.resample == image::Resample::bilinear);
   CHECK(c.do_rescale);
   CHECK(c.image_std == std::array<double, 3>{0.5, 0.5, 0.5});
 }
 
 TEST_CASE("an empty config is the ViT defaults; unknown keys are ignored") {
-  const auto c = parse_preprocess_config(R"({"_valid_processor_keys": ["images"], "crop_pct": 0.9})", "x");
+  const auto c = image::parse_preprocess_config(R"({"_valid_processor_keys": ["images"], "crop_pct": 0.9})", "x");
   CHECK(c.size.width == 224);
-  CHECK(c.resample == Resample::bilinear);
-  const auto blip = parse_preprocess_config(R"({"image_processor_type": "BlipImageProcessor"})", "x");
+  CHECK(c.resample == image::Resample::bilinear);
+  const auto blip = image::parse_preprocess_config(R"({"image_processor_type": "BlipImageProcessor"})", "x");
   CHECK(blip.size.width == 384);
-  CHECK(blip.resample == Resample::bicubic);
+  CHECK(blip.resample == image::Resample::bicubic);
 }
 
 TEST_CASE("size as {shortest_edge} keeps the aspect ratio, truncating the long side") {
-  const auto c = parse_preprocess_config(R"({"size": {"shortest_edge": 32}})", "x");
+  const auto c = image::parse_preprocess_config(R"({"size": {"shortest_edge": 32}})", "x");
   CHECK(c.size.shortest_edge == 32);
-  const Image landscape{100, 45, std::vector<uint8_t>(100 * 45 * 3)};
-  CHECK(preprocess_output_size(landscape, c) == std::pair{71, 32});  // int(32 * 100 / 45) = 71
-  const Image portrait{45, 100, std::vector<uint8_t>(45 * 100 * 3)};
-  CHECK(preprocess_output_size(portrait, c) == std::pair{32, 71});
-  CHECK(preprocess(portrait, c).size() == 3u * 32 * 71);
+  const image::Image landscape{100, 45, std::vector<uint8_t>(100 * 45 * 3)};
+  CHECK(image::preprocess_output_size(landscape, c) == std::pair{71, 32});  // int(32 * 100 / 45) = 71
+  const image::Image portrait{45, 100, std::vector<uint8_t>(45 * 100 * 3)};
+  CHECK(image::preprocess_output_size(portrait, c) == std::pair{32, 71});
+  CHECK(image::preprocess(portrait, c).size() == 3u * 32 * 71);
 }
 
 TEST_CASE("do_resize false keeps the image size") {
-  const auto c = parse_preprocess_config(R"({"do_resize": false})", "x");
-  const Image image{5, 3, std::vector<uint8_t>(5 * 3 * 3, 7)};
-  CHECK(preprocess_output_size(image, c) == std::pair{5, 3});
+  const auto c = image::parse_preprocess_config(R"({"do_resize": false})", "x");
+  const image::Image image{5, 3, std::vector<uint8_t>(5 * 3 * 3, 7)};
+  CHECK(image::preprocess_output_size(image, c) == std::pair{5, 3});
 }
 
 TEST_CASE("rescale in double then normalize in float32, channel planes in CHW order") {
-  const auto c = parse_preprocess_config(
+  const auto c = image::parse_preprocess_config(
       R"({"do_resize": false, "image_mean": [0.48145466, 0.4578275, 0.40821073],
           "image_std": [0.26862954, 0.26130258, 0.27577711]})", "x");
-  const Image image{2, 1, {0, 128, 255, 17, 200, 3}};
-  const std::vector<float> p = preprocess(image, c);
+  const image::Image image{2, 1, {0, 128, 255, 17, 200, 3}};
+  const std::vector<float> p = image::preprocess(image, c);
   REQUIRE(p.size() == 6);
   // numpy: (np.float32(v * (1/255)) - np.float32(mean)) / np.float32(std)
   const auto expected = [&](int v, int ch) {
@@ -112,9 +112,9 @@ TEST_CASE("rescale in double then normalize in float32, channel planes in CHW or
 }
 
 TEST_CASE("do_rescale and do_normalize false give the raw byte values as floats") {
-  const auto c = parse_preprocess_config(R"({"do_resize": false, "do_rescale": false, "do_normalize": false})", "x");
-  const Image image{1, 1, {1, 2, 250}};
-  CHECK(preprocess(image, c) == std::vector<float>{1, 2, 250});
+  const auto c = image::parse_preprocess_config(R"({"do_resize": false, "do_rescale": false, "do_normalize": false})", "x");
+  const image::Image image{1, 1, {1, 2, 250}};
+  CHECK(image::preprocess(image, c) == std::vector<float>{1, 2, 250});
 }
 
 TEST_CASE("wrong types and values name the file and the key") {
@@ -134,6 +134,6 @@ TEST_CASE("wrong types and values name the file and the key") {
 }
 
 TEST_CASE("a missing config file is named in the error") {
-  CHECK_THROWS_WITH_AS(load_preprocess_config("/nonexistent/preprocessor_config.json"),
+  CHECK_THROWS_WITH_AS(image::load_preprocess_config("/nonexistent/preprocessor_config.json"),
                        "/nonexistent/preprocessor_config.json: cannot open preprocessor config", Error);
 }

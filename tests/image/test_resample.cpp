@@ -11,8 +11,8 @@ using namespace test_image;
 
 namespace {
 
-Image slice(const std::vector<uint8_t>& blob, size_t offset, int width, int height) {
-  Image image;
+image::Image slice(const std::vector<uint8_t>& blob, size_t offset, int width, int height) {
+  image::Image image;
   image.width = width;
   image.height = height;
   const size_t n = size_t(width) * height * 3;
@@ -26,20 +26,20 @@ Image slice(const std::vector<uint8_t>& blob, size_t offset, int width, int heig
 TEST_CASE("resize matches Pillow byte for byte: 1x1 and primes, up and down, all six filters") {
   const auto manifest = read_json(fixture("resize/cases.json"));
   const auto blob = read_bytes(fixture("resize/cases.bin"));
-  std::vector<Image> sources;
+  std::vector<image::Image> sources;
   for (const auto& s : manifest.at("sources")) sources.push_back(slice(blob, s.at("offset"), s.at("width"), s.at("height")));
 
   int checked = 0;
   for (const auto& c : manifest.at("cases")) {
-    const Image& source = sources.at(c.at("source").get<size_t>());
+    const image::Image& source = sources.at(c.at("source").get<size_t>());
     const int width = c.at("width"), height = c.at("height"), filter = c.at("resample");
     CAPTURE(source.width);
     CAPTURE(source.height);
     CAPTURE(width);
     CAPTURE(height);
     CAPTURE(filter);
-    const Image expected = slice(blob, c.at("offset"), width, height);
-    const Image actual = resize_pillow(source, width, height, Resample(filter));
+    const image::Image expected = slice(blob, c.at("offset"), width, height);
+    const image::Image actual = image::resize_pillow(source, width, height, image::Resample(filter));
     REQUIRE(actual.width == width);
     REQUIRE(actual.height == height);
     size_t differing = 0;
@@ -51,21 +51,21 @@ TEST_CASE("resize matches Pillow byte for byte: 1x1 and primes, up and down, all
 }
 
 TEST_CASE("resize to the same size is a copy, whatever the filter") {
-  Image image{2, 1, {1, 2, 3, 250, 251, 252}};
-  for (Resample r : {Resample::nearest, Resample::bilinear, Resample::bicubic, Resample::lanczos})
-    CHECK(resize_pillow(image, 2, 1, r).rgb == image.rgb);
+  image::Image image{2, 1, {1, 2, 3, 250, 251, 252}};
+  for (image::Resample r : {image::Resample::nearest, image::Resample::bilinear, image::Resample::bicubic, image::Resample::lanczos})
+    CHECK(image::resize_pillow(image, 2, 1, r).rgb == image.rgb);
 }
 
 TEST_CASE("resizing one axis leaves the other axis' values untouched") {
-  Image column{1, 3, {10, 20, 30, 40, 50, 60, 70, 80, 90}};
-  const Image wide = resize_pillow(column, 4, 3, Resample::bicubic);
+  image::Image column{1, 3, {10, 20, 30, 40, 50, 60, 70, 80, 90}};
+  const image::Image wide = image::resize_pillow(column, 4, 3, image::Resample::bicubic);
   for (int y = 0; y < 3; ++y)
     for (int x = 0; x < 4; ++x) CHECK(wide.pixel(x, y)[0] == column.pixel(0, y)[0]);
 }
 
 TEST_CASE("resize refuses a non-positive target size or an unknown filter") {
-  Image image{1, 1, {1, 2, 3}};
-  CHECK_THROWS_AS(resize_pillow(image, 0, 5, Resample::bilinear), Error);
-  CHECK_THROWS_AS(resize_pillow(image, 5, -1, Resample::bilinear), Error);
-  CHECK_THROWS_AS(resize_pillow(image, 5, 5, Resample(7)), Error);
+  image::Image image{1, 1, {1, 2, 3}};
+  CHECK_THROWS_AS(image::resize_pillow(image, 0, 5, image::Resample::bilinear), Error);
+  CHECK_THROWS_AS(image::resize_pillow(image, 5, -1, image::Resample::bilinear), Error);
+  CHECK_THROWS_AS(image::resize_pillow(image, 5, 5, image::Resample(7)), Error);
 }

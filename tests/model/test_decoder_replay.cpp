@@ -21,7 +21,7 @@ TEST_CASE("decoder steps are recorded once and replayed for later images") {
   const auto prompt = m.decoder_prompt("");
 
   auto caption = [&](const char* file) {
-    m.encode({m.pixel_values(decode_image(dir / file))});
+    m.encode({m.pixel_values(image::decode_image(dir / file))});
     return generate::generate(step_model, prompt, 1, config).at(0).tokens;
   };
   const auto first = caption("img0_80x56.png");
@@ -47,7 +47,7 @@ TEST_CASE("growing the KV cache past its first 32 positions keeps every [q|k|v] 
     config.eos_token_id = {m.eos_token_id()};
     config.pad_token_id = m.pad_token_id();
     api::DecoderStepModel step_model(m);
-    m.encode({m.pixel_values(decode_image(dir / file))});
+    m.encode({m.pixel_values(image::decode_image(dir / file))});
     return generate::generate(step_model, m.decoder_prompt(""), 1, config).at(0).tokens;
   };
   model::CaptionModel grown_during(test::gpu(), dir);

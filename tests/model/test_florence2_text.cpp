@@ -104,7 +104,7 @@ Errors check_fixture(vk::Context& ctx, const std::string& name) {
   const auto dir = fixture_dir(name);
   const json expected = load_json(dir / "expected.json");
   const json& tol = expected.at("tolerances");
-  const PreprocessConfig pre = load_preprocess_config(dir / "preprocessor_config.json");
+  const image::PreprocessConfig pre = image::load_preprocess_config(dir / "preprocessor_config.json");
   const Florence2Config config = load_florence2_config(dir);
   const auto tokenizer = text::load_tokenizer(dir);
   WeightStore store(dir);
@@ -114,7 +114,7 @@ Errors check_fixture(vk::Context& ctx, const std::string& name) {
   api::DecoderStepModel stepper(model.decoder());
   Errors worst;
   for (const json& record : expected.at("images")) {
-    const std::vector<float> pixels = preprocess(decode_image(dir / record.at("file").get<std::string>()), pre);
+    const std::vector<float> pixels = image::preprocess(image::decode_image(dir / record.at("file").get<std::string>()), pre);
     const int width = record.at("size_wh")[0], height = record.at("size_wh")[1];
     for (const auto& [key, run] : record.at("tasks").items()) {
       const std::string what = name + " " + record.at("file").get<std::string>() + " " + key + " " +
@@ -233,9 +233,9 @@ TEST_CASE("Microsoft's Florence-2-base and -large config.json load as Florence-2
     CHECK(c.florence2.text.forced_bos_token_id == 0);
     CHECK(c.florence2.text.num_beams == 3);
     CHECK(c.florence2.text.early_stopping);
-    const PreprocessConfig pre = load_preprocess_config(dir / "preprocessor_config.json");
+    const image::PreprocessConfig pre = image::load_preprocess_config(dir / "preprocessor_config.json");
     CHECK(pre.size.height == 768);
     CHECK(pre.size.width == 768);
-    CHECK(pre.resample == Resample::bicubic);
+    CHECK(pre.resample == image::Resample::bicubic);
   }
 }

@@ -30,7 +30,7 @@ void check_fixture(vk::Context& ctx, const std::string& name) {
   const auto dir = fixture_dir(name);
   const json expected = load_json(dir / "expected.json");
   const json& tol = expected.at("tolerances");
-  const PreprocessConfig pre = load_preprocess_config(dir / "preprocessor_config.json");
+  const image::PreprocessConfig pre = image::load_preprocess_config(dir / "preprocessor_config.json");
   const Florence2VisionConfig config = load_florence2_vision_config(dir);
   WeightStore store(dir);
   model::WeightLoader weights(
@@ -44,7 +44,7 @@ void check_fixture(vk::Context& ctx, const std::string& name) {
     const std::string what = name + " " + record.at("file").get<std::string>() + " " +
                              test::variant_name(ctx.info().preferred_variant());
     INFO(what);
-    const std::vector<float> pixels = preprocess(decode_image(dir / record.at("file").get<std::string>()), pre);
+    const std::vector<float> pixels = image::preprocess(image::decode_image(dir / record.at("file").get<std::string>()), pre);
     check_summary(pixels, record.at("pixel_values"), tol.at("pixel_values").at("max_abs").get<double>(), 1e-6,
                   what + " pixel_values");
 

@@ -75,7 +75,7 @@ void check_fixtures(vk::Context& ctx) {
         const std::string img = "img" + std::to_string(i) + ".";
         const std::string file_name = record.at("file").get<std::string>();
         INFO(name << " " << file_name);
-        Image image = decode_image(dir / record["file"].get<std::string>());
+        image::Image image = image::decode_image(dir / record["file"].get<std::string>());
         std::vector<float> pixels = m.pixel_values(image);
         CHECK(max_abs_diff(pixels, tensor(tensors, img + "pixel_values")) <= 1e-5);
 
