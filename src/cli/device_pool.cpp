@@ -24,10 +24,7 @@ std::vector<std::string> device_workers(const std::string& spec) {
     for (const vk::DeviceInfo& d : devices) workers.push_back(std::to_string(d.index));
     return workers;
   }
-  for (size_t start = 0; start <= spec.size();) {
-    const size_t comma = std::min(spec.find(',', start), spec.size());
-    const std::string entry = spec.substr(start, comma - start);
-    start = comma + 1;
+  for (const std::string& entry : split_commas(spec)) {
     if (entry.empty()) throw InvalidArgumentError("--device " + spec + ": an empty entry in the list");
     try {
       workers.push_back(std::to_string(vk::choose_device(devices, entry)));

@@ -95,11 +95,18 @@ CaptionerOptions captioner_options(const DeviceOptions& flags) {
   return o;
 }
 
-std::string fault_injection_for_worker(const std::string& spec, size_t worker) {
-  for (size_t start = 0; start <= spec.size();) {
-    const size_t comma = std::min(spec.find(',', start), spec.size());
-    const std::string item = spec.substr(start, comma - start);
+std::vector<std::string> split_commas(const std::string& list) {
+  std::vector<std::string> items;
+  for (size_t start = 0; start <= list.size();) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    items.push_back(list.substr(start, comma - start));
     start = comma + 1;
+  }
+  return items;
+}
+
+std::string fault_injection_for_worker(const std::string& spec, size_t worker) {
+  for (const std::string& item : split_commas(spec)) {
     const size_t colon = item.find(':');
     if (colon == std::string::npos) return item;
     const std::string index = item.substr(0, colon);

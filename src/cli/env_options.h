@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "vk/context.h"
 #include "vk/instance.h"
@@ -65,5 +66,8 @@ CaptionerOptions captioner_options(const DeviceOptions& flags);
 // The part of a VKCAP_FAULT_INJECT value that applies to device worker `worker`: "KIND@N" applies
 // to every worker, "W:KIND@N" to worker W only; a comma-separated list's first match wins.
 std::string fault_injection_for_worker(const std::string& spec, size_t worker);
+
+// "a,b,,c" → {"a", "b", "", "c"}; "" → {""}: the lists --device and VKCAP_FAULT_INJECT take.
+std::vector<std::string> split_commas(const std::string& list);
 
 }  // namespace vkcap::cli
