@@ -105,6 +105,26 @@ TEST_CASE("a device lost in worker 1: its batch has error records, worker 0 fini
   CHECK(captioned == expected);
 }
 
+TEST_CASE("every device lost: every image still has a record, as with one device") {
+  TempDir dir;
+  make_images(dir / "imgs");
+  const fs::path out = dir / "out.jsonl";
+  ScopedEnv fault("VKCAP_FAULT_INJECT", "device-lost@160");  // both workers, each at its own 160th
+  const RunResult r = run_vkcap(caption_args("0,0", dir / "imgs", out), dir.path);
+  CHECK(r.exit_code == 1);
+  std::map<std::string, int> seen;
+  size_t captioned = 0, not_run = 0;
+  for (const auto& j : parse_jsonl(read_text(out))) {
+    ++seen[j["image"]];
+    if (!j.contains("error")) ++captioned;
+    else if (contains(j["error"], "not run (device lost)")) ++not_run;
+  }
+  CHECK(seen.size() == 44);
+  for (const auto& [image, n] : seen) CHECK(n == 1);
+  CHECK(captioned > 0);  // each worker finished batches before its device went
+  CHECK(not_run > 0);    // what neither worker took is reported, not dropped
+}
+
 TEST_CASE("--device with a device that is not there is a usage error before loading; all works") {
   TempDir dir;
   make_images(dir / "imgs");
