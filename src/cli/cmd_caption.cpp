@@ -1,5 +1,6 @@
 // `vkcap caption`: images in, captions out. Results go to stdout (or are appended to -o FILE),
-// one record per image as soon as its batch is done; notices, progress and timings go to stderr.
+// one record per image as soon as its batch is done (--device 0,1: each device's batches, as they
+// finish); notices, progress and timings go to stderr.
 // One bad image is reported and the run goes on. Exit code: 0 every image captioned, 1 some
 // failed, 2 usage error, 130 interrupted.
 //
@@ -18,6 +19,8 @@
 #include "cli/caption_output.h"
 #include "cli/caption_plan.h"
 #include "cli/commands.h"
+#include "cli/device_pool.h"
+#include "cli/env_options.h"
 #include "cli/notice.h"
 #include "cli/output_file.h"
 #include "cli/platform.h"
@@ -88,8 +91,8 @@ int report_interrupt(const CaptionOptions& o, const RunSummary& run, size_t todo
   return 130;  // as a shell reports a process ended by SIGINT
 }
 
-// Captions plan.todo into `output`, with progress; the engine's summary.
-RunSummary caption_all(const CaptionOptions& o, Captioner& captioner, const GenerationOptions& generation,
+// Captions plan.todo into `output`, with progress; the engines' summary.
+RunSummary caption_all(const CaptionOptions& o, DevicePool& captioners, const GenerationOptions& generation,
                        const CaptionPlan& plan, CaptionOutput& output, bool show_progress) {
   Progress progress(plan.todo.size(), show_progress, is_terminal(stderr));
   progress.start();
@@ -101,7 +104,7 @@ RunSummary caption_all(const CaptionOptions& o, Captioner& captioner, const Gene
   };
   run.stop_requested = interrupt_requested;
   stop_after_current_batch_on_interrupt();
-  RunSummary summary = captioner.caption_each(plan.todo, generation, run);
+  RunSummary summary = captioners.caption_each(plan.todo, generation, run);
   progress.finish();
   return summary;
 }
@@ -120,6 +123,9 @@ CaptionOptions with_shard(const CaptionOptions& options) {
 
 int run_caption(const CaptionOptions& o) {
   const auto t_start = Clock::now();
+  const EnvironmentOptions environment = read_environment();
+  const std::vector<std::string> devices =
+      device_workers(o.device.device.empty() ? environment.device : o.device.device);  // a bad list: before loading
   const Format format = resolve_format(o);
   check_sidecar_word(o);
   const fs::path model_dir = model_directory(o);
@@ -134,12 +140,14 @@ int run_caption(const CaptionOptions& o) {
     return 0;
   }
 
-  std::optional<Captioner> captioner;
+  std::optional<DevicePool> pool;  // one Captioner per --device entry
+  Captioner* captioner = nullptr;   // the first: settings and shapes
   GenerationOptions generation = generation_options(o);
   GenerationSettings settings;
   std::optional<int> attention_layer;
   if (!plan.todo.empty()) {
-    captioner.emplace(model_dir.string(), captioner_options(o));
+    pool.emplace(model_dir.string(), devices, captioner_options(o), environment.fault_injection);
+    captioner = &pool->first();
     settings = captioner->settings(generation);  // bad settings fail before any image
     if (o.wants_attention()) attention_layer = parse_attention_layer(o.attention_layer, captioner->decoder_layers());
   }
@@ -165,11 +173,11 @@ int run_caption(const CaptionOptions& o) {
   for (const CaptionRecord& record : plan.failed) output.write_failed(record);
 
   RunSummary summary;
-  if (captioner) summary = caption_all(o, *captioner, generation, plan, output, show_progress);
+  if (pool) summary = caption_all(o, *pool, generation, plan, output, show_progress);
   writer.finish();
 
   print_summary(o, plan, output, summary, settings, load_ms, ms_since(t_start) - load_ms);
-  if (o.device.profile && captioner) print_kernel_times(captioner->kernel_times());
+  if (o.device.profile && pool) print_kernel_times(pool->kernel_times());
   if (summary.stopped) return report_interrupt(o, summary, plan.todo.size());
   return output.failed() || output.warned() ? 1 : 0;  // a side output that failed counts too
 }

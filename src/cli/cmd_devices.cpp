@@ -55,7 +55,8 @@ int run_devices(bool verbose) {
 
 void add_device_options(CLI::App& command, DeviceOptions& options) {
   command.add_option("-d,--device", options.device,
-                     "GPU to use: index or name substring (see 'vkcap devices'); default: VKCAP_DEVICE, else the best");
+                     "GPU to use: index or name substring (see 'vkcap devices'); default: VKCAP_DEVICE, else the best. "
+                     "caption also takes 'all' or a list ('0,2,3'; '0,0' = two workers on one): one worker per entry");
   command.add_flag("--profile", options.profile, "print GPU time per kernel at the end");
   command.add_flag("--no-blas", options.no_blas,
                    "on a CPU Vulkan device, run the encoders' matrix products in shaders instead of OpenBLAS "

@@ -1,9 +1,11 @@
 #include "cli/env_options.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "api/context_options.h"
 #include "vk/cpu_vector_width.h"
+#include "util/error.h"
 #include "vk/memory.h"
 
 namespace vkcap::cli {
@@ -77,9 +79,31 @@ CaptionerOptions captioner_options(const DeviceOptions& flags) {
   o.max_device_memory = e.max_device_memory;
   o.pipeline_cache_dir = e.cache_dir;
   o.hf_hub_cache = hf_hub_cache_from_environment();
-  o.fault_injection = e.fault_injection;
+  o.fault_injection = fault_injection_for_worker(e.fault_injection, 0);
   o.host_blas = !(flags.no_blas || e.no_blas);
   return o;
+}
+
+std::vector<std::string> split_commas(const std::string& list) {
+  std::vector<std::string> items;
+  for (size_t start = 0; start <= list.size();) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    items.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return items;
+}
+
+std::string fault_injection_for_worker(const std::string& spec, size_t worker) {
+  for (const std::string& item : split_commas(spec)) {
+    const size_t colon = item.find(':');
+    if (colon == std::string::npos) return item;
+    const std::string index = item.substr(0, colon);
+    if (index.empty() || index.find_first_not_of("0123456789") != std::string::npos)
+      throw Error("VKCAP_FAULT_INJECT '" + spec + "': expected KIND@N or WORKER:KIND@N");
+    if (std::stoull(index) == worker) return item.substr(colon + 1);
+  }
+  return {};
 }
 
 }  // namespace vkcap::cli

@@ -2,7 +2,8 @@
 // The one place the vkcap tool reads its environment variables and maps them onto the library's
 // options (the library itself reads none). A command-line flag beats its variable, which beats
 // the library's default.
-//   VKCAP_DEVICE=INDEX|NAME             the GPU (--device wins)
+//   VKCAP_DEVICE=INDEX|NAME|LIST|all    the GPU, or one worker per listed GPU: "0,2,3", "0,0"
+//                                       (two workers on one), "all" (--device wins)
 //   VKCAP_VALIDATE=1                    the Khronos validation layer ("" or "0": off)
 //   VKCAP_KERNELS=gpu|cpu               force a kernel family
 //   VKCAP_WEIGHT_FETCH=texels|addresses how the CPU-shaped kernels read weights
@@ -12,12 +13,15 @@
 //                                       ~/.cache/vkcap
 //   VKCAP_NO_BLAS=1                     on a CPU device, encoder products in shaders, not OpenBLAS
 //   VKCAP_FAULT_INJECT=KIND@N           for tests: make GPU submission N fail (vk/fault_injection.h)
+//   VKCAP_FAULT_INJECT=W:KIND@N         the same in worker W only (0-based, the W-th --device
+//                                       entry); a comma-separated list may name several workers
 //   HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, HF_HOME (then XDG_CACHE_HOME, HOME): where model ids
 //                                       (ORG/NAME) are looked up, as huggingface_hub does
 // VKCAP_DEFAULT_MODEL, the bundled model's directory, belongs to cli/model_location.h.
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "vk/context.h"
 #include "vk/instance.h"
@@ -58,5 +62,12 @@ std::filesystem::path hf_hub_cache_from_environment();
 vk::InstanceOptions instance_options_from_environment();
 vk::ContextOptions context_options(const DeviceOptions& flags);
 CaptionerOptions captioner_options(const DeviceOptions& flags);
+
+// The part of a VKCAP_FAULT_INJECT value that applies to device worker `worker`: "KIND@N" applies
+// to every worker, "W:KIND@N" to worker W only; a comma-separated list's first match wins.
+std::string fault_injection_for_worker(const std::string& spec, size_t worker);
+
+// "a,b,,c" → {"a", "b", "", "c"}; "" → {""}: the lists --device and VKCAP_FAULT_INJECT take.
+std::vector<std::string> split_commas(const std::string& list);
 
 }  // namespace vkcap::cli
