@@ -6,8 +6,6 @@ namespace vkcap::model {
 
 namespace {
 
-const std::string kLanguageRoot = "language_model.";
-
 DecoderSpec decoder_spec(const Florence2TextConfig& t) {
   DecoderSpec s;
   s.hidden = t.d_model;
@@ -34,9 +32,10 @@ Florence2Model::Florence2Model(const WeightLoader& w, const Florence2Config& con
       config_(config),
       image_height_(image_height),
       image_width_(image_width),
-      vision_(w, config.vision, image_height, image_width),
-      decoder_(w, decoder_spec(config.text), kLanguageRoot),
-      encoder_(w, encoder_spec(config.text), kLanguageRoot, decoder_.token_table()) {}
+      names_{detect_florence2_layout([&](const std::string& name) { return w.has(name); })},
+      vision_(w, config.vision, image_height, image_width, names_),
+      decoder_(w, decoder_spec(config.text), names_),
+      encoder_(w, encoder_spec(config.text), names_.language_model(), decoder_.token_table()) {}
 
 void Florence2Model::encode(const std::vector<std::vector<float>>& pixels, std::span<const int32_t> prompt) {
   const int n = int(pixels.size());

@@ -19,6 +19,7 @@ class Florence2Model {
   Florence2Model(const WeightLoader& weights, const Florence2Config& config, int image_height, int image_width);
 
   const Florence2Config& config() const { return config_; }
+  Florence2Layout layout() const { return names_.layout; }
   // Encodes each image's pixel values ([3, H, W], CHW) with the task prompt's ids (<s> … </s>,
   // the same for every image) and makes them the decoder's images 0 … n-1 (cross K/V computed).
   void encode(const std::vector<std::vector<float>>& pixels, std::span<const int32_t> prompt);
@@ -36,6 +37,7 @@ class Florence2Model {
   vk::Context& ctx_;
   Florence2Config config_;
   int image_height_, image_width_;
+  Florence2WeightNames names_;  // Microsoft's or transformers' layout, from the weights
   Florence2Vision vision_;
   BartDecoder decoder_;  // before the encoder: it owns the token table the encoder reads
   BartEncoder encoder_;
