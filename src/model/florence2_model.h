@@ -30,8 +30,17 @@ class Florence2Model {
   std::vector<float> encoder_output(int image) const;
   TextDecoder& decoder() { return decoder_; }
   Florence2Vision& vision() { return vision_; }
-  // Floating-point work of one image's encoding (vision tower, projector, BART encoder).
+  // Floating-point work of one image's encoding (vision tower, projector, BART encoder), and
+  // of its two stages.
   double encoder_flops(int prompt_tokens) const;
+  double vision_flops() const;                        // DaViT tower + projector
+  double text_encoder_flops(int prompt_tokens) const;  // BART encoder over [features ; prompt]
+  // Wall times of the last encode(): the vision tower with the projector, the BART encoder, and
+  // the decoder's cross-attention K/V.
+  struct Timings {
+    double vision_ms = 0, text_encoder_ms = 0, cross_kv_ms = 0;
+  };
+  const Timings& last_timings() const { return timings_; }
 
  private:
   vk::Context& ctx_;
@@ -43,6 +52,7 @@ class Florence2Model {
   BartEncoder encoder_;
   vk::Buffer pixels_, features_, encoded_;
   int image_capacity_ = 0, row_capacity_ = 0, encoder_rows_ = 0, images_ = 0;
+  Timings timings_;
 };
 
 }  // namespace vkcap::model
