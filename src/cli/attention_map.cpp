@@ -165,9 +165,12 @@ image::Image render_attention_grid(const image::Image& image, const std::vector<
 
 void write_attention_grid(const fs::path& out, const image::Image& image, const std::vector<std::string>& words,
                           const std::vector<std::vector<float>>& grids, int grid_rows, int grid_cols) {
-  const image::Image canvas = render_attention_grid(image, words, grids, grid_rows, grid_cols);
+  write_png(out, render_attention_grid(image, words, grids, grid_rows, grid_cols), "attention map");
+}
+
+void write_png(const fs::path& out, const image::Image& canvas, const std::string& what) {
   if (!stbi_write_png(out.c_str(), canvas.width, canvas.height, 3, canvas.rgb.data(), canvas.width * 3))
-    throw Error(out.string() + ": cannot write the attention map PNG");
+    throw Error(out.string() + ": cannot write the " + what + " PNG");
 }
 
 bool attention_map_is_directory(const fs::path& out) {
@@ -180,9 +183,11 @@ bool attention_map_is_directory(const fs::path& out) {
   return ext != ".png";
 }
 
-fs::path attention_map_path(const fs::path& out, const fs::path& image) {
+fs::path attention_map_path(const fs::path& out, const fs::path& image) { return png_output_path(out, image, ".attention"); }
+
+fs::path png_output_path(const fs::path& out, const fs::path& image, const std::string& suffix) {
   if (!attention_map_is_directory(out)) return out;
-  return out / (image.stem().string() + ".attention.png");
+  return out / (image.stem().string() + suffix + ".png");
 }
 
 nlohmann::json attention_json(const std::vector<TokenAttention>& maps, int grid_rows, int grid_cols, int layer) {

@@ -40,8 +40,14 @@ void write_attention_grid(const std::filesystem::path& out, const image::Image& 
 // --attention-map OUT: a directory when OUT is an existing directory, ends with '/', or does not
 // end in ".png"; then each image's map is OUT/<image stem>.attention.png. Otherwise OUT is the
 // PNG itself (one image only).
+// --draw-boxes OUT follows the same rule (png_output_path, suffix ".boxes").
 bool attention_map_is_directory(const std::filesystem::path& out);
 std::filesystem::path attention_map_path(const std::filesystem::path& out, const std::filesystem::path& image);
+// OUT itself, or OUT/<image stem><suffix>.png when OUT is a directory (as above).
+std::filesystem::path png_output_path(const std::filesystem::path& out, const std::filesystem::path& image,
+                                      const std::string& suffix);
+// `canvas` as an RGB PNG; throws vkcap::Error naming `what` ("attention map").
+void write_png(const std::filesystem::path& out, const image::Image& canvas, const std::string& what);
 
 // `--format json --attention`: {"layer": "mean"|N, "grid_rows", "grid_cols", "tokens": [{"token",
 // "text", "cls", "patches": [[row 0], [row 1], …]}]} for every new token (EOS included), raw

@@ -11,6 +11,8 @@
 #include "cli/profile_table.h"
 #include "generate/generate.h"
 #include "model/caption_model.h"
+#include "model/florence2_model.h"
+#include "text/florence2_tasks.h"
 
 namespace vkcap::cli {
 
@@ -80,15 +82,23 @@ generate::GenerationConfig fixed_length(const model::CaptionModel& m, int new_to
   return config;
 }
 
-// Bytes of decoder weights streamed per step (every linear layer once, plus the LM head).
+// Bytes of decoder weights streamed per step (every linear layer once, plus the LM head): per
+// layer self-attention q, k, v, out and cross-attention q, out (its K/V are computed once per
+// image), and the MLP.
 double step_weight_bytes(const model::CaptionModel& m, bool fp16) {
   const auto& cfg = m.config();
   const double d = cfg.decoder_hidden_size(), vocab = cfg.decoder_vocab_size();
-  const double layers = cfg.arch == Architecture::Blip ? cfg.blip_text.num_hidden_layers : cfg.gpt2.n_layer;
-  const double mlp = cfg.arch == Architecture::Blip ? cfg.blip_text.intermediate_size
-                                                    : (cfg.gpt2.n_inner ? cfg.gpt2.n_inner : 4 * d);
+  double layers = cfg.gpt2.n_layer, mlp = cfg.gpt2.n_inner ? cfg.gpt2.n_inner : 4 * d;
+  if (cfg.arch == Architecture::Blip) layers = cfg.blip_text.num_hidden_layers, mlp = cfg.blip_text.intermediate_size;
+  if (cfg.arch == Architecture::Florence2) layers = cfg.florence2.text.decoder_layers, mlp = cfg.florence2.text.decoder_ffn_dim;
   const double head_extra = cfg.arch == Architecture::Blip ? d * d : 0;  // BLIP's transform dense
   return (layers * (6 * d * d + 2 * d * mlp) + head_extra + vocab * d) * (fp16 ? 2 : 4);
+}
+
+// What the encoder reads besides the image: Florence-2's task prompt (<CAPTION>), else nothing.
+std::vector<int32_t> encoder_prompt(const model::CaptionModel& m) {
+  if (!m.is_florence2()) return {};
+  return text::florence2_prompt_ids(m.tokenizer(), *text::find_florence2_task("caption"), "");
 }
 
 // What every timed run shares: the loaded model and one synthetic image's pixels.
@@ -99,17 +109,23 @@ struct BenchSubject {
   api::DecoderStepModel& step_model;
   std::vector<float> pixels;
   std::vector<int32_t> prompt;
+  std::vector<int32_t> encoder_prompt;
 };
+
+double encoder_flops(const BenchSubject& s) {
+  const model::Florence2Model* f = s.model.florence2();
+  return f ? f->encoder_flops(int(s.encoder_prompt.size())) : s.model.encoder_flops();
+}
 
 // One image with `beams` (1 = greedy): medians over the timed runs after one warm-up. The GPU
 // time per kernel of the image stage and of decoding is added to the two profiles (--profile).
 nlohmann::json time_search(BenchSubject& s, int beams, vk::Profile& image_profile, vk::Profile& decode_profile) {
   const generate::GenerationConfig config = fixed_length(s.model, s.options.new_tokens, beams);
-  std::vector<double> encoder, cross_kv, decode, total;
+  std::vector<double> encoder, vision, text_encoder, cross_kv, decode, total;
   for (int run = 0; run <= s.options.runs; ++run) {  // run 0 is the warm-up
     const vk::Profile before = s.ctx.profile();
     const auto t0 = Clock::now();
-    s.model.encode({s.pixels});
+    s.model.encode({s.pixels}, s.encoder_prompt);
     const auto t1 = Clock::now();
     const vk::Profile encoded = s.ctx.profile();
     generate::generate(s.step_model, s.prompt, 1, config);
@@ -118,19 +134,32 @@ nlohmann::json time_search(BenchSubject& s, int beams, vk::Profile& image_profil
     add_profile(image_profile, profile_difference(encoded, before));
     add_profile(decode_profile, profile_difference(s.ctx.profile(), encoded));
     encoder.push_back(s.model.last_encode_timings().encoder_ms);
+    vision.push_back(s.model.last_encode_timings().vision_ms);
+    text_encoder.push_back(s.model.last_encode_timings().text_encoder_ms);
     cross_kv.push_back(s.model.last_encode_timings().cross_kv_ms);
     decode.push_back(ms_between(t1, t2));
     total.push_back(ms_between(t0, t2));
   }
   const double encoder_ms = median(encoder), decode_ms = median(decode);
   const double per_token = decode_ms / s.options.new_tokens;
-  return {{"encoder_ms", encoder_ms},
-          {"encoder_gflops", s.model.encoder_flops() / (encoder_ms * 1e6)},
+  nlohmann::json stages;
+  if (const model::Florence2Model* f = s.model.florence2()) {
+    const double vision_ms = median(vision), text_ms = median(text_encoder);
+    const int prompt = int(s.encoder_prompt.size());
+    stages = {{"vision_ms", vision_ms},
+              {"vision_gflops", f->vision_flops() / (vision_ms * 1e6)},
+              {"text_encoder_ms", text_ms},
+              {"text_encoder_gflops", f->text_encoder_flops(prompt) / (text_ms * 1e6)}};
+  }
+  nlohmann::json out = {{"encoder_ms", encoder_ms},
+          {"encoder_gflops", encoder_flops(s) / (encoder_ms * 1e6)},
           {"cross_kv_ms", median(cross_kv)},
           {"decode_ms_per_token", per_token},
           {"decode_weight_gbps", step_weight_bytes(s.model, s.options.fp16) / (per_token * 1e6)},
           {"total_ms", median(total)},
           {"runs_total_ms", total}};
+  if (!stages.is_null()) out.update(stages);
+  return out;
 }
 
 // Throughput of `batch` images encoded together, then decoded together (greedy).
@@ -140,7 +169,7 @@ nlohmann::json time_batch(BenchSubject& s, int batch) {
   std::vector<double> total;
   for (int run = 0; run <= s.options.runs; ++run) {
     const auto t0 = Clock::now();
-    s.model.encode(images);
+    s.model.encode(images, s.encoder_prompt);
     generate::generate(s.step_model, s.prompt, int(images.size()), config);
     if (run > 0) total.push_back(ms_between(t0, Clock::now()));
   }
@@ -169,6 +198,16 @@ void print_report(const nlohmann::json& report, const BenchModelOptions& o) {
                 r["decode_ms_per_token"].get<double>(), r["decode_weight_gbps"].get<double>(),
                 r["total_ms"].get<double>() / 1000);
   }
+  if (report[search_name(o.beams.front())].contains("vision_ms")) {
+    std::printf("%-8s %12s %10s %16s %10s\n", "search", "vision ms", "GFLOP/s", "BART encoder ms", "GFLOP/s");
+    for (int beams : o.beams) {
+      const auto& r = report[search_name(beams)];
+      std::printf("%-8s %12.1f %10.2f %16.1f %10.2f\n",
+                  beams == 1 ? "greedy" : ("beam " + std::to_string(beams)).c_str(), r["vision_ms"].get<double>(),
+                  r["vision_gflops"].get<double>(), r["text_encoder_ms"].get<double>(),
+                  r["text_encoder_gflops"].get<double>());
+    }
+  }
   if (report.contains("batches")) {
     const double base = report["batches"][0]["images_per_s"].get<double>();
     std::printf("%-8s %12s %12s %12s\n", "batch", "total ms", "images/s", "vs first");
@@ -191,7 +230,8 @@ int run_bench_model(const BenchModelOptions& o) {
   model::CaptionModel m(ctx, o.config_dir, model_options);
   const double load_ms = ms_between(t_load, Clock::now());
   api::DecoderStepModel step_model(m);
-  BenchSubject subject{o, ctx, m, step_model, m.pixel_values(synthetic_image()), m.decoder_prompt("")};
+  BenchSubject subject{o, ctx, m, step_model, m.pixel_values(synthetic_image()), m.decoder_prompt(""),
+                       encoder_prompt(m)};
 
   nlohmann::json report = {{"model", o.config_dir},
                            {"architecture", m.architecture_name()},

@@ -4,6 +4,7 @@
 #include "cli/model_files.h"
 #include "cli/model_location.h"
 #include "cli/notice.h"
+#include "text/florence2_tasks.h"
 #include "util/error.h"
 
 namespace vkcap::cli {
@@ -49,19 +50,38 @@ void check_sidecar_word(const CaptionOptions& o) {
   }
 }
 
+namespace {
+
+// OUT of --attention-map or --draw-boxes: one PNG for one image, else a directory, made now.
+void check_png_output(const std::string& flag, const std::string& out, size_t images) {
+  if (out.empty()) return;
+  if (!attention_map_is_directory(out) && images > 1)
+    throw InvalidArgumentError(flag + " " + out + " names one PNG but there are " + std::to_string(images) +
+                               " images; give a directory");
+  std::error_code ec;
+  if (attention_map_is_directory(out)) fs::create_directories(out, ec);
+  if (ec) throw InvalidArgumentError(flag + " " + out + ": cannot create the directory (" + ec.message() + ")");
+}
+
+// --draw-boxes needs a task whose answer has regions; BLIP and ViT-GPT2 take no --task at all.
+void check_draw_boxes_task(const CaptionOptions& o) {
+  if (o.draw_boxes.empty()) return;
+  const text::Florence2Task* task = text::find_florence2_task(o.task.empty() ? "caption" : o.task);
+  if (!task || text::florence2_answer_type(task->token) == text::Florence2Answer::kPureText)
+    throw InvalidArgumentError("--draw-boxes draws Florence-2 regions: give a region task (--task od, "
+                               "dense-region-caption, region-proposal, phrase-grounding, open-vocabulary-detection "
+                               "or ocr-with-region), not " + (o.task.empty() ? std::string("the default caption") : o.task));
+}
+
+}  // namespace
+
 // Checks that need no model: combinations of flags that cannot work.
 void check_flags(const CaptionOptions& o, Format format, size_t images) {
   if (o.attention && format != Format::Json && format != Format::Jsonl)
     throw InvalidArgumentError("--attention adds the maps to JSON records: use --format json or jsonl");
-  if (o.attention_map.empty()) return;
-  if (!attention_map_is_directory(o.attention_map) && images > 1)
-    throw InvalidArgumentError("--attention-map " + o.attention_map + " names one PNG but there are " +
-                               std::to_string(images) + " images; give a directory");
-  std::error_code ec;
-  if (attention_map_is_directory(o.attention_map)) fs::create_directories(o.attention_map, ec);
-  if (ec)
-    throw InvalidArgumentError("--attention-map " + o.attention_map + ": cannot create the directory (" +
-                               ec.message() + ")");
+  check_draw_boxes_task(o);
+  check_png_output("--attention-map", o.attention_map, images);
+  check_png_output("--draw-boxes", o.draw_boxes, images);
 }
 
 // The model directory, canonical, checked complete: a usage error (exit 2) before anything loads.

@@ -38,6 +38,7 @@ struct CaptionOptions {
   std::string attention_map;
   bool attention = false;
   std::string attention_layer = "mean";
+  std::string draw_boxes;  // --draw-boxes OUT: Florence-2 region answers over the image (PNG or directory)
   // Generation, under Hugging Face's names; unset ones come from the preset (empty: the model's).
   std::string preset;
   std::optional<int> max_new_tokens, min_new_tokens, beams, no_repeat_ngram, top_k;

@@ -3,6 +3,7 @@
 #include "cli/attention_map.h"
 #include "cli/embed_metadata.h"
 #include "cli/florence2_record.h"
+#include "cli/region_drawing.h"
 #include "cli/token_attention.h"
 #include "image/image.h"
 #include "util/error.h"
@@ -65,6 +66,13 @@ std::string CaptionOutput::write_side_outputs(const ImageResult& result, Caption
                              tiles.words, tiles.grids, patch_grid_, patch_grid_);
       });
   }
+  if (!options_.draw_boxes.empty() && result.caption->region_task)
+    attempt([&] {
+      image::DecodeOptions decode;
+      decode.apply_exif_orientation = !options_.no_exif_rotate;
+      write_regions_png(png_output_path(options_.draw_boxes, result.image, ".boxes"),
+                        image::decode_image(result.image, decode), result.caption->regions);
+    });
   if (!options_.sidecar.empty())
     attempt([&] { write_sidecar(sidecar_path(result.image, options_.sidecar), existing_, record.caption); });
   if (options_.write_metadata) attempt([&] { embed_caption_metadata(record.image, record.caption); });

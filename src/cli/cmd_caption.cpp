@@ -229,6 +229,9 @@ Run add_caption_command(CLI::App& app) {
   c->add_option("--attention-map", o->attention_map,
                 "write each image's cross-attention per generated word as a PNG grid: OUT.png for one image, "
                 "else a directory (OUT/<image stem>.attention.png)");
+  c->add_option("--draw-boxes", o->draw_boxes,
+                "Florence-2 region tasks: draw the regions, labelled, over each image as a PNG: OUT.png for one "
+                "image, else a directory (OUT/<image stem>.boxes.png)");
   c->add_flag("--attention", o->attention, "add each token's cross-attention patch grid to json/jsonl records");
   c->add_option("--attention-layer", o->attention_layer,
                 "decoder layer the attention maps show: mean (over layers; default), last, or an index");

@@ -28,8 +28,9 @@ void record_embedding(vk::Recorder& rec, BufferRef table, int vocab, BufferRef i
     p.positions_offset = operand(op, "positions", positions, uint64_t(p.max_positions) * p.d);
     p.pos_offset = operand(op, "pos", pos_i32, p.rows);
   }
-  // Without positions the table and ids stand in for the unused bindings.
-  const vk::Buffer& pos_table = p.has_positions ? *positions.buffer : *table.buffer;
+  // Without positions the ids stand in for the unused bindings (not the table: a table over the
+  // binding limit, windowed below, must not be bound whole there either).
+  const vk::Buffer& pos_table = p.has_positions ? *positions.buffer : *ids_i32.buffer;
   const vk::Buffer& pos_ids = p.has_positions ? *pos_i32.buffer : *ids_i32.buffer;
   Grid g = row_grid(p.rows);
   // Tables over the binding limit (GPT-2's 50257×768 fp32 is 154 MB; lavapipe binds 128 MiB) are

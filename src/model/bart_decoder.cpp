@@ -27,21 +27,25 @@ PostNormLayerNames bart_layer_names() {
 }  // namespace
 
 // BART's causal mask adds the float32 minimum (_prepare_4d_causal_attention_mask).
-BartDecoder::BartDecoder(const WeightLoader& w, const DecoderSpec& spec, const std::string& root)
-    : PostNormDecoder(w, spec, root + "model.decoder.layers.", bart_layer_names(), std::numeric_limits<float>::lowest()) {
+BartDecoder::BartDecoder(const WeightLoader& w, const DecoderSpec& spec, const Florence2WeightNames& names)
+    : PostNormDecoder(w, spec, names.language_model() + "decoder.layers.", bart_layer_names(),
+                      std::numeric_limits<float>::lowest()) {
   const int d = spec.hidden, vocab = spec.vocab;
-  const std::string decoder = root + "model.decoder.";
+  const std::string decoder = names.language_model() + "decoder.";
   // `shared` is the token table of both halves and the LM head. A checkpoint may also carry the
-  // tied copies (encoder/decoder embed_tokens, lm_head); they hold the same values.
-  const std::string shared = w.has(root + "model.shared.weight") ? root + "model.shared.weight"
-                                                                  : decoder + "embed_tokens.weight";
+  // tied copies (encoder/decoder embed_tokens, lm_head); they hold the same values, so any one
+  // of them will do when `shared` itself was left out.
+  std::string shared = names.language_model() + "shared.weight";
+  for (const std::string& copy : {decoder + "embed_tokens.weight", names.lm_head()})
+    if (!w.has(shared) && w.has(copy)) shared = copy;
   const std::vector<float> table = w.floats(shared, {vocab, d});
   token_table_ = ctx_.upload_vector<float>(table);
   positions_table_ = w.buffer(decoder + "embed_positions.weight", {spec.max_positions + kBartPositionOffset, d});
   embeddings_ln_ = w.layer_norm(decoder + "layernorm_embedding", d, spec.eps);
-  // Microsoft's checkpoints store final_logits_bias (zeros there); converted ones may not.
+  // Microsoft's checkpoints store final_logits_bias (zeros there); converted ones may not, and
+  // transformers' own layout has none (its LM head has no bias).
   std::vector<float> bias(size_t(vocab), 0.0f);
-  if (w.has(root + "final_logits_bias")) bias = w.floats(root + "final_logits_bias", {1, vocab});
+  if (const std::string b = names.final_logits_bias(); !b.empty() && w.has(b)) bias = w.floats(b, {1, vocab});
   lm_head_ = kernels::pack_linear(ctx_, table.data(), bias.data(), vocab, d, kernels::WeightLayout::OutIn,
                                   w.weight_type());
 }

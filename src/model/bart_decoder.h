@@ -7,15 +7,16 @@
 // The cross-attention reads the BART encoder's output ([image features ; prompt], bart_encoder.h).
 #include <string>
 
+#include "model/florence2_weight_names.h"
 #include "model/post_norm_decoder.h"
 
 namespace vkcap::model {
 
 class BartDecoder : public PostNormDecoder {
  public:
-  // `root`: the language model's prefix ("language_model."). spec.max_positions is
+  // `names`: the checkpoint's layout (its BART prefix, LM head and bias). spec.max_positions is
   // max_position_embeddings (the table has two more rows).
-  BartDecoder(const WeightLoader& weights, const DecoderSpec& spec, const std::string& root);
+  BartDecoder(const WeightLoader& weights, const DecoderSpec& spec, const Florence2WeightNames& names);
 
   // The token embeddings [vocab, hidden] on the device; the encoder embeds the prompt with them.
   const vk::Buffer& token_table() const { return token_table_; }

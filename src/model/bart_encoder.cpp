@@ -12,11 +12,11 @@ namespace vkcap::model {
 
 using kernels::BufferRef;
 
-BartEncoder::BartEncoder(const WeightLoader& w, const BartEncoderSpec& spec, const std::string& root,
+BartEncoder::BartEncoder(const WeightLoader& w, const BartEncoderSpec& spec, const std::string& model_root,
                          const vk::Buffer& token_table)
     : spec_(spec), ctx_(const_cast<WeightLoader&>(w).context()), token_table_(token_table) {
   const int d = spec.hidden;
-  const std::string encoder = root + "model.encoder.";
+  const std::string encoder = model_root + "encoder.";
   positions_table_ = w.buffer(encoder + "embed_positions.weight", {spec.max_positions + kBartPositionOffset, d});
   embeddings_ln_ = w.layer_norm(encoder + "layernorm_embedding", d, spec.eps);
   for (int i = 0; i < spec.layers; ++i) {

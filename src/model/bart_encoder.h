@@ -21,9 +21,10 @@ struct BartEncoderSpec {
 
 class BartEncoder {
  public:
-  // `root`: the language model's prefix ("language_model."); `token_table`: the shared token
+  // `model_root`: the BART model's prefix ("language_model.model.", Florence2WeightNames);
+  // `token_table`: the shared token
   // embeddings [vocab, hidden] (BartDecoder::token_table), which must outlive the encoder.
-  BartEncoder(const WeightLoader& weights, const BartEncoderSpec& spec, const std::string& root,
+  BartEncoder(const WeightLoader& weights, const BartEncoderSpec& spec, const std::string& model_root,
               const vk::Buffer& token_table);
 
   const BartEncoderSpec& spec() const { return spec_; }

@@ -118,10 +118,9 @@ std::vector<float> CaptionModel::pixel_values(const image::Image& image) const {
 
 void CaptionModel::encode(const std::vector<std::vector<float>>& pixels, std::span<const int32_t> encoder_prompt) {
   if (florence2_) {
-    const auto t0 = std::chrono::steady_clock::now();
     florence2_->encode(pixels, encoder_prompt);  // the cross K/V come with it
-    timings_.encoder_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    timings_.cross_kv_ms = 0;
+    const Florence2Model::Timings& t = florence2_->last_timings();
+    timings_ = {t.vision_ms + t.text_encoder_ms, t.cross_kv_ms, t.vision_ms, t.text_encoder_ms};
     return;
   }
   const int n = int(pixels.size());

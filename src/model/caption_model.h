@@ -30,8 +30,11 @@ struct ModelOptions {
 };
 
 // Wall time of the last encode(): the vision encoder, and the per-layer cross-attention K/V.
+// Florence-2 also splits its encoder_ms into the vision tower (with the projector) and the BART
+// encoder; both 0 for the other families.
 struct EncodeTimings {
   double encoder_ms = 0, cross_kv_ms = 0;
+  double vision_ms = 0, text_encoder_ms = 0;
 };
 
 class CaptionModel {
@@ -62,6 +65,7 @@ class CaptionModel {
   int image_tokens() const { return florence2_ ? florence2_->feature_rows() : encoder_->spec().tokens(); }
   int patch_grid() const { return florence2_ ? florence2_->vision().grid_width() : encoder_->spec().grid(); }
   bool is_florence2() const { return florence2_ != nullptr; }
+  const Florence2Model* florence2() const { return florence2_.get(); }
 
   TextDecoder& decoder() { return florence2_ ? florence2_->decoder() : *decoder_; }
   // The decoder's first input for an optional text prompt (BLIP: [DEC] + prompt tokens; ViT-GPT2:

@@ -110,17 +110,23 @@ class Section {
 Florence2VisionConfig parse_florence2_vision_config(const json& vc, const std::string& file) {
   if (!vc.is_object()) throw Error(file + ": vision_config: expected an object, got " + vc.dump());
   const Section s(vc, file, "vision_config");
-  // Microsoft's Florence-2-base writes "model_type": "" here (PretrainedConfig's default).
-  if (const json* type = s.find("model_type");
-      type && (!type->is_string() || (type->get<std::string>() != "davit" && !type->get<std::string>().empty())))
-    s.fail("model_type", "\"davit\" (the only vision tower Florence-2 defines)", *type);
+  // Microsoft's Florence-2-base writes "model_type": "" here (PretrainedConfig's default);
+  // transformers' own port (florence-community/*) writes "florence_vision".
+  const json* type = s.find("model_type");
+  if (type && (!type->is_string() || (type->get<std::string>() != "davit" &&
+                                      type->get<std::string>() != "florence_vision" && !type->get<std::string>().empty())))
+    s.fail("model_type", "\"davit\" or \"florence_vision\" (the vision towers Florence-2 defines)", *type);
+  // The port renames some keys and defaults to the base model where Microsoft's defaults to large;
+  // it saves only the keys that differ from its defaults.
+  const bool port = (type && type->get<std::string>() == "florence_vision") || s.find("embed_dim");
+  const std::vector<int> default_dims = port ? std::vector<int>{128, 256, 512, 1024} : std::vector<int>{256, 512, 1024, 2048};
+  const std::vector<int> default_heads = port ? std::vector<int>{4, 8, 16, 32} : std::vector<int>{8, 16, 32, 64};
   Florence2VisionConfig c;
-  // Florence2VisionConfig's defaults (the large model).
-  const std::vector<int> dims = s.integers("dim_embed", {256, 512, 1024, 2048}, 0, 1);
+  const std::vector<int> dims = s.integers(port ? "embed_dim" : "dim_embed", default_dims, 0, 1);
   const size_t n = dims.size();
   const std::vector<int> depths = s.integers("depths", {1, 1, 9, 1}, n, 0);
-  const std::vector<int> heads = s.integers("num_heads", {8, 16, 32, 64}, n, 1);
-  const std::vector<int> groups = s.integers("num_groups", {8, 16, 32, 64}, n, 1);
+  const std::vector<int> heads = s.integers("num_heads", default_heads, n, 1);
+  const std::vector<int> groups = s.integers("num_groups", default_heads, n, 1);
   const std::vector<int> sizes = s.integers("patch_size", {7, 3, 3, 3}, n, 1);
   const std::vector<int> strides = s.integers("patch_stride", {4, 2, 2, 2}, n, 1);
   const std::vector<int> paddings = s.integers("patch_padding", {3, 1, 1, 1}, n, 0);
@@ -146,9 +152,14 @@ Florence2VisionConfig parse_florence2_vision_config(const json& vc, const std::s
   }
   c.window_size = s.integer("window_size", 12, 1);
   c.projection_dim = s.integer("projection_dim", 1024, 1);
-  c.pos_embed_max = s.typed_table("image_pos_embed", "learned_abs_2d", "max_pos_embeddings", 50);
-  c.temporal_embed_max =
-      s.typed_table("visual_temporal_embedding", "COSINE", "max_temporal_embeddings", 100);
+  if (port) {
+    c.pos_embed_max = s.integer("max_position_embeddings", 50, 1);
+    c.temporal_embed_max = s.integer("max_temporal_embeddings", 100, 1);
+  } else {
+    c.pos_embed_max = s.typed_table("image_pos_embed", "learned_abs_2d", "max_pos_embeddings", 50);
+    c.temporal_embed_max =
+        s.typed_table("visual_temporal_embedding", "COSINE", "max_temporal_embeddings", 100);
+  }
   if (const json* v = s.find("image_feature_source")) {
     const std::string expected = "a list of \"spatial_avg_pool\", \"temporal_avg_pool\", \"last_frame\"";
     if (!v->is_array() || v->empty()) s.fail("image_feature_source", expected, *v);
@@ -188,8 +199,9 @@ Florence2TextConfig parse_florence2_text_config(const json& tc, const std::strin
   if (!tc.is_object()) throw Error(file + ": text_config: expected an object, got " + tc.dump());
   const Section s(tc, file, "text_config");
   if (const json* type = s.find("model_type");
-      type && (!type->is_string() || (type->get<std::string>() != "florence2_language" && !type->get<std::string>().empty())))
-    s.fail("model_type", "\"florence2_language\"", *type);
+      type && (!type->is_string() || (type->get<std::string>() != "florence2_language" &&
+                                      type->get<std::string>() != "bart" && !type->get<std::string>().empty())))
+    s.fail("model_type", "\"florence2_language\" or \"bart\"", *type);
   Florence2TextConfig c;
   c.vocab_size = s.integer("vocab_size", c.vocab_size, 1);
   c.d_model = s.integer("d_model", c.d_model, 1);

@@ -19,7 +19,7 @@ constexpr uint64_t kFloat = sizeof(float);
 }  // namespace
 
 Florence2Vision::Florence2Vision(const WeightLoader& w, const Florence2VisionConfig& config, int image_height,
-                                 int image_width)
+                                 int image_width, const Florence2WeightNames& names)
     : config_(config), image_height_(image_height), image_width_(image_width) {
   vk::Context& ctx = const_cast<WeightLoader&>(w).context();
   const float eps = config.layer_norm_eps;
@@ -34,32 +34,30 @@ Florence2Vision::Florence2Vision(const WeightLoader& w, const Florence2VisionCon
     st.height = geometry.height;
     st.width = geometry.width;
     const int channels = st.conv.channels, d = spec.dim;
-    const std::string conv = "vision_tower.convs." + std::to_string(i);
+    const std::string conv = names.conv(int(i));
     {
-      std::vector<float> weight = w.floats(conv + ".proj.weight", {d, channels, spec.patch_size, spec.patch_size});
-      std::vector<float> bias = w.floats(conv + ".proj.bias", {d});
+      std::vector<float> weight = w.floats(conv + ".weight", {d, channels, spec.patch_size, spec.patch_size});
+      std::vector<float> bias = w.floats(conv + ".bias", {d});
       std::vector<float> matrix =
           kernels::conv_weight_as_linear(weight.data(), d, channels, spec.patch_size, st.conv.layout);
       st.patch_conv = w.pack(matrix.data(), bias.data(), d, int(st.conv.patch_len()), kernels::WeightLayout::OutIn,
                              WeightUse::Encoder);
     }
-    st.conv_norm = w.layer_norm(conv + ".norm", spec.patch_prenorm ? channels : d, eps);
+    st.conv_norm = w.layer_norm(names.conv_norm(int(i)), spec.patch_prenorm ? channels : d, eps);
     for (int j = 0; j < spec.depth; ++j) {
       for (const bool spatial : {true, false}) {
-        const std::string p = "vision_tower.blocks." + std::to_string(i) + "." + std::to_string(j) +
-                              (spatial ? ".spatial_block." : ".channel_block.");
-        const std::string attn = p + (spatial ? "window_attn" : "channel_attn");
+        const Florence2WeightNames::BlockHalf n = names.block(int(i), j, spatial);
         Half h;
-        h.conv1_weight = w.buffer(p + "conv1.fn.dw.weight", {d, 1, 3, 3});
-        h.conv1_bias = w.buffer(p + "conv1.fn.dw.bias", {d});
-        h.conv2_weight = w.buffer(p + "conv2.fn.dw.weight", {d, 1, 3, 3});
-        h.conv2_bias = w.buffer(p + "conv2.fn.dw.bias", {d});
-        h.attn_norm = w.layer_norm(attn + ".norm", d, eps);
-        h.qkv = w.linear(attn + ".fn.qkv", 3 * d, d, true, WeightUse::Encoder);
-        h.proj = w.linear(attn + ".fn.proj", d, d, true, WeightUse::Encoder);
-        h.ffn_norm = w.layer_norm(p + "ffn.norm", d, eps);
-        h.fc1 = w.linear(p + "ffn.fn.net.fc1", config.mlp_ratio * d, d, true, WeightUse::Encoder);
-        h.fc2 = w.linear(p + "ffn.fn.net.fc2", d, config.mlp_ratio * d, true, WeightUse::Encoder);
+        h.conv1_weight = w.buffer(n.conv1 + ".weight", {d, 1, 3, 3});
+        h.conv1_bias = w.buffer(n.conv1 + ".bias", {d});
+        h.conv2_weight = w.buffer(n.conv2 + ".weight", {d, 1, 3, 3});
+        h.conv2_bias = w.buffer(n.conv2 + ".bias", {d});
+        h.attn_norm = w.layer_norm(n.attn_norm, d, eps);
+        h.qkv = w.linear(n.qkv, 3 * d, d, true, WeightUse::Encoder);
+        h.proj = w.linear(n.proj, d, d, true, WeightUse::Encoder);
+        h.ffn_norm = w.layer_norm(n.ffn_norm, d, eps);
+        h.fc1 = w.linear(n.fc1, config.mlp_ratio * d, d, true, WeightUse::Encoder);
+        h.fc2 = w.linear(n.fc2, d, config.mlp_ratio * d, true, WeightUse::Encoder);
         (spatial ? st.spatial : st.channel).push_back(std::move(h));
       }
     }
@@ -73,13 +71,13 @@ Florence2Vision::Florence2Vision(const WeightLoader& w, const Florence2VisionCon
     throw Error("image_pos_embed: a " + std::to_string(gh) + "x" + std::to_string(gw) +
                 " token grid exceeds its " + std::to_string(config.pos_embed_max) + " positions per side");
   const int row_dim = d / 2, column_dim = d - d / 2;
-  const std::vector<float> rows = w.floats("image_pos_embed.row_embeddings.weight", {config.pos_embed_max, row_dim});
+  const std::vector<float> rows = w.floats(names.pos_embed_rows(), {config.pos_embed_max, row_dim});
   const std::vector<float> columns =
-      w.floats("image_pos_embed.column_embeddings.weight", {config.pos_embed_max, column_dim});
+      w.floats(names.pos_embed_columns(), {config.pos_embed_max, column_dim});
   std::vector<float> temporal(static_cast<size_t>(d));
-  if (w.has("visual_temporal_embed.pos_idx_to_embed")) {
+  if (w.has(names.temporal_table())) {
     const std::vector<float> table =
-        w.floats("visual_temporal_embed.pos_idx_to_embed", {config.temporal_embed_max, d});
+        w.floats(names.temporal_table(), {config.temporal_embed_max, d});
     std::copy(table.begin(), table.begin() + d, temporal.begin());
   } else {
     // The cosine table's row 0 (position 0): sin 0 = 0 on even channels, cos 0 = 1 on odd ones.
@@ -94,11 +92,13 @@ Florence2Vision::Florence2Vision(const WeightLoader& w, const Florence2VisionCon
     }
   position_ = ctx.upload_vector<float>(position);
   {
-    std::vector<float> projection = w.floats("image_projection", {d, config.projection_dim});
-    image_projection_ = w.pack(projection.data(), nullptr, config.projection_dim, d, kernels::WeightLayout::InOut,
-                               WeightUse::Encoder);
+    const bool out_in = names.image_projection_is_out_in();
+    std::vector<float> projection = w.floats(names.image_projection(), out_in ? std::vector<int64_t>{config.projection_dim, d}
+                                                                               : std::vector<int64_t>{d, config.projection_dim});
+    image_projection_ = w.pack(projection.data(), nullptr, config.projection_dim, d,
+                               out_in ? kernels::WeightLayout::OutIn : kernels::WeightLayout::InOut, WeightUse::Encoder);
   }
-  image_proj_norm_ = w.layer_norm("image_proj_norm", config.projection_dim, eps);
+  image_proj_norm_ = w.layer_norm(names.image_proj_norm(), config.projection_dim, eps);
   for (ImageFeatureSource s : config.feature_sources) feature_rows_ += s == ImageFeatureSource::SpatialAvgPool ? 1 : gh * gw;
 
   // Buffers, as planned (florence2_memory.h).

@@ -23,15 +23,17 @@
 #include "kernels/window_attention.h"
 #include "model/florence2_config.h"
 #include "model/florence2_memory.h"
+#include "model/florence2_weight_names.h"
 #include "model/weight_loader.h"
 
 namespace vkcap::model {
 
 class Florence2Vision {
  public:
-  // `image_height` × `image_width`: the pixel_values size the processor makes (its `size`).
+  // `image_height` × `image_width`: the pixel_values size the processor makes (its `size`);
+  // `names`: the checkpoint's layout (Microsoft's unless told).
   Florence2Vision(const WeightLoader& weights, const Florence2VisionConfig& config, int image_height,
-                  int image_width);
+                  int image_width, const Florence2WeightNames& names = {});
 
   // Records the encoder for one image: pixels [3, H, W] (CHW floats) → features
   // [feature_rows(), projection_dim].

@@ -4,3 +4,5 @@
 #include "../../src/cli/token_attention.cpp"
 #include "../../src/cli/attention_font.cpp"
 #include "../../src/cli/attention_map.cpp"
+// --draw-boxes draws with the same font and PNG writer.
+#include "../../src/cli/region_drawing.cpp"
