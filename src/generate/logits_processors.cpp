@@ -162,10 +162,15 @@ void LogitsWarperList::apply(std::span<float> scores) const {
   if (top_p_ < 1.0) apply_top_p(top_p_, kMinTokensToKeep, scores);
 }
 
-void log_softmax(std::span<const float> logits, std::span<float> out) {
+SoftmaxParts softmax_parts(std::span<const float> logits) {
   const float max = *std::max_element(logits.begin(), logits.end());
   double sum = 0.0;  // torch sums float32 lanes; a double sum is the same value to ≤ 1 ulp
   for (float x : logits) sum += std::exp(x - max);
+  return {max, sum};
+}
+
+void log_softmax(std::span<const float> logits, std::span<float> out) {
+  const auto [max, sum] = softmax_parts(logits);
   const float log_sum = static_cast<float>(std::log(sum));
   // The order (x − max) − log_sum is torch's (SoftMaxKernel.cpp keeps it on purpose).
   for (size_t i = 0; i < logits.size(); ++i) out[i] = (logits[i] - max) - log_sum;

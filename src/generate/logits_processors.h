@@ -79,6 +79,13 @@ class LogitsWarperList {
   double top_p_;
 };
 
+// A row's max and Σ exp(x − max) (summed in double): log_softmax's two parts, also what a
+// top-k selection carries so that its log-probabilities equal log_softmax's.
+struct SoftmaxParts {
+  float max;
+  double exp_sum;
+};
+SoftmaxParts softmax_parts(std::span<const float> logits);
 // torch.log_softmax in float32: out = (x − max) − log Σ exp(x − max).
 void log_softmax(std::span<const float> logits, std::span<float> out);
 // torch.softmax in float32: exp(x − max) · (1 / Σ).

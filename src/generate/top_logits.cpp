@@ -3,6 +3,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "generate/logits_processors.h"
 #include "generate/step_model.h"
 #include "util/error.h"
 
@@ -35,11 +36,9 @@ TopLogits top_logits_of(const std::vector<float>& logits, size_t rows, int vocab
       top.ids[r * K + i] = order[i];
       top.logits[r * K + i] = row[order[i]];
     }
-    const float max = *std::max_element(row, row + V);
-    double sum = 0.0;
-    for (size_t i = 0; i < V; ++i) sum += std::exp(row[i] - max);
-    top.row_max[r] = max;
-    top.row_exp_sum[r] = static_cast<float>(sum);
+    const SoftmaxParts parts = softmax_parts(std::span<const float>(row, V));
+    top.row_max[r] = parts.max;
+    top.row_exp_sum[r] = static_cast<float>(parts.exp_sum);
   }
   return top;
 }
