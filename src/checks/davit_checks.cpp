@@ -191,17 +191,19 @@ std::vector<ChannelAttentionCase> channel_attention_cases() {
           {5, 256, 1, 0, 2.0f}, {131, 96, 12, 1, 4.0f}};
 }
 
-CheckResult check_channel_attention(const CheckRun& run, const ChannelAttentionCase& tc) {
+CheckResult check_channel_attention(const CheckRun& run, const ChannelAttentionCase& tc, bool on_host) {
   const int n = tc.tokens, c = tc.channels, stride = 3 * c + tc.extra_stride;
   CheckResult r;
   r.family = "channel_attention";
+  r.variant = on_host ? "host sgemm" : "shaders";
   r.shape = "N " + std::to_string(n) + " C " + std::to_string(c) + " groups " + std::to_string(tc.groups) +
             " stride " + std::to_string(stride);
   const auto qkv = random_values(size_t(n) * stride, 41 + n, -tc.range, tc.range);
   GuardedBuffer q(run.ctx, qkv), attn(run.ctx, size_t(c) * (c / tc.groups)), out(run.ctx, size_t(n) * c);
   vk::Recorder rec(run.ctx);
   kernels::record_channel_attention(rec, {.qkv = q.ref(), .tokens = n, .channels = c, .groups = tc.groups,
-                                          .qkv_stride = stride, .attn = attn.ref(), .out = out.ref()});
+                                          .qkv_stride = stride, .attn = attn.ref(), .out = out.ref(),
+                                          .on_host = on_host});
   rec.submit();
   run.compare(r, out.read(), reference_channel_attention(qkv, n, c, tc.groups, stride),
               Tolerance::for_reduction(size_t(n) + c / tc.groups), "channel attention");

@@ -23,8 +23,8 @@ struct ChannelAttentionCase {
   float range;
 };
 std::vector<ChannelAttentionCase> channel_attention_cases();
-// The output, and every attention row summing to 1.
-CheckResult check_channel_attention(const CheckRun& run, const ChannelAttentionCase& c);
+// The output, and every attention row summing to 1; on_host: as host sgemms (a CPU device).
+CheckResult check_channel_attention(const CheckRun& run, const ChannelAttentionCase& c, bool on_host = false);
 
 struct Conv2dCase {
   kernels::ConvShape shape;

@@ -4,6 +4,7 @@
 #include "checks/davit_checks.h"
 #include "checks/linear_checks.h"
 #include "checks/ops_checks.h"
+#include "kernels/linear_host.h"
 
 namespace vkcap::checks {
 
@@ -152,8 +153,15 @@ void add_single_variant_families(std::vector<CheckGroup>& groups, bool quick) {
   });
   group("channel_attention", [quick](const CheckRun& run) {
     const std::vector<ChannelAttentionCase> all = channel_attention_cases();
-    return each(quick ? pick(all, {2, 5}) : all,
-                [&](const ChannelAttentionCase& c) { return check_channel_attention(run, c); });
+    std::vector<CheckResult> out;
+    for (const bool on_host : {false, true}) {
+      if (on_host && !kernels::host_products_enabled(run.ctx)) continue;
+      for (const CheckResult& r : each(quick ? pick(all, {2, 5}) : all, [&](const ChannelAttentionCase& c) {
+             return check_channel_attention(run, c, on_host);
+           }))
+        out.push_back(r);
+    }
+    return out;
   });
   group("depthwise_conv", [quick](const CheckRun& run) {
     const std::vector<DepthwiseCase> all = depthwise_cases();

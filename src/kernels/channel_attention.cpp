@@ -3,6 +3,7 @@
 
 #include "kernels/bound_window.h"
 #include "kernels/channel_attention.h"
+#include "kernels/channel_attention_host.h"
 
 namespace vkcap::kernels {
 
@@ -31,6 +32,10 @@ void record_channel_attention(vk::Recorder& rec, const ChannelAttentionArgs& a) 
   const uint64_t qkv_floats = uint64_t(n - 1) * qkv_stride + 3 * uint64_t(c);
   const uint64_t out_floats = uint64_t(n - 1) * out_stride + c;
   const uint64_t attn_floats = uint64_t(c) * dg;
+  if (a.on_host) {
+    record_channel_attention_host(rec, a, qkv_stride, out_stride);
+    return;
+  }
 
   struct {
     uint32_t qkv_offset, qkv_stride, attn_offset, tokens;

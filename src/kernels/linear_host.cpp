@@ -1,5 +1,5 @@
-// Host products: sgemm on mapped device memory, then the epilogue (bias, GELU, residual) on
-// the host threads. See linear_host.h for when and why.
+// Host products: sgemm on mapped device memory in row blocks, each followed by its epilogue
+// (bias, GELU, residual), on the host pool's threads. See linear_host.h for when and why.
 #include "kernels/linear_host.h"
 
 #include <cblas.h>
@@ -8,8 +8,8 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
-#include <thread>
 
+#include "kernels/host_pool.h"
 #include "kernels/linear_half.h"
 #include "util/error.h"
 
@@ -17,13 +17,6 @@ namespace vkcap::kernels {
 namespace {
 
 constexpr const char* kWhere = "src/kernels/linear_host.cpp";
-
-// The host's view of a BufferRef: its mapped floats from the ref's offset on.
-float* host_floats(const BufferRef& ref) {
-  void* mapped = ref.buffer->mapped();
-  if (!mapped) throw Error(std::string(kWhere) + ": a host product needs mapped buffers");
-  return static_cast<float*>(mapped) + ref.offset;
-}
 
 // The same GELU forms the shaders compute (gelu.glsl), in double so that they round once.
 float gelu(float x, Activation activation) {
@@ -33,18 +26,12 @@ float gelu(float x, Activation activation) {
   return static_cast<float>(0.5 * v * (1.0 + std::tanh(u)));
 }
 
-// Runs body(first_row, end_row) over [0, rows) on every hardware thread (the epilogue's GELU
-// costs about as much per element as a few dozen multiply-adds; one thread would leave it
-// a sizeable share of a product's time).
-template <typename Body>
-void for_row_blocks(int rows, const Body& body) {
-  const int threads = std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, std::max(1, rows / 16));
-  if (threads <= 1) return body(0, rows);
-  std::vector<std::jthread> workers;
-  const int per = (rows + threads - 1) / threads;
-  for (int t = 1; t < threads; ++t)
-    workers.emplace_back([&, t] { body(std::min(rows, t * per), std::min(rows, (t + 1) * per)); });
-  body(0, std::min(rows, per));
+// Rows per task: enough that packing the weight panel (once per sgemm call) stays a small
+// share of the block's work, few enough that every thread gets several blocks.
+int block_rows(int m, int threads) {
+  constexpr int kMinRows = 64, kMaxRows = 384;
+  const int per_thread = (m + 2 * threads - 1) / (2 * threads);
+  return std::clamp(per_thread, std::min(m, kMinRows), kMaxRows);
 }
 
 struct HostProduct {
@@ -57,40 +44,55 @@ struct HostProduct {
   Activation activation = Activation::None;
 
   void operator()() const {
+    HostPool& pool = HostPool::instance();
     const float* w = weight->f32.data();
-    thread_local std::vector<float> widened;
-    if (!weight->f16.empty()) {
+    std::vector<float> widened;
+    if (!weight->f16.empty()) {  // widened once per product, by every thread
       widened.resize(weight->f16.size());
-      for (size_t i = 0; i < widened.size(); ++i) widened[i] = half_to_float(weight->f16[i]);
+      const size_t per = (widened.size() + pool.threads() - 1) / pool.threads();
+      pool.run(pool.threads(), [&](int t) {
+        const size_t end = std::min(widened.size(), (t + 1) * per);
+        for (size_t i = t * per; i < end; ++i) widened[i] = half_to_float(weight->f16[i]);
+      });
       w = widened.data();
     }
+    const int rows = block_rows(m, pool.threads());
+    const int blocks = (m + rows - 1) / rows;
+    SingleThreadedBlas single_threaded;
+    pool.run(blocks, [&](int b) {
+      const int first = b * rows;
+      multiply_rows(w, first, std::min(m, first + rows));
+    });
+  }
+
+  // Rows [first, end) of y = act(x·W + b) (+ residual).
+  void multiply_rows(const float* w, int first, int end) const {
+    const int count = end - first;
     // y may be the residual itself (an in-place residual add): the product then goes to a
     // scratch first, since the activation applies before the residual is added.
     const bool in_place = residual == y;
     thread_local std::vector<float> scratch;
-    float* out = y;
+    float* out = y + static_cast<size_t>(first) * y_stride;
     int out_stride = y_stride;
     if (in_place) {
-      scratch.resize(static_cast<size_t>(m) * n);
+      scratch.resize(static_cast<size_t>(count) * n);
       out = scratch.data();
       out_stride = n;
     }
     const bool out_in = weight->layout == WeightLayout::OutIn;  // [n, k]: multiply by its transpose
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, out_in ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, x, x_stride, w,
-                out_in ? k : n, 0.0f, out, out_stride);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, out_in ? CblasTrans : CblasNoTrans, count, n, k, 1.0f,
+                x + static_cast<size_t>(first) * x_stride, x_stride, w, out_in ? k : n, 0.0f, out, out_stride);
     const float* bias = weight->bias.empty() ? nullptr : weight->bias.data();
-    for_row_blocks(m, [&](int begin, int end) {
-      for (int r = begin; r < end; ++r) {
-        const float* p = out + static_cast<size_t>(r) * out_stride;
-        float* dst = y + static_cast<size_t>(r) * y_stride;
-        const float* res = residual ? residual + static_cast<size_t>(r) * residual_stride : nullptr;
-        for (int c = 0; c < n; ++c) {
-          float v = bias ? p[c] + bias[c] : p[c];
-          if (activation != Activation::None) v = gelu(v, activation);
-          dst[c] = res ? v + res[c] : v;
-        }
+    for (int r = 0; r < count; ++r) {
+      const float* p = out + static_cast<size_t>(r) * out_stride;
+      float* dst = y + static_cast<size_t>(first + r) * y_stride;
+      const float* res = residual ? residual + static_cast<size_t>(first + r) * residual_stride : nullptr;
+      for (int c = 0; c < n; ++c) {
+        float v = bias ? p[c] + bias[c] : p[c];
+        if (activation != Activation::None) v = gelu(v, activation);
+        dst[c] = res ? v + res[c] : v;
       }
-    });
+    }
   }
 };
 
@@ -101,6 +103,20 @@ uint64_t bytes_of(const HostWeight& w) {
 }
 
 }  // namespace
+
+SingleThreadedBlas::SingleThreadedBlas() : previous_(openblas_get_num_threads()) {
+  if (previous_ != 1) openblas_set_num_threads(1);
+}
+
+SingleThreadedBlas::~SingleThreadedBlas() {
+  if (previous_ != 1) openblas_set_num_threads(previous_);
+}
+
+float* mapped_floats(const BufferRef& ref) {
+  void* mapped = ref.buffer->mapped();
+  if (!mapped) throw Error(std::string(kWhere) + ": a host product needs mapped buffers");
+  return static_cast<float*>(mapped) + ref.offset;
+}
 
 uint64_t host_weight_bytes_in_use() { return host_weight_bytes.load(); }
 
@@ -137,8 +153,11 @@ PackedWeight pack_linear_host(const float* w, const float* bias, int n, int k, W
 
 PackedWeight pack_linear_for_encoder(vk::Context& ctx, const float* w, const float* bias, int n, int k,
                                      WeightLayout layout, WeightType type) {
-  if (host_products_enabled(ctx)) return pack_linear_host(w, bias, n, k, layout, type);
-  return pack_linear(ctx, w, bias, n, k, layout, type);
+  if (!host_products_enabled(ctx)) return pack_linear(ctx, w, bias, n, k, layout, type);
+  PackedWeight packed = pack_linear_host(w, bias, n, k, layout, type);
+  // No shader reads it, but the layer's other kernels (window attention) take their family from it.
+  packed.variant = ctx.info().preferred_variant();
+  return packed;
 }
 
 void record_linear_host(vk::Recorder& rec, const LinearArgs& args, int x_stride, int y_stride, int residual_stride) {
@@ -146,9 +165,9 @@ void record_linear_host(vk::Recorder& rec, const LinearArgs& args, int x_stride,
   HostProduct product;
   product.weight = w.host;
   product.m = args.m, product.n = w.n, product.k = w.k;
-  product.x = host_floats(args.x);
-  product.y = host_floats(args.y);
-  product.residual = args.residual.buffer ? host_floats(args.residual) : nullptr;
+  product.x = mapped_floats(args.x);
+  product.y = mapped_floats(args.y);
+  product.residual = args.residual.buffer ? mapped_floats(args.residual) : nullptr;
   product.x_stride = x_stride, product.y_stride = y_stride, product.residual_stride = residual_stride;
   if (product.residual == product.y && residual_stride != y_stride)
     throw Error(std::string(kWhere) + ": an in-place residual needs y's row stride");

@@ -27,6 +27,25 @@ struct HostWeight {
 // host-visible, unless ContextOptions::host_products switched it off.
 bool host_products_enabled(const vk::Context& ctx);
 
+// The host's view of a buffer on such a device: its mapped floats from the ref's offset on
+// (throws when the buffer is not mapped).
+float* mapped_floats(const BufferRef& ref);
+
+// While alive, OpenBLAS runs single-threaded: host steps split their products over the host pool
+// (kernels/host_pool.h) themselves, so that each row block's epilogue follows its sgemm while the
+// block is in cache and no OpenBLAS worker spins beside the pool's threads. OpenBLAS's thread
+// count is process-wide, so the previous count is restored at the end.
+class SingleThreadedBlas {
+ public:
+  SingleThreadedBlas();
+  ~SingleThreadedBlas();
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+ private:
+  int previous_;
+};
+
 // Bytes of host memory held by host-product weights alive in this process (`vkcap info --load`
 // reports them beside the device memory).
 uint64_t host_weight_bytes_in_use();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kernels/channel_attention.h"
+#include "kernels/linear_host.h"
 #include "kernels/ops.h"
 #include "util/error.h"
 
@@ -163,7 +164,8 @@ void Florence2Vision::record_half(vk::Recorder& rec, const Stage& st, const Half
   } else {
     kernels::record_linear(rec, {.w = &h.qkv, .x = normed_, .m = n, .y = scratch_});
     kernels::record_channel_attention(rec, {.qkv = scratch_, .tokens = n, .channels = d, .groups = st.spec.groups,
-                                            .attn = channel_attn_, .out = attended_});
+                                            .attn = channel_attn_, .out = attended_,
+                                            .on_host = kernels::host_products_enabled(rec.context())});
   }
   kernels::record_linear(rec, {.w = &h.proj, .x = attended_, .m = n, .y = current(), .residual = current()});
   record_dwconv(rec, st, h.conv2_weight, h.conv2_bias);

@@ -13,14 +13,18 @@
 #include "checks/davit_checks.h"
 #include "checks/ops_checks.h"
 #include "kernels/channel_attention.h"
+#include "kernels/linear_host.h"
 #include "kernels/ops.h"
 
 using namespace vkcap;
 using test::GuardedBuffer;
 
-TEST_CASE("channel attention matches the reference on awkward shapes") {
+TEST_CASE("channel attention matches the reference on awkward shapes, shaders and host sgemms") {
   for (const checks::ChannelAttentionCase& tc : checks::channel_attention_cases())
     test::expect_pass(checks::check_channel_attention(test::check_run(), tc));
+  REQUIRE(kernels::host_products_enabled(test::gpu()));  // lavapipe: the host path exists here
+  for (const checks::ChannelAttentionCase& tc : checks::channel_attention_cases())
+    test::expect_pass(checks::check_channel_attention(test::check_run(), tc, true));
 }
 
 TEST_CASE("channel attention refuses groups it cannot hold and aliasing outputs") {
