@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <memory>
 
+#include "kernels/host_epilogue.h"
 #include "kernels/host_pool.h"
 #include "kernels/linear_half.h"
 #include "util/error.h"
@@ -17,14 +17,6 @@ namespace vkcap::kernels {
 namespace {
 
 constexpr const char* kWhere = "src/kernels/linear_host.cpp";
-
-// The same GELU forms the shaders compute (gelu.glsl), in double so that they round once.
-float gelu(float x, Activation activation) {
-  const double v = x;
-  if (activation == Activation::GeluErf) return static_cast<float>(0.5 * v * (1.0 + std::erf(v * M_SQRT1_2)));
-  const double u = std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v);
-  return static_cast<float>(0.5 * v * (1.0 + std::tanh(u)));
-}
 
 // Rows per task: enough that packing the weight panel (once per sgemm call) stays a small
 // share of the block's work, few enough that every thread gets several blocks.
@@ -83,16 +75,10 @@ struct HostProduct {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, out_in ? CblasTrans : CblasNoTrans, count, n, k, 1.0f,
                 x + static_cast<size_t>(first) * x_stride, x_stride, w, out_in ? k : n, 0.0f, out, out_stride);
     const float* bias = weight->bias.empty() ? nullptr : weight->bias.data();
-    for (int r = 0; r < count; ++r) {
-      const float* p = out + static_cast<size_t>(r) * out_stride;
-      float* dst = y + static_cast<size_t>(first + r) * y_stride;
-      const float* res = residual ? residual + static_cast<size_t>(first + r) * residual_stride : nullptr;
-      for (int c = 0; c < n; ++c) {
-        float v = bias ? p[c] + bias[c] : p[c];
-        if (activation != Activation::None) v = gelu(v, activation);
-        dst[c] = res ? v + res[c] : v;
-      }
-    }
+    for (int r = 0; r < count; ++r)
+      host_epilogue_row(out + static_cast<size_t>(r) * out_stride, bias,
+                        residual ? residual + static_cast<size_t>(first + r) * residual_stride : nullptr,
+                        y + static_cast<size_t>(first + r) * y_stride, n, activation);
   }
 };
 
