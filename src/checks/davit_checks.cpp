@@ -6,6 +6,8 @@
 
 #include "checks/guarded_buffer.h"
 #include "kernels/channel_attention.h"
+#include "kernels/linear_host.h"
+#include "kernels/window_attention_host.h"
 #include "kernels/window_attention.h"
 
 namespace vkcap::checks {
@@ -156,29 +158,38 @@ std::vector<WindowAttentionCase> window_attention_cases() {
   };
 }
 
-CheckResult check_window_attention(const CheckRun& run, vk::KernelVariant variant, const WindowAttentionCase& tc) {
+CheckResult check_window_attention(const CheckRun& run, vk::KernelVariant variant, const WindowAttentionCase& tc,
+                                   bool on_host) {
   const WindowGrid g{tc.height, tc.width, tc.window};
   const int c = tc.channels;
   CheckResult r;
   r.family = "window_attention";
-  r.variant = variant_name(variant);
+  r.variant = on_host ? "host sgemm" : variant_name(variant);
   r.shape = std::to_string(tc.height) + "x" + std::to_string(tc.width) + " window " + std::to_string(tc.window) +
             " C " + std::to_string(c) + " heads " + std::to_string(tc.heads) + " chunk " + std::to_string(tc.chunk);
   const auto x = random_values(size_t(g.height) * g.width * c, 31 + c, -2.0f, 2.0f);
   const auto w = random_values(size_t(3) * c * c, 32);
   const auto b = random_values(size_t(3) * c, 33, -1.0f, 1.0f);
-  kernels::PackedWeight qkv = kernels::pack_linear(run.ctx, w.data(), b.data(), 3 * c, c, kernels::WeightLayout::OutIn,
-                                                   kernels::WeightType::F32, variant);
+  kernels::PackedWeight qkv =
+      on_host ? kernels::pack_linear_host(w.data(), b.data(), 3 * c, c, kernels::WeightLayout::OutIn,
+                                          kernels::WeightType::F32)
+              : kernels::pack_linear(run.ctx, w.data(), b.data(), 3 * c, c, kernels::WeightLayout::OutIn,
+                                     kernels::WeightType::F32, variant);
   const int chunk = tc.chunk ? tc.chunk : g.windows();
   const uint64_t rows = uint64_t(chunk) * g.window_area();
+  const uint64_t tokens = uint64_t(g.height) * g.width;  // the host path's qkv holds every token
   vk::Buffer window_rows = run.ctx.create_buffer(rows * c * 4);
-  vk::Buffer window_qkv = run.ctx.create_buffer(rows * 3 * c * 4);
+  vk::Buffer window_qkv = run.ctx.create_buffer(std::max(rows, on_host ? tokens : 0) * 3 * c * 4);
   GuardedBuffer xb(run.ctx, x), out(run.ctx, x.size(), 7.0f);
   kernels::WindowAttentionArgs args{.x = xb.ref(), .grid = g, .channels = c, .heads = tc.heads, .qkv = &qkv,
                                     .out = out.ref(), .window_rows = window_rows, .window_qkv = window_qkv};
-  r.require(kernels::window_attention_chunk(args) == std::min(chunk, g.windows()), "windows per chunk");
+  if (on_host)
+    r.require(kernels::window_attention_on_host(args), "takes the host path");
+  else
+    r.require(kernels::window_attention_chunk(args) == std::min(chunk, g.windows()), "windows per chunk");
   vk::Recorder rec(run.ctx);
   kernels::record_window_attention(rec, args);
+  r.require(rec.host_step_count() == (on_host ? 2u : 0u), on_host ? "qkv and attention on the host" : "no host step");
   rec.submit();
   run.compare(r, out.read(), reference_window_attention(x, g, c, tc.heads, w, b),
               Tolerance::for_reduction(size_t(c) * g.window_area()), "window attention");

@@ -16,7 +16,10 @@ struct WindowAttentionCase {
   int chunk;  // windows per chunk the scratch holds (0 = all)
 };
 std::vector<WindowAttentionCase> window_attention_cases();
-CheckResult check_window_attention(const CheckRun& run, vk::KernelVariant variant, const WindowAttentionCase& c);
+// on_host: the qkv weight lives on the host (a CPU device's host products), which takes the host
+// path (kernels/window_attention_host.h); variant then only names the family of the rest.
+CheckResult check_window_attention(const CheckRun& run, vk::KernelVariant variant, const WindowAttentionCase& c,
+                                   bool on_host = false);
 
 struct ChannelAttentionCase {
   int tokens, channels, groups, extra_stride;

@@ -111,11 +111,16 @@ void add_variant_families(std::vector<CheckGroup>& groups, const vk::DeviceInfo&
     // takes most of a minute to compile).
     if (!quick || is_default)
       groups.push_back({"window_attention", variant_name(v), is_default, other_variant_setting(info, v),
-                      [v, quick](const CheckRun& run) {
+                      [v, quick, is_default](const CheckRun& run) {
                         const std::vector<WindowAttentionCase> all = window_attention_cases();
-                        return each(quick ? pick(all, {6}) : all, [&](const WindowAttentionCase& c) {
-                          return check_window_attention(run, v, c);
-                        });
+                        std::vector<CheckResult> out = each(quick ? pick(all, {6}) : all,
+                                                            [&](const WindowAttentionCase& c) {
+                                                              return check_window_attention(run, v, c);
+                                                            });
+                        if (is_default && kernels::host_products_enabled(run.ctx))
+                          for (const WindowAttentionCase& c : quick ? pick(all, {2, 6}) : all)
+                            out.push_back(check_window_attention(run, v, c, true));
+                        return out;
                       }});
     groups.push_back({"conv2d", variant_name(v), is_default, other_variant_setting(info, v),
                       [v, quick](const CheckRun& run) {

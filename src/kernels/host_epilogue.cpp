@@ -140,6 +140,15 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void host_epilogue_
   }
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default"))) void host_softmax_row(float* row, int n) {
+  float m = row[0];
+  for (int i = 1; i < n; ++i) m = row[i] > m ? row[i] : m;
+  for (int i = 0; i < n; ++i) row[i] = exp_two_parts(row[i] - m, 0.0f);
+  float sum = 0;  // in order: a float sum is not reassociated (and is cheap next to the exps)
+  for (int i = 0; i < n; ++i) sum += row[i];
+  for (int i = 0; i < n; ++i) row[i] /= sum;
+}
+
 float host_gelu_erf(float x) { return gelu_erf(x); }
 float host_gelu_tanh(float x) { return gelu_tanh(x); }
 

@@ -1,4 +1,4 @@
-// src/kernels/host_epilogue.h  (a host product's epilogue: bias, GELU, residual, one row at a time)
+// src/kernels/host_epilogue.h  (host steps' element-wise work: a product's epilogue, a softmax row)
 #pragma once
 #include "kernels/linear.h"
 
@@ -11,6 +11,9 @@ namespace vkcap::kernels {
 // of the ~1 s of a libm erf per element.
 void host_epilogue_row(const float* product, const float* bias, const float* residual, float* dst, int n,
                        Activation activation);
+
+// row = softmax(row) in place: e^(x − max) with gelu.glsl's exp (vectorised), divided by the sum.
+void host_softmax_row(float* row, int n);
 
 // One element of each GELU form (for tests; the row function inlines the same code).
 float host_gelu_erf(float x);

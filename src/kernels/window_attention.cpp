@@ -6,6 +6,7 @@
 #include "kernels/attention.h"
 #include "kernels/ops_checks.h"
 #include "kernels/window_attention.h"
+#include "kernels/window_attention_host.h"
 
 namespace vkcap::kernels {
 
@@ -48,6 +49,7 @@ void record_window_attention(vk::Recorder& rec, const WindowAttentionArgs& a) {
   dim(op, "window", a.grid.window);
   check_scratch(rec, op, "window_rows", a.window_rows);
   check_scratch(rec, op, "window_qkv", a.window_qkv);
+  if (window_attention_on_host(a)) return record_window_attention_host(rec, a);
   const int chunk = window_attention_chunk(a);
   if (chunk < 1)
     fail(op, "the scratch buffers do not hold one window (" + std::to_string(a.grid.window_area()) + " rows of " +

@@ -33,7 +33,9 @@ void record_window_merge(vk::Recorder& rec, BufferRef windows, BufferRef tokens,
 //   values too, with q = k = v = the qkv bias), out = merge(o).
 // x and out are [H·W, C] token rows; qkv is the [3C, C] weight (q | k | v thirds). The windows
 // run in chunks that fit the two scratch buffers (each at most one storage binding): window_rows
-// holds C floats and window_qkv 3C floats per window row.
+// holds C floats and window_qkv 3C floats per window row. Where the qkv weight lives on the host
+// (a CPU device) and window_qkv holds 3C floats per token, the whole of it runs as host products
+// instead (window_attention_host.h).
 struct WindowAttentionArgs {
   BufferRef x;
   WindowGrid grid;

@@ -23,6 +23,11 @@ TEST_CASE("window attention matches the reference, padded keys included, on both
       test::expect_pass(checks::check_window_attention(test::check_run(), variant, tc));
 }
 
+TEST_CASE("window attention on the host (qkv weight on the host, a CPU device) matches the same reference") {
+  for (const checks::WindowAttentionCase& tc : checks::window_attention_cases())
+    test::expect_pass(checks::check_window_attention(test::check_run(), vk::KernelVariant::Cpu, tc, true));
+}
+
 TEST_CASE("window partition and merge: zeros for padding rows, merge restores exactly the in-image tokens") {
   const WindowGrid g{3, 5, 2};  // 2×3 windows of 2×2 over a 4×6 padded grid
   const int c = 2;
