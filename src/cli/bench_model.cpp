@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "api/decoder_step_model.h"
@@ -13,6 +14,7 @@
 #include "model/caption_model.h"
 #include "model/florence2_model.h"
 #include "text/florence2_tasks.h"
+#include "util/error.h"
 
 namespace vkcap::cli {
 
@@ -27,6 +29,12 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// The 1-minute load average at the end of the run: timings from a busy machine say so.
+double load_average() {
+  double load[1] = {0};
+  return getloadavg(load, 1) == 1 ? load[0] : -1;
 }
 
 double peak_rss_mb() {
@@ -71,14 +79,17 @@ double submit_roundtrip_ms(vk::Context& ctx) {
   return median(times);
 }
 
-// Exactly `new_tokens` new tokens every run (EOS masked by min_new_tokens).
-generate::GenerationConfig fixed_length(const model::CaptionModel& m, int new_tokens, int beams) {
+// Exactly `new_tokens` new tokens every run (EOS masked by min_new_tokens), with --no-repeat-ngram
+// and Florence-2's forced first token (<s>) as its generate() does.
+generate::GenerationConfig fixed_length(const model::CaptionModel& m, const BenchModelOptions& o, int beams) {
   generate::GenerationConfig config;
   config.eos_token_id = {m.eos_token_id()};
   config.pad_token_id = m.pad_token_id();
-  config.max_new_tokens = new_tokens;
-  config.min_new_tokens = new_tokens;
+  config.max_new_tokens = o.new_tokens;
+  config.min_new_tokens = o.new_tokens;
   config.num_beams = beams;
+  config.no_repeat_ngram_size = o.no_repeat_ngram;
+  if (m.is_florence2()) config.forced_bos_token_id = m.config().florence2.text.forced_bos_token_id;
   return config;
 }
 
@@ -95,10 +106,17 @@ double step_weight_bytes(const model::CaptionModel& m, bool fp16) {
   return (layers * (6 * d * d + 2 * d * mlp) + head_extra + vocab * d) * (fp16 ? 2 : 4);
 }
 
-// What the encoder reads besides the image: Florence-2's task prompt (<CAPTION>), else nothing.
-std::vector<int32_t> encoder_prompt(const model::CaptionModel& m) {
-  if (!m.is_florence2()) return {};
-  return text::florence2_prompt_ids(m.tokenizer(), *text::find_florence2_task("caption"), "");
+// What the encoder reads besides the image: Florence-2's task prompt (--task, default <CAPTION>),
+// else nothing.
+std::vector<int32_t> encoder_prompt(const model::CaptionModel& m, const std::string& task) {
+  if (!m.is_florence2()) {
+    if (!task.empty()) throw InvalidArgumentError("--task: " + m.architecture_name() + " takes no task (Florence-2 only)");
+    return {};
+  }
+  const text::Florence2Task* t = text::find_florence2_task(task.empty() ? "caption" : task);
+  if (!t) throw InvalidArgumentError("--task " + task + ": not a Florence-2 task (see vkcap caption --help)");
+  if (t->takes_input) throw InvalidArgumentError("--task " + task + ": needs a text input; bench model times text-free tasks");
+  return text::florence2_prompt_ids(m.tokenizer(), *t, "");
 }
 
 // What every timed run shares: the loaded model and one synthetic image's pixels.
@@ -120,7 +138,7 @@ double encoder_flops(const BenchSubject& s) {
 // One image with `beams` (1 = greedy): medians over the timed runs after one warm-up. The GPU
 // time per kernel of the image stage and of decoding is added to the two profiles (--profile).
 nlohmann::json time_search(BenchSubject& s, int beams, vk::Profile& image_profile, vk::Profile& decode_profile) {
-  const generate::GenerationConfig config = fixed_length(s.model, s.options.new_tokens, beams);
+  const generate::GenerationConfig config = fixed_length(s.model, s.options, beams);
   std::vector<double> encoder, vision, text_encoder, cross_kv, decode, total;
   for (int run = 0; run <= s.options.runs; ++run) {  // run 0 is the warm-up
     const vk::Profile before = s.ctx.profile();
@@ -164,7 +182,7 @@ nlohmann::json time_search(BenchSubject& s, int beams, vk::Profile& image_profil
 
 // Throughput of `batch` images encoded together, then decoded together (greedy).
 nlohmann::json time_batch(BenchSubject& s, int batch) {
-  const generate::GenerationConfig config = fixed_length(s.model, s.options.new_tokens, 1);
+  const generate::GenerationConfig config = fixed_length(s.model, s.options, 1);
   const std::vector<std::vector<float>> images(size_t(std::max(1, batch)), s.pixels);
   std::vector<double> total;
   for (int run = 0; run <= s.options.runs; ++run) {
@@ -231,7 +249,7 @@ int run_bench_model(const BenchModelOptions& o) {
   const double load_ms = ms_between(t_load, Clock::now());
   api::DecoderStepModel step_model(m);
   BenchSubject subject{o, ctx, m, step_model, m.pixel_values(synthetic_image()), m.decoder_prompt(""),
-                       encoder_prompt(m)};
+                       encoder_prompt(m, o.task)};
 
   nlohmann::json report = {{"model", o.config_dir},
                            {"architecture", m.architecture_name()},
@@ -240,7 +258,9 @@ int run_bench_model(const BenchModelOptions& o) {
                            {"device", ctx.info().name},
                            {"driver", ctx.info().driver_info},
                            {"load_ms", load_ms},
-                           {"new_tokens", o.new_tokens}};
+                           {"new_tokens", o.new_tokens},
+                           {"no_repeat_ngram", o.no_repeat_ngram}};
+  if (m.is_florence2()) report["task"] = o.task.empty() ? "caption" : o.task;
   // --profile: GPU time per kernel of the image stage (encoder + cross K/V) and of decoding,
   // over the timed single-image runs.
   vk::Profile image_profile, decode_profile;
@@ -248,6 +268,7 @@ int run_bench_model(const BenchModelOptions& o) {
   for (int b : o.batches) report["batches"].push_back(time_batch(subject, b));
   report["submit_roundtrip_ms"] = submit_roundtrip_ms(ctx);
   report["peak_rss_mb"] = peak_rss_mb();
+  report["load_average"] = load_average();
   report["device_memory_mb"] = m.device_bytes() / 1048576.0;
   // Per-kernel tables on stderr (stdout stays parseable): the single-image stages over the
   // timed runs, then everything, warm-ups and batches included.

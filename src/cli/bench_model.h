@@ -20,6 +20,10 @@ struct BenchModelOptions {
   std::vector<int> beams{1, 3};
   // Images per pass to compare (greedy): images/s for each, e.g. {1, 8}; empty = skip.
   std::vector<int> batches;
+  // Florence-2's task (its prompt goes through the BART encoder) and the n-gram rule of the
+  // card's settings (3), so a run can follow the protocol; other models refuse --task.
+  std::string task;
+  int no_repeat_ngram = 0;
 };
 
 int run_bench_model(const BenchModelOptions& options);

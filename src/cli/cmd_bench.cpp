@@ -145,6 +145,9 @@ Run add_bench_command(CLI::App& app) {
   m->add_option("--new-tokens", o->model.new_tokens, "tokens generated per run (EOS masked)")->check(CLI::Range(1, 500));
   m->add_option("--beams", o->model.beams, "beam widths to time (1 = greedy)");
   m->add_option("--batch", o->model.batches, "batch sizes to compare in images/s, greedy (e.g. --batch 1 8)");
+  m->add_option("--task", o->model.task, "Florence-2 only: the task whose prompt the encoder reads (default caption)");
+  m->add_option("--no-repeat-ngram", o->model.no_repeat_ngram, "ban repeated n-grams of this size (Florence-2's card: 3)")
+      ->check(CLI::Range(0, 20));
   add_device_options(*m, o->model.device);
   m->callback([o] { o->which = "model"; });
   return [o] {
