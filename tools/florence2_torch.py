@@ -296,6 +296,12 @@ class Florence2(nn.Module):
         pools = {"spatial_avg_pool": x.mean(dim=1, keepdim=True), "temporal_avg_pool": x, "last_frame": x}
         return self.image_proj_norm(torch.cat([pools[s] for s in self.sources], dim=1) @ self.image_projection)
 
+    def vision_flops(self, image_hw):
+        """Tower and projection FLOPs for an image size, and the number of feature rows."""
+        tower, (h, w) = self.vision_tower.flops(image_hw)
+        rows = sum(1 if s == "spatial_avg_pool" else h * w for s in self.sources)
+        return tower + 2 * rows * self.image_projection.numel(), rows
+
     def encode_text(self, features, prompt_ids):
         """BART encoder over [image features ; embedded prompt]."""
         t = self.text
