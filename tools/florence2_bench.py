@@ -83,6 +83,7 @@ def bench(args):
         runs = [fg.caption(model, pixels, prompt, settings) for _ in range(args.runs + 1)][1:]  # run 0: warm-up
         record["greedy" if beams == 1 else f"beam{beams}"] = stage_record(runs, args.new_tokens, vision_flops, text_flops)
     record["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    record["load_average"] = os.getloadavg()[0]  # two busy threads on a shared host stall each other
     return record
 
 
@@ -95,4 +96,4 @@ def print_report(record, runs):
         s = record[key]
         print(f"{key:8} {s['vision_ms']:10.1f} {s['vision_gflops']:8.1f} {s['text_encoder_ms']:12.1f} "
               f"{s['decode_ms_per_token']:13.1f} {s['total_ms'] / 1000:8.2f}")
-    print(f"peak RSS {record['peak_rss_mb']:.0f} MB")
+    print(f"peak RSS {record['peak_rss_mb']:.0f} MB; load average {record['load_average']:.1f} at the end")
