@@ -39,14 +39,32 @@ def model_table(records):
             name += f" ({r['engine'].split(' CPU')[0]}, {r.get('threads', '?')} threads)"
         for key in sorted((k for k in r if k == "greedy" or k.startswith("beam")), key=lambda k: (k != "greedy", k)):
             s = r[key]
-            # The reference recomputes cross-attention K/V inside every step, and streams its
-            # weights through BLAS: neither column applies to it.
-            cross = "in each step" if r.get("engine") else f"{s['cross_kv_ms']:.0f}"
+            # The reference computes cross-attention K/V inside the decode steps (BLIP, ViT-GPT2:
+            # every step; Florence-2: the first) and streams its weights through BLAS: neither
+            # column applies to it.
+            cross = f"in {r.get('cross_kv', 'each step')}" if r.get("engine") else f"{s['cross_kv_ms']:.0f}"
             gbps = "—" if r.get("engine") else f"{s['decode_weight_gbps']:.2f}"
             out.append(f"| {name} | {r['weights']} | {key} | {s['encoder_ms']:.0f} | {s['encoder_gflops']:.1f} "
                        f"| {cross} | {s['decode_ms_per_token']:.1f} | {gbps} "
                        f"| {s['total_ms'] / 1000:.2f} | {r['peak_rss_mb']:.0f} |")
     return "\n".join(out)
+
+
+def stages_table(records):
+    """Florence-2's image stage split into the vision tower (with the projector) and the BART
+    encoder, as `vkcap bench model` and tools/bench_torch.py both record it."""
+    out = ["| model | engine | weights | search | vision ms | vision GFLOP/s | BART encoder ms | BART encoder GFLOP/s "
+           "| ms/token | total s |",
+           "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in records:
+        engine = f"{r['engine'].split(' CPU')[0]}, {r.get('threads', '?')} threads" if r.get("engine") else "vkcap"
+        for key in sorted((k for k in r if (k == "greedy" or k.startswith("beam")) and "vision_ms" in r[k]),
+                          key=lambda k: (k != "greedy", k)):
+            s = r[key]
+            out.append(f"| {r['model'].rstrip('/').split('/')[-1]} | {engine} | {r['weights']} | {key} "
+                       f"| {s['vision_ms']:.0f} | {s['vision_gflops']:.1f} | {s['text_encoder_ms']:.0f} "
+                       f"| {s['text_encoder_gflops']:.1f} | {s['decode_ms_per_token']:.1f} | {s['total_ms'] / 1000:.2f} |")
+    return "\n".join(out) if len(out) > 2 else ""
 
 
 def main():
@@ -69,6 +87,9 @@ def main():
         print(kernels_table(kernel_records) + "\n")
     if model_records:
         print(model_table(model_records))
+        stages = stages_table(model_records)
+        if stages:
+            print("\n" + stages)
         for r in model_records:
             if r.get("batches"):
                 base = r["batches"][0]["images_per_s"]

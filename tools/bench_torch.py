@@ -21,6 +21,12 @@ and beam widths, median of R runs after a warm-up, fp32, T threads (2 in the iss
   /usr/bin/python3 tools/bench_torch.py assets/configs/vit-gpt2-image-captioning --beams 1 3
   /usr/bin/python3 tools/bench_torch.py --self-test     # the cached steps equal full recomputation
 
+Florence-2 configs (assets/configs/florence-2-base, -large) run Microsoft's Florence-2 code path
+instead (florence2_torch.py, florence2_generate.py; protocol in florence2_bench.py: 768×768,
+`--task detailed-caption`, the card's 3 beams and no-repeat 3, 40 new tokens by default), and
+`--check-florence2 tests/fixtures/florence2_tiny_a tests/fixtures/florence2_tiny_b` checks that
+code against the golden fixtures made by Microsoft's code (florence2_check.py).
+
 Needs python3-torch (apt-get install python3-torch; not part of scripts/setup.sh).
 """
 import argparse
@@ -327,16 +333,30 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("config", nargs="?", help="model or config directory (e.g. assets/configs/blip-image-captioning-base)")
     p.add_argument("--runs", type=int, default=3, help="timed runs after a warm-up (median reported)")
-    p.add_argument("--new-tokens", type=int, default=20, help="tokens generated per run (EOS masked)")
-    p.add_argument("--beams", type=int, nargs="+", default=[1, 3], help="beam widths to time (1 = greedy)")
+    p.add_argument("--new-tokens", type=int, help="tokens generated per run (EOS masked); default 20, Florence-2 40")
+    p.add_argument("--beams", type=int, nargs="+", help="beam widths to time (1 = greedy); default 1 3, Florence-2 3")
     p.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
     p.add_argument("--json", action="store_true", help="one JSON record")
+    p.add_argument("--task", default="detailed-caption", help="Florence-2 task (vkcap's --task names or <TOKENS>)")
+    p.add_argument("--no-repeat-ngram", type=int, help="Florence-2: no_repeat_ngram_size (default: generation_config's)")
     p.add_argument("--self-test", action="store_true", help="check the cached decoder steps and exit")
+    p.add_argument("--check-florence2", nargs="+", metavar="FIXTURE",
+                   help="check the Florence-2 reference against golden fixtures (tests/fixtures/florence2_tiny_a) and exit")
     args = p.parse_args()
     if args.self_test:
         sys.exit(1 if self_test() else 0)
+    if args.check_florence2:
+        import florence2_check
+        sys.exit(1 if sum(florence2_check.check(d) for d in args.check_florence2) else 0)
     if not args.config:
         p.error("a config directory is required")
+    import florence2_bench
+    if florence2_bench.is_florence2(args.config):
+        args.new_tokens, args.beams = args.new_tokens or 40, args.beams or [3]
+        record = florence2_bench.bench(args)
+        print(json.dumps(record)) if args.json else florence2_bench.print_report(record, args.runs)
+        return
+    args.new_tokens, args.beams = args.new_tokens or 20, args.beams or [1, 3]
     bench(args)
 
 
