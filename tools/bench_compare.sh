@@ -8,9 +8,8 @@
 # fp32 and with fp16 weights, then tools/bench_torch.py (PyTorch fp32, 2 threads, transformers'
 # generate loop), median of 3 runs after a warm-up.
 #   BLIP, ViT-GPT2: 20 new tokens, greedy and beam 3.
-#   Florence-2: 768×768, 40 new tokens, beam 3. The PyTorch side runs the issue's protocol
-#   (`detailed-caption` prompt, no repeated 3-grams); `vkcap bench model` has no switch for the task
-#   or the n-gram rule and runs the `<CAPTION>` prompt without it (5 prompt ids fewer).
+#   Florence-2: the issue's protocol on both sides: 768×768, the `detailed-caption` prompt, 40 new
+#   tokens, beam 3 with no repeated 3-grams (the card's settings), <s> forced first.
 # The JSON records go to OUT_DIR (default docs/bench/compare) and tools/bench_table.py prints them
 # as one table. Needs a build (build/vkcap) and Debian's python3-torch.
 set -euo pipefail
@@ -57,8 +56,8 @@ vkcap_config() {
 for model in "${models[@]}"; do
   config=$root/assets/configs/$model
   if [[ $model == florence-2-* ]]; then
-    protocol=(--runs 3 --beams 3 --new-tokens 40)
-    torch_protocol=("${protocol[@]}" --task detailed-caption)
+    protocol=(--runs 3 --beams 3 --new-tokens 40 --task detailed-caption --no-repeat-ngram 3)
+    torch_protocol=("${protocol[@]}")
   else
     protocol=(--runs 3 --beams 1 3)
     torch_protocol=("${protocol[@]}")
