@@ -244,18 +244,21 @@ std::vector<Conv2dCase> conv2d_cases() {
   };
 }
 
-CheckResult check_conv2d(const CheckRun& run, vk::KernelVariant variant, const Conv2dCase& tc) {
+CheckResult check_conv2d(const CheckRun& run, vk::KernelVariant variant, const Conv2dCase& tc, bool on_host) {
   const ConvShape& s = tc.shape;
   CheckResult r;
   r.family = "conv2d";
-  r.variant = variant_name(variant);
+  r.variant = on_host ? "host sgemm" : variant_name(variant);
   r.shape = describe(s) + " out " + std::to_string(tc.out) + ", blocks of " + std::to_string(tc.scratch_rows);
   const auto input = random_values(size_t(s.channels) * s.height * s.width, 11 + s.kernel);
   const auto weight = random_values(size_t(tc.out) * s.patch_len(), 12);
   const auto bias = random_values(tc.out, 13);
   const auto matrix = kernels::conv_weight_as_linear(weight.data(), tc.out, s.channels, s.kernel, s.layout);
-  kernels::PackedWeight packed = kernels::pack_linear(run.ctx, matrix.data(), bias.data(), tc.out, int(s.patch_len()),
-                                                      kernels::WeightLayout::OutIn, kernels::WeightType::F32, variant);
+  kernels::PackedWeight packed =
+      on_host ? kernels::pack_linear_host(matrix.data(), bias.data(), tc.out, int(s.patch_len()),
+                                          kernels::WeightLayout::OutIn, kernels::WeightType::F32)
+              : kernels::pack_linear(run.ctx, matrix.data(), bias.data(), tc.out, int(s.patch_len()),
+                                     kernels::WeightLayout::OutIn, kernels::WeightType::F32, variant);
   const size_t positions = size_t(s.out_height()) * s.out_width();
   GuardedBuffer in(run.ctx, input), y(run.ctx, positions * tc.out);
   r.require(kernels::conv2d_block_rows(run.ctx.info(), s, tc.scratch_rows * s.patch_len()) ==
@@ -265,6 +268,8 @@ CheckResult check_conv2d(const CheckRun& run, vk::KernelVariant variant, const C
   // The scratch is used to the end of its buffer, so it gets an exact-size buffer, not guards.
   vk::Buffer scratch = run.ctx.create_buffer((tc.scratch_rows * s.patch_len()) * 4);
   kernels::record_conv2d(rec, {.input = in.ref(), .shape = s, .w = &packed, .y = y.ref(), .scratch = scratch});
+  const size_t block = std::min<size_t>(tc.scratch_rows, positions), blocks = (positions + block - 1) / block;
+  r.require(rec.host_step_count() == (on_host ? 2 * blocks : 0u), "patches and products on the host where asked");
   rec.submit();
   run.compare(r, y.read(), reference_conv(input, s, weight, bias, tc.out),
               Tolerance::for_reduction(size_t(s.patch_len())), "conv2d");
@@ -277,9 +282,10 @@ std::vector<DepthwiseCase> depthwise_cases() {
           {7, 5, 11, 5, true}, {24, 24, 16, 3, true}};
 }
 
-CheckResult check_depthwise(const CheckRun& run, const DepthwiseCase& tc) {
+CheckResult check_depthwise(const CheckRun& run, const DepthwiseCase& tc, bool on_host) {
   CheckResult r;
   r.family = "depthwise_conv";
+  r.variant = on_host ? "host" : "shader";
   r.shape = std::to_string(tc.h) + "x" + std::to_string(tc.w) + "x" + std::to_string(tc.c) + " k" +
             std::to_string(tc.k) + (tc.add ? " +x" : "");
   const size_t n = size_t(tc.h) * tc.w * tc.c;
@@ -290,7 +296,8 @@ CheckResult check_depthwise(const CheckRun& run, const DepthwiseCase& tc) {
   vk::Recorder rec(run.ctx);
   kernels::record_depthwise_conv(rec, {.x = xb.ref(), .weight = wb.ref(), .bias = bb.ref(), .y = y.ref(),
                                        .height = tc.h, .width = tc.w, .channels = tc.c, .kernel = tc.k,
-                                       .add_input = tc.add});
+                                       .add_input = tc.add, .on_host = on_host});
+  r.require(rec.host_step_count() == (on_host ? 1u : 0u), "host step where asked, none elsewhere");
   rec.submit();
   run.compare(r, y.read(), reference_depthwise(x, w, b, tc.h, tc.w, tc.c, tc.k, tc.add),
               Tolerance::for_reduction(size_t(tc.k) * tc.k), "depthwise");

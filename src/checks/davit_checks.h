@@ -35,13 +35,14 @@ struct Conv2dCase {
   uint64_t scratch_rows;  // patch rows per block
 };
 std::vector<Conv2dCase> conv2d_cases();
-CheckResult check_conv2d(const CheckRun& run, vk::KernelVariant variant, const Conv2dCase& c);
+// on_host: a host weight (a CPU device's host products), so patches and product run on the host.
+CheckResult check_conv2d(const CheckRun& run, vk::KernelVariant variant, const Conv2dCase& c, bool on_host = false);
 
 struct DepthwiseCase {
   int h, w, c, k;
   bool add;
 };
 std::vector<DepthwiseCase> depthwise_cases();
-CheckResult check_depthwise(const CheckRun& run, const DepthwiseCase& c);
+CheckResult check_depthwise(const CheckRun& run, const DepthwiseCase& c, bool on_host = false);
 
 }  // namespace vkcap::checks

@@ -97,10 +97,13 @@ void add_variant_families(std::vector<CheckGroup>& groups, const vk::DeviceInfo&
                         return out;
                       }});
     groups.push_back({"layer_norm", variant_name(v), is_default, other_variant_setting(info, v),
-                      [v, quick](const CheckRun& run) {
+                      [v, quick, is_default](const CheckRun& run) {
                         const std::vector<LayerNormShape> all = layer_norm_shapes();
                         auto out = each(quick ? pick(all, {0, 5, 7, 10}) : all,
                                         [&](const LayerNormShape& s) { return check_layer_norm(run, v, s); });
+                        if (is_default && kernels::host_products_enabled(run.ctx))
+                          for (const LayerNormShape& s : quick ? pick(all, {0, 5, 10}) : all)
+                            out.push_back(check_layer_norm(run, v, s, true));
                         out.push_back(check_layer_norm_magnitudes(run, v));
                         out.push_back(check_layer_norm_residual(run, v, true));
                         if (!quick) out.push_back(check_layer_norm_residual(run, v, false));
@@ -123,10 +126,14 @@ void add_variant_families(std::vector<CheckGroup>& groups, const vk::DeviceInfo&
                         return out;
                       }});
     groups.push_back({"conv2d", variant_name(v), is_default, other_variant_setting(info, v),
-                      [v, quick](const CheckRun& run) {
+                      [v, quick, is_default](const CheckRun& run) {
                         const std::vector<Conv2dCase> all = conv2d_cases();
-                        return each(quick ? pick(all, {1, 2, 5}) : all,
-                                    [&](const Conv2dCase& c) { return check_conv2d(run, v, c); });
+                        auto out = each(quick ? pick(all, {1, 2, 5}) : all,
+                                        [&](const Conv2dCase& c) { return check_conv2d(run, v, c); });
+                        if (is_default && kernels::host_products_enabled(run.ctx))
+                          for (const Conv2dCase& c : quick ? pick(all, {1, 2}) : all)
+                            out.push_back(check_conv2d(run, v, c, true));
+                        return out;
                       }});
   }
 }
@@ -170,7 +177,10 @@ void add_single_variant_families(std::vector<CheckGroup>& groups, bool quick) {
   });
   group("depthwise_conv", [quick](const CheckRun& run) {
     const std::vector<DepthwiseCase> all = depthwise_cases();
-    return each(quick ? pick(all, {2, 4}) : all, [&](const DepthwiseCase& c) { return check_depthwise(run, c); });
+    auto out = each(quick ? pick(all, {2, 4}) : all, [&](const DepthwiseCase& c) { return check_depthwise(run, c); });
+    if (kernels::host_products_enabled(run.ctx))
+      for (const DepthwiseCase& c : quick ? pick(all, {2, 4}) : all) out.push_back(check_depthwise(run, c, true));
+    return out;
   });
   group("embedding", [](const CheckRun& run) { return std::vector{check_embedding(run)}; });
   group("mean_rows", [quick](const CheckRun& run) {

@@ -85,8 +85,8 @@ std::vector<LayerNormShape> layer_norm_shapes() {
           {4, 768, 0}, {577, 768, 2}, {3, 1024, 3}, {2, 4096, 2}, {1, 5003, 3}};
 }
 
-CheckResult check_layer_norm(const CheckRun& run, vk::KernelVariant variant, const LayerNormShape& s) {
-  CheckResult r = named("layer_norm", variant_name(variant),
+CheckResult check_layer_norm(const CheckRun& run, vk::KernelVariant variant, const LayerNormShape& s, bool on_host) {
+  CheckResult r = named("layer_norm", on_host ? "host" : variant_name(variant),
                         rows_text(s.rows, s.d) + " stride " + std::to_string(s.d + s.stride_pad));
   const int stride = s.d + s.stride_pad;  // a row may be a slice of a wider buffer
   auto x = random_values(size_t(s.rows) * stride, 11 + s.d, -2.0f, 3.0f);
@@ -96,8 +96,9 @@ CheckResult check_layer_norm(const CheckRun& run, vk::KernelVariant variant, con
   vk::Recorder rec(run.ctx);
   kernels::LayerNormArgs a;
   a.x = xb.ref(), a.x_stride = stride, a.gamma = gb.ref(), a.beta = bb.ref(), a.y = yb.ref(), a.y_stride = s.d;
-  a.rows = s.rows, a.d = s.d, a.eps = 1e-12f;
+  a.rows = s.rows, a.d = s.d, a.eps = 1e-12f, a.on_host = on_host;
   kernels::record_layer_norm(rec, a, variant);
+  r.require(rec.host_step_count() == (on_host ? 1u : 0u), "host step where asked, none elsewhere");
   rec.submit();
   r.require(yb.guards_intact(), "guard bands around y overwritten");
   // d = 1: the row is its own mean, so y = beta exactly.

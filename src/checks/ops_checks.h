@@ -25,7 +25,9 @@ struct LayerNormShape {
   int rows, d, stride_pad;
 };
 std::vector<LayerNormShape> layer_norm_shapes();
-CheckResult check_layer_norm(const CheckRun& run, vk::KernelVariant variant, const LayerNormShape& s);
+// on_host: as a host step (a CPU device's mapped buffers; kernels/host_ops.h).
+CheckResult check_layer_norm(const CheckRun& run, vk::KernelVariant variant, const LayerNormShape& s,
+                             bool on_host = false);
 // A large mean (1e4), tiny (1e-4) and huge (1e4 spread) rows.
 CheckResult check_layer_norm_magnitudes(const CheckRun& run, vk::KernelVariant variant);
 // The residual added first (post-LN), y written into x or into the residual.

@@ -30,8 +30,9 @@ struct ConvShape {
 // (rows = 0: all of them), row r = oy·out_width + ox, zeros where the window overlaps the
 // padding. Columns are ordered (c, ky, kx) for Chw input and (ky, kx, c) for Hwc input (see
 // shaders/im2col.comp); conv_weight_as_linear puts a conv weight in the same order.
+// on_host: gathered by a host step (a CPU device's mapped buffers; kernels/host_ops.h).
 void record_conv_patches(vk::Recorder& rec, BufferRef input, const ConvShape& shape, BufferRef patches,
-                         int first_row = 0, int rows = 0);
+                         int first_row = 0, int rows = 0, bool on_host = false);
 
 // A Conv2d weight [out, C, k, k] as stored by PyTorch, as the [out, C·k·k] matrix whose columns
 // match record_conv_patches' order for `layout`.
@@ -41,7 +42,8 @@ std::vector<float> conv_weight_as_linear(const float* weight, int out_channels, 
 // y[out_height·out_width, w.n] (token rows) = Conv2d(input) with the weight packed from
 // conv_weight_as_linear (w.k must equal shape.patch_len()). Runs as row blocks: the patches of
 // at most `scratch`'s capacity (and one storage binding) at a time, each block followed by its
-// matmul, so the patch matrix of a large image never exists whole.
+// matmul, so the patch matrix of a large image never exists whole. With a host weight (a CPU
+// device) the patches are gathered on the host too (kernels/host_ops.h).
 struct Conv2dArgs {
   BufferRef input;
   ConvShape shape;
@@ -62,6 +64,7 @@ struct DepthwiseConvArgs {
   int height = 0, width = 0, channels = 0;
   int kernel = 3;
   bool add_input = true;
+  bool on_host = false;  // a host step on the mapped buffers (a CPU device; kernels/host_ops.h)
 };
 void record_depthwise_conv(vk::Recorder& rec, const DepthwiseConvArgs& args);
 

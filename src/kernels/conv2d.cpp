@@ -53,7 +53,7 @@ void record_conv2d(vk::Recorder& rec, const Conv2dArgs& a) {
                  std::to_string(a.shape.patch_len()));
   for (int64_t first = 0; first < positions; first += block) {
     const int rows = int(std::min<int64_t>(block, positions - first));
-    record_conv_patches(rec, a.input, a.shape, a.scratch, int(first), rows);
+    record_conv_patches(rec, a.input, a.shape, a.scratch, int(first), rows, a.w->host != nullptr);
     LinearArgs lin;
     lin.w = a.w;
     lin.x = a.scratch;

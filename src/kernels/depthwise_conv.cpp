@@ -1,6 +1,7 @@
 // record_depthwise_conv: see shaders/depthwise_conv.comp.
 #include "kernels/bound_window.h"
 #include "kernels/conv.h"
+#include "kernels/host_ops.h"
 #include "kernels/ops_checks.h"
 
 namespace vkcap::kernels {
@@ -23,6 +24,7 @@ void record_depthwise_conv(vk::Recorder& rec, const DepthwiseConvArgs& a) {
   dim(op, "height · width · channels", int64_t(count));
   if (a.x.buffer && a.y.buffer && a.x.buffer->handle() == a.y.buffer->handle())
     fail(op, "y must not share a buffer with x (every output reads its neighbours' inputs)");
+  if (a.on_host) return record_depthwise_conv_host(rec, a);
   BoundOperand x = bind_floats(rec, op, "x", a.x, count, vk::Access::Read);
   BoundOperand w = bind_floats(rec, op, "weight", a.weight, uint64_t(p.channels) * k * k, vk::Access::Read);
   BoundOperand b = bind_floats(rec, op, "bias", a.bias, p.channels, vk::Access::Read);

@@ -1,6 +1,7 @@
 // record_conv_patches / record_im2col: see shaders/im2col.comp for the layout.
 #include "kernels/bound_window.h"
 #include "kernels/conv.h"
+#include "kernels/host_ops.h"
 #include "kernels/ops.h"
 #include "kernels/ops_checks.h"
 
@@ -13,7 +14,7 @@ int conv_output_size(int in, int kernel, int stride, int padding) {
 }
 
 void record_conv_patches(vk::Recorder& rec, BufferRef input, const ConvShape& s, BufferRef patches, int first_row,
-                         int rows) {
+                         int rows, bool on_host) {
   using namespace ops_detail;
   const std::string op = "conv patches (im2col)";
   struct {
@@ -45,6 +46,10 @@ void record_conv_patches(vk::Recorder& rec, BufferRef input, const ConvShape& s,
   p.hwc = s.layout == ImageLayout::Hwc ? 1 : 0;
   const uint64_t total = uint64_t(p.rows) * uint64_t(s.patch_len());
   dim(op, "rows · patch length", int64_t(total));
+  if (on_host) {
+    if (patches.available() < total) fail(op, "patches hold fewer than " + std::to_string(total) + " floats");
+    return record_conv_patches_host(rec, input, s, patches, first_row, rows);
+  }
   BoundOperand in = bind_floats(rec, op, "input", input, uint64_t(p.channels) * p.height * p.width, vk::Access::Read);
   BoundOperand out = bind_floats(rec, op, "patches", patches, total, vk::Access::Write);
   p.pixels_offset = in.offset;

@@ -1,5 +1,6 @@
 // record_layer_norm: see shaders/layer_norm.comp (Gpu) and layer_norm_cpu.comp (Cpu) for the math.
 #include "kernels/ops.h"
+#include "kernels/host_ops.h"
 #include "kernels/ops_checks.h"
 
 namespace vkcap::kernels {
@@ -40,6 +41,12 @@ void record_layer_norm(vk::Recorder& rec, const LayerNormArgs& a, vk::KernelVari
   if (p.has_residual) {
     p.residual_stride = dim(op, "residual_stride", a.residual_stride, a.d);
     p.residual_offset = operand(op, "residual", a.residual, span(p.rows, p.residual_stride, p.d));
+  }
+  if (a.on_host) {
+    LayerNormArgs resolved = a;
+    resolved.x_stride = int(p.x_stride), resolved.y_stride = int(p.y_stride);
+    resolved.residual_stride = int(p.residual_stride);
+    return record_layer_norm_host(rec, resolved);
   }
   // y may alias x or residual (same row layout): declared as read + write of the same buffer.
   Grid g = row_grid(p.rows);

@@ -6,7 +6,8 @@ namespace vkcap::kernels {
 // y[r] = LayerNorm(x[r] (+ residual[r])) * gamma + beta, statistics in fp32 (two-pass or Welford; biased variance, eps inside sqrt like torch).
 // rows of d floats with strides; residual optional (BLIP post-LN adds it before the norm). y may alias x.
 struct LayerNormArgs { BufferRef x; int x_stride = 0; BufferRef residual; int residual_stride = 0;
-                       BufferRef gamma, beta; BufferRef y; int y_stride = 0; int rows = 0, d = 0; float eps = 1e-5f; };
+                       BufferRef gamma, beta; BufferRef y; int y_stride = 0; int rows = 0, d = 0; float eps = 1e-5f;
+                       bool on_host = false; };  // on_host: a host step (a CPU device; kernels/host_ops.h)
 void record_layer_norm(vk::Recorder& rec, const LayerNormArgs& args);  // the device's preferred variant
 void record_layer_norm(vk::Recorder& rec, const LayerNormArgs& args, vk::KernelVariant variant);
 // Row softmax / log-softmax over n floats per row (in place allowed).

@@ -25,6 +25,7 @@ Florence2Vision::Florence2Vision(const WeightLoader& w, const Florence2VisionCon
   vk::Context& ctx = const_cast<WeightLoader&>(w).context();
   const float eps = config.layer_norm_eps;
   plan_ = plan_florence2_vision(config, image_height, image_width, ctx.info().max_storage_buffer_range);
+  host_steps_ = kernels::host_products_enabled(ctx);
 
   for (size_t i = 0; i < config.stages.size(); ++i) {
     const DavitStage& spec = config.stages[i];
@@ -113,6 +114,13 @@ Florence2Vision::Florence2Vision(const WeightLoader& w, const Florence2VisionCon
   projected_ = ctx.create_buffer(uint64_t(feature_rows_) * config.projection_dim * kFloat);
 }
 
+kernels::LayerNormArgs Florence2Vision::norm(const LayerNormWeights& weights, BufferRef x, BufferRef y, int rows,
+                                              int d) const {
+  kernels::LayerNormArgs args = layer_norm_args(weights, x, y, rows, d);
+  args.on_host = host_steps_;
+  return args;
+}
+
 void Florence2Vision::record(vk::Recorder& rec, BufferRef pixels, BufferRef features) {
   current_ = 0;
   for (size_t i = 0; i < stages_.size(); ++i) {
@@ -130,26 +138,27 @@ void Florence2Vision::record(vk::Recorder& rec, BufferRef pixels, BufferRef feat
 void Florence2Vision::record_stage(vk::Recorder& rec, const Stage& st, BufferRef input) {
   const int in_channels = st.conv.channels, tokens_in = st.conv.height * st.conv.width;
   if (st.spec.patch_prenorm) {  // LayerNorm over the input channels of the token rows, then the conv
-    kernels::record_layer_norm(rec, layer_norm_args(st.conv_norm, input, normed_, tokens_in, in_channels));
+    kernels::record_layer_norm(rec, norm(st.conv_norm, input, normed_, tokens_in, in_channels));
     input = normed_;
   }
   kernels::record_conv2d(rec, {.input = input, .shape = st.conv, .w = &st.patch_conv, .y = other(), .scratch = scratch_});
   current_ ^= 1;
   if (!st.spec.patch_prenorm)
-    kernels::record_layer_norm(rec, layer_norm_args(st.conv_norm, current(), current(), st.tokens(), st.spec.dim));
+    kernels::record_layer_norm(rec, norm(st.conv_norm, current(), current(), st.tokens(), st.spec.dim));
 }
 
 void Florence2Vision::record_dwconv(vk::Recorder& rec, const Stage& st, const vk::Buffer& weight,
                                     const vk::Buffer& bias) {
   kernels::record_depthwise_conv(rec, {.x = current(), .weight = weight, .bias = bias, .y = other(),
-                                       .height = st.height, .width = st.width, .channels = st.spec.dim});
+                                       .height = st.height, .width = st.width, .channels = st.spec.dim,
+                                       .on_host = host_steps_});
   current_ ^= 1;
 }
 
 void Florence2Vision::record_half(vk::Recorder& rec, const Stage& st, const Half& h, bool spatial) {
   const int d = st.spec.dim, n = st.tokens();
   record_dwconv(rec, st, h.conv1_weight, h.conv1_bias);
-  kernels::record_layer_norm(rec, layer_norm_args(h.attn_norm, current(), normed_, n, d));
+  kernels::record_layer_norm(rec, norm(h.attn_norm, current(), normed_, n, d));
   if (spatial) {
     kernels::WindowAttentionArgs wa;
     wa.x = normed_;
@@ -165,11 +174,11 @@ void Florence2Vision::record_half(vk::Recorder& rec, const Stage& st, const Half
     kernels::record_linear(rec, {.w = &h.qkv, .x = normed_, .m = n, .y = scratch_});
     kernels::record_channel_attention(rec, {.qkv = scratch_, .tokens = n, .channels = d, .groups = st.spec.groups,
                                             .attn = channel_attn_, .out = attended_,
-                                            .on_host = kernels::host_products_enabled(rec.context())});
+                                            .on_host = host_steps_});
   }
   kernels::record_linear(rec, {.w = &h.proj, .x = attended_, .m = n, .y = current(), .residual = current()});
   record_dwconv(rec, st, h.conv2_weight, h.conv2_bias);
-  kernels::record_layer_norm(rec, layer_norm_args(h.ffn_norm, current(), normed_, n, d));
+  kernels::record_layer_norm(rec, norm(h.ffn_norm, current(), normed_, n, d));
   record_mlp(rec, st, h);
 }
 

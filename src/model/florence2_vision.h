@@ -67,6 +67,9 @@ class Florence2Vision {
 
   void record_stage(vk::Recorder& rec, const Stage& stage, kernels::BufferRef input);
   void record_half(vk::Recorder& rec, const Stage& stage, const Half& half, bool spatial);
+  // A LayerNorm over token rows, on the host where host_steps_.
+  kernels::LayerNormArgs norm(const LayerNormWeights& weights, kernels::BufferRef x, kernels::BufferRef y, int rows,
+                              int d) const;
   void record_dwconv(vk::Recorder& rec, const Stage& stage, const vk::Buffer& weight, const vk::Buffer& bias);
   void record_mlp(vk::Recorder& rec, const Stage& stage, const Half& half);
   void record_projector(vk::Recorder& rec, kernels::BufferRef features);
@@ -85,6 +88,9 @@ class Florence2Vision {
   // Activations (sized for the largest stage) and scratch.
   vk::Buffer tokens_[2];   // the residual stream, ping-ponged by the depthwise convs
   int current_ = 0;
+  // A CPU device with host products: the norms, depthwise convs and channel attention run as
+  // host steps too (kernels/host_ops.h), so the tower's big loops never go through lavapipe.
+  bool host_steps_ = false;
   vk::Buffer normed_;      // LayerNorm outputs; the position-embedded tokens in the projector
   vk::Buffer attended_;    // attention outputs before `proj`
   vk::Buffer scratch_;     // q/k/v, MLP hidden rows, conv patches, window q/k/v (in blocks)

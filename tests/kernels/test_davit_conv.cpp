@@ -31,6 +31,11 @@ TEST_CASE("strided padded conv2d = patches + linear, tiled over row blocks, both
       test::expect_pass(checks::check_conv2d(test::check_run(), variant, tc));
 }
 
+TEST_CASE("conv2d with a host weight gathers its patches on the host too, same results") {
+  for (const checks::Conv2dCase& tc : checks::conv2d_cases())
+    test::expect_pass(checks::check_conv2d(test::check_run(), vk::KernelVariant::Cpu, tc, true));
+}
+
 TEST_CASE("conv patches: zeros in the padding, the layout's column order, a row range only") {
   // 1 channel 3×3 image 0..8, 3×3 kernel, stride 2, pad 1 → 2×2 outputs.
   ConvShape s{1, 3, 3, 3, 2, 1, ImageLayout::Chw};
@@ -86,8 +91,10 @@ TEST_CASE("conv2d and patches reject shapes that cannot work, with the reason") 
 }
 
 TEST_CASE("depthwise conv on token rows, with and without the fused residual") {
-  for (const checks::DepthwiseCase& tc : checks::depthwise_cases())
+  for (const checks::DepthwiseCase& tc : checks::depthwise_cases()) {
     test::expect_pass(checks::check_depthwise(test::check_run(), tc));
+    test::expect_pass(checks::check_depthwise(test::check_run(), tc, true));  // as a host step
+  }
   GuardedBuffer x(12), w(9), b(1);
   vk::Recorder rec(test::gpu());
   CHECK_THROWS_WITH(kernels::record_depthwise_conv(rec, {.x = x.ref(), .weight = w.ref(), .bias = b.ref(),

@@ -16,6 +16,11 @@ TEST_CASE("layer_norm matches torch over row lengths 1..4096 with strided input"
       test::expect_pass(checks::check_layer_norm(test::check_run(), variant, s));
 }
 
+TEST_CASE("layer_norm as a host step (CPU devices) matches the same reference") {
+  for (const checks::LayerNormShape& s : checks::layer_norm_shapes())
+    test::expect_pass(checks::check_layer_norm(test::check_run(), vk::KernelVariant::Cpu, s, true));
+}
+
 TEST_CASE("layer_norm statistics are robust to a large mean and tiny or huge magnitudes") {
   for (vk::KernelVariant variant : test::kernel_variants())
     test::expect_pass(checks::check_layer_norm_magnitudes(test::check_run(), variant));
