@@ -158,6 +158,7 @@ AttentionOutcome run_attention(vk::Context& ctx, const AttentionProblem& p, vk::
     a.probs = probsb->ref();
   }
 
+  a.on_host = p.on_host;
   vk::Recorder rec(ctx);
   kernels::record_attention(rec, a, variant);
   rec.submit();
@@ -194,7 +195,7 @@ CheckResult check_attention(const CheckRun& run, const AttentionProblem& p, vk::
                             const std::string& what, double extra_tolerance) {
   CheckResult r;
   r.family = "attention";
-  r.variant = variant == vk::KernelVariant::Cpu ? "cpu" : "gpu";
+  r.variant = p.on_host ? "host sgemm" : variant == vk::KernelVariant::Cpu ? "cpu" : "gpu";
   r.shape = what + ": " + p.shape();
   const AttentionOutcome o = run_attention(run.ctx, p, variant);
   run.compare(r, o.out, o.ref_out, attention_out_tolerance(p, extra_tolerance), "output");

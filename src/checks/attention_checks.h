@@ -25,6 +25,7 @@ struct AttentionProblem {
   float masked_value = -10000.0f;
   std::vector<float> key_valid;  // KeyPadding: kv batches × lk
   bool probs = false;
+  bool on_host = false;  // the host path (kernels/attention_host.h): no mask, no probs
   float qk_magnitude = 1.0f, v_magnitude = 1.0f;
   std::optional<float> scale;  // default 1/sqrt(d)
   uint32_t seed = 1;

@@ -86,11 +86,17 @@ void add_variant_families(std::vector<CheckGroup>& groups, const vk::DeviceInfo&
   for (KernelVariant v : variants(info)) {
     const bool is_default = info.preferred_variant() == v;
     groups.push_back({"attention", variant_name(v), is_default, other_variant_setting(info, v),
-                      [v, quick](const CheckRun& run) {
+                      [v, quick, is_default](const CheckRun& run) {
                         auto out = each(quick ? attention_quick_problems() : attention_problems(),
                                         [&](const NamedAttentionProblem& p) {
                                           return check_attention(run, p.problem, v, p.what, p.extra_tolerance);
                                         });
+                        if (is_default && kernels::host_products_enabled(run.ctx))  // encoders' host path
+                          for (NamedAttentionProblem p : quick ? attention_quick_problems() : attention_problems())
+                            if (p.problem.mask == kernels::MaskKind::None && !p.problem.probs) {
+                              p.problem.on_host = true;
+                              out.push_back(check_attention(run, p.problem, v, p.what, p.extra_tolerance));
+                            }
                         // Quick: head dim 64 like its other problems (one pipeline per head dim).
                         out.push_back(check_attention_decode_steps(run, v, kernels::MaskMode::Replace, quick ? 64 : 32));
                         if (!quick) out.push_back(check_attention_decode_steps(run, v, kernels::MaskMode::Add));

@@ -1,4 +1,5 @@
 #include "kernels/attention.h"
+#include "kernels/attention_host.h"
 
 #include <algorithm>
 #include <string>
@@ -213,6 +214,15 @@ void record_gpu(vk::Recorder& rec, const AttentionArgs& a, const Layout& l) {
 
 void record_attention(vk::Recorder& rec, const AttentionArgs& args, vk::KernelVariant variant) {
   const Layout layout = resolve(args);
+  if (args.on_host) {
+    if (!attention_fits_host(args)) fail("the host path takes no mask, no probabilities and mapped buffers only");
+    AttentionArgs resolved = args;
+    resolved.q_row_stride = int(layout.q.row_stride), resolved.q_batch_stride = layout.q.batch_stride;
+    resolved.k_row_stride = int(layout.k.row_stride), resolved.k_batch_stride = layout.k.batch_stride;
+    resolved.v_row_stride = int(layout.v.row_stride), resolved.v_batch_stride = layout.v.batch_stride;
+    resolved.out_row_stride = int(layout.out.row_stride), resolved.out_batch_stride = layout.out.batch_stride;
+    return record_attention_host(rec, resolved);
+  }
   if (variant == vk::KernelVariant::Cpu)
     record_cpu(rec, args, layout);
   else

@@ -25,6 +25,9 @@ struct AttentionArgs {
   MaskMode mask_mode = MaskMode::Add;
   float masked_value = -10000.0f;  // Add: added to masked scores; Replace: replaces them
   BufferRef probs;        // optional: probabilities [batch, heads, lq, lk] written here
+  // An encoder's attention on a CPU device whose products run on the host: two sgemms per
+  // (batch, head) as a host step (attention_host.h). Only without mask and probs.
+  bool on_host = false;
 };
 void record_attention(vk::Recorder& rec, const AttentionArgs& args,
                       vk::KernelVariant variant);  // explicit variant (tests)

@@ -1,13 +1,11 @@
 #include "kernels/window_attention_host.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
-#include "kernels/host_epilogue.h"
+#include "kernels/attention_host.h"
 #include "kernels/host_pool.h"
 #include "kernels/linear_host.h"
 
@@ -36,9 +34,8 @@ struct HostWindowAttention {
 
   void attend(int w, int h) const {
     const int area = grid.window_area(), c = channels, d = c / heads;
-    thread_local std::vector<float> q, k, v, s, o;
+    thread_local std::vector<float> q, k, v, o;
     q.resize(size_t(area) * d), k.resize(q.size()), v.resize(q.size()), o.resize(q.size());
-    s.resize(size_t(area) * area);
     static const std::vector<float> zeros(size_t(3) * 4096);
     for (int p = 0; p < area; ++p) {
       const int t = token_of(w, p);
@@ -47,12 +44,9 @@ struct HostWindowAttention {
       std::memcpy(&k[size_t(p) * d], row + c + h * d, d * sizeof(float));
       std::memcpy(&v[size_t(p) * d], row + 2 * c + h * d, d * sizeof(float));
     }
-    const float scale = 1.0f / std::sqrt(float(d));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, area, area, d, scale, q.data(), d, k.data(), d, 0.0f,
-                s.data(), area);
-    for (int r = 0; r < area; ++r) host_softmax_row(&s[size_t(r) * area], area);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, area, d, area, 1.0f, s.data(), area, v.data(), d, 0.0f,
-                o.data(), d);
+    attend_head_on_host({.q = q.data(), .k = k.data(), .v = v.data(), .out = o.data(), .q_stride = d,
+                         .k_stride = d, .v_stride = d, .out_stride = d, .lq = area, .lk = area, .head_dim = d,
+                         .scale = 1.0f / std::sqrt(float(d))});
     for (int p = 0; p < area; ++p) {
       const int t = token_of(w, p);
       if (t >= 0) std::memcpy(out + size_t(t) * c + h * d, &o[size_t(p) * d], d * sizeof(float));

@@ -94,6 +94,7 @@ void BartEncoder::record_layer(vk::Recorder& rec, const Layer& layer, BufferRef 
   a.q_batch_stride = a.k_batch_stride = a.v_batch_stride = int64_t(rows) * 3 * d;
   a.out_batch_stride = int64_t(rows) * d;
   a.scale = 1.0f / std::sqrt(float(head_dim));
+  a.on_host = layer.qkv.host != nullptr;  // a CPU device: with its products (kernels/linear_host.h)
   kernels::record_attention(rec, a);
   kernels::record_linear(rec, {.w = &layer.out, .x = attended_, .m = m, .y = tmp_, .residual = x});
   kernels::record_layer_norm(rec, layer_norm_args(layer.self_norm, tmp_, x, m, d));

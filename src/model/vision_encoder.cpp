@@ -85,6 +85,7 @@ void VisionEncoder::record(vk::Recorder& rec, BufferRef pixels, BufferRef out) {
     attn.head_dim = head_dim;
     attn.q_row_stride = attn.k_row_stride = attn.v_row_stride = 3 * d;
     attn.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+    attn.on_host = layer.qkv.host != nullptr;  // a CPU device: with its products (kernels/linear_host.h)
     kernels::record_attention(rec, attn);
     kernels::record_linear(rec, {.w = &layer.proj, .x = attended_, .m = s, .y = h_, .residual = h_});
     kernels::record_layer_norm(rec, layer_norm_args(layer.ln2, h_, normed_, s, d));

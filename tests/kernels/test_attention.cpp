@@ -44,6 +44,19 @@ TEST_CASE("attention: shape errors are reported") {
   rec.submit();
 }
 
+TEST_CASE("attention on the host (encoders on CPU devices): every mask-free problem without probabilities") {
+  int checked = 0;
+  for (const vkcap::checks::NamedAttentionProblem& named : vkcap::checks::attention_problems()) {
+    if (named.problem.mask != MaskKind::None || named.problem.probs) continue;
+    vkcap::checks::AttentionProblem p = named.problem;
+    p.on_host = true;
+    vkcap::test::expect_pass(vkcap::checks::check_attention(vkcap::test::check_run(), p, vkcap::vk::KernelVariant::Cpu,
+                                                            named.what, named.extra_tolerance));
+    ++checked;
+  }
+  CHECK(checked >= 5);
+}
+
 TEST_CASE("attention: the selftest's quick problems pass on both variants") {
   for (const vkcap::checks::NamedAttentionProblem& named : vkcap::checks::attention_quick_problems())
     check(named.problem, named.what, named.extra_tolerance);
