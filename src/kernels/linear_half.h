@@ -1,12 +1,15 @@
 #pragma once
 // IEEE binary16 conversions used when packing fp16 weights (and by tests to build the
 // reference of the rounded weights): round to nearest even, subnormals kept, overflow to inf.
+#include <cstddef>
 #include <cstdint>
 
 namespace vkcap::kernels {
 
 uint16_t float_to_half(float value);
 float half_to_float(uint16_t half);
+// half_to_float over n values, vectorised (the host products widen fp16 weights per product).
+void halves_to_floats(const uint16_t* halves, float* floats, size_t n);
 inline float round_to_half(float value) { return half_to_float(float_to_half(value)); }
 
 }  // namespace vkcap::kernels

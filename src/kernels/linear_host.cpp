@@ -44,7 +44,7 @@ struct HostProduct {
       const size_t per = (widened.size() + pool.threads() - 1) / pool.threads();
       pool.run(pool.threads(), [&](int t) {
         const size_t end = std::min(widened.size(), (t + 1) * per);
-        for (size_t i = t * per; i < end; ++i) widened[i] = half_to_float(weight->f16[i]);
+        if (t * per < end) halves_to_floats(&weight->f16[t * per], &widened[t * per], end - t * per);
       });
       w = widened.data();
     }

@@ -4,6 +4,8 @@
 // the check library (src/checks/linear_checks.h), which `vkcap selftest` runs too.
 #include <doctest/doctest.h>
 
+#include <bit>
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -128,6 +130,15 @@ TEST_CASE("linear: fp16 packing rounds to nearest even") {
   CHECK(kernels::float_to_half(2.98023223876953125e-8f) == 0x0000); // half of it: tie → 0
   for (uint32_t h = 0; h < 0x7c00; ++h)
     REQUIRE(kernels::float_to_half(kernels::half_to_float(static_cast<uint16_t>(h))) == h);
+}
+
+TEST_CASE("linear: the vectorised widening equals half_to_float for all 65,536 halves, bit for bit") {
+  std::vector<uint16_t> halves(65536);
+  for (uint32_t h = 0; h < 65536; ++h) halves[h] = static_cast<uint16_t>(h);
+  std::vector<float> widened(halves.size());
+  kernels::halves_to_floats(halves.data(), widened.data(), halves.size());
+  for (uint32_t h = 0; h < 65536; ++h)
+    REQUIRE(std::bit_cast<uint32_t>(widened[h]) == std::bit_cast<uint32_t>(kernels::half_to_float(halves[h])));
 }
 
 }  // namespace vkcap::test
