@@ -11,8 +11,6 @@
 #include "cli/profile_table.h"
 #include "generate/generate.h"
 #include "model/caption_model.h"
-#include "model/florence2_model.h"
-#include "text/florence2_tasks.h"
 
 namespace vkcap::cli {
 
@@ -85,21 +83,16 @@ generate::GenerationConfig fixed_length(const model::CaptionModel& m, int new_to
 // Bytes of decoder weights streamed per step (every linear layer once, plus the LM head): per
 // layer self-attention q, k, v, out and cross-attention q, out (its K/V are computed once per
 // image), and the MLP.
-double step_weight_bytes(const model::CaptionModel& m, bool fp16) {
-  const auto& cfg = m.config();
-  const double d = cfg.decoder_hidden_size(), vocab = cfg.decoder_vocab_size();
-  double layers = cfg.gpt2.n_layer, mlp = cfg.gpt2.n_inner ? cfg.gpt2.n_inner : 4 * d;
-  if (cfg.arch == Architecture::Blip) layers = cfg.blip_text.num_hidden_layers, mlp = cfg.blip_text.intermediate_size;
-  if (cfg.arch == Architecture::Florence2) layers = cfg.florence2.text.decoder_layers, mlp = cfg.florence2.text.decoder_ffn_dim;
-  const double head_extra = cfg.arch == Architecture::Blip ? d * d : 0;  // BLIP's transform dense
+double step_weight_bytes(model::CaptionModel& m, bool fp16) {
+  const model::DecoderSpec& spec = m.decoder().spec();
+  const double d = spec.hidden, layers = spec.layers, mlp = spec.mlp, vocab = spec.vocab;
+  const double head_extra = m.config().arch == model::Architecture::Blip ? d * d : 0;  // BLIP's transform dense
   return (layers * (6 * d * d + 2 * d * mlp) + head_extra + vocab * d) * (fp16 ? 2 : 4);
 }
 
-// What the encoder reads besides the image: Florence-2's task prompt (<CAPTION>), else nothing.
-std::vector<int32_t> encoder_prompt(const model::CaptionModel& m) {
-  if (!m.is_florence2()) return {};
-  return text::florence2_prompt_ids(m.tokenizer(), *text::find_florence2_task("caption"), "");
-}
+// What the encoder reads besides the image: the default task's prompt (Florence-2: <CAPTION>),
+// nothing for families without tasks.
+std::vector<int32_t> encoder_prompt(const model::CaptionModel& m) { return m.task_prompt("", "").encoder_prompt; }
 
 // What every timed run shares: the loaded model and one synthetic image's pixels.
 struct BenchSubject {
@@ -111,11 +104,6 @@ struct BenchSubject {
   std::vector<int32_t> prompt;
   std::vector<int32_t> encoder_prompt;
 };
-
-double encoder_flops(const BenchSubject& s) {
-  const model::Florence2Model* f = s.model.florence2();
-  return f ? f->encoder_flops(int(s.encoder_prompt.size())) : s.model.encoder_flops();
-}
 
 // One image with `beams` (1 = greedy): medians over the timed runs after one warm-up. The GPU
 // time per kernel of the image stage and of decoding is added to the two profiles (--profile).
@@ -142,17 +130,17 @@ nlohmann::json time_search(BenchSubject& s, int beams, vk::Profile& image_profil
   }
   const double encoder_ms = median(encoder), decode_ms = median(decode);
   const double per_token = decode_ms / s.options.new_tokens;
+  const model::EncoderFlops flops = s.model.encoder_flops(int(s.encoder_prompt.size()));
   nlohmann::json stages;
-  if (const model::Florence2Model* f = s.model.florence2()) {
+  if (flops.text_encoder > 0) {  // a two-stage encoder (Florence-2): each stage's share
     const double vision_ms = median(vision), text_ms = median(text_encoder);
-    const int prompt = int(s.encoder_prompt.size());
     stages = {{"vision_ms", vision_ms},
-              {"vision_gflops", f->vision_flops() / (vision_ms * 1e6)},
+              {"vision_gflops", flops.vision / (vision_ms * 1e6)},
               {"text_encoder_ms", text_ms},
-              {"text_encoder_gflops", f->text_encoder_flops(prompt) / (text_ms * 1e6)}};
+              {"text_encoder_gflops", flops.text_encoder / (text_ms * 1e6)}};
   }
   nlohmann::json out = {{"encoder_ms", encoder_ms},
-          {"encoder_gflops", encoder_flops(s) / (encoder_ms * 1e6)},
+          {"encoder_gflops", flops.total() / (encoder_ms * 1e6)},
           {"cross_kv_ms", median(cross_kv)},
           {"decode_ms_per_token", per_token},
           {"decode_weight_gbps", step_weight_bytes(s.model, s.options.fp16) / (per_token * 1e6)},
