@@ -5,13 +5,11 @@
 
 #include "api/context_options.h"
 #include "api/cross_attention_recorder.h"
-#include "text/florence2_postprocess.h"
 #include "util/error.h"
 
 namespace vkcap::api {
 
 namespace {
-
 
 model::ModelOptions model_options(const CaptionerOptions& o) {
   model::ModelOptions m;
@@ -62,18 +60,16 @@ Caption CaptionEngine::to_caption(const generate::GeneratedSequence& s) const {
 }
 
 void CaptionEngine::add_answer(Caption& c, const std::string& task_token, ImageSize size) const {
-  // Decoded as Microsoft's checkpoints' fast tokenizer does (added tokens unspaced), so that
-  // location tokens are adjacent and parse.
-  const text::Florence2Result result = text::florence2_post_process(
-      text::florence2_generated_text(model_.tokenizer(), c.tokens), task_token, size.width, size.height);
+  std::optional<model::TaskAnswer> answer = model_.family().answer(c.tokens, task_token, size.width, size.height);
+  if (!answer) return;
   c.task = task_token;
-  c.region_task = result.answer != text::Florence2Answer::kPureText;
+  c.region_task = answer->region_task;
   if (!c.region_task) {
-    c.text = result.text;
+    c.text = std::move(answer->text);
     return;
   }
   c.text.clear();
-  for (const text::Florence2Region& r : result.regions) {
+  for (const text::Florence2Region& r : answer->regions) {
     Region region;
     region.label = r.label;
     region.points = r.points;

@@ -43,7 +43,8 @@ class CaptionEngine {
 
  private:
   Caption to_caption(const generate::GeneratedSequence& sequence) const;
-  // Florence-2: the post-processed answer of the task, in the image's pixels.
+  // The family's post-processed answer of the task (Florence-2: text or regions in the image's
+  // pixels); nothing changes for families without tasks.
   void add_answer(Caption& caption, const std::string& task_token, ImageSize size) const;
 
   std::function<void(const std::string&)> on_notice_;

@@ -25,7 +25,7 @@ struct Captioner::Impl {
 };
 
 Captioner::Captioner(const std::string& model, const CaptionerOptions& options)
-    : impl_(std::make_unique<Impl>(resolve_model(model, options.hf_hub_cache), options)) {}
+    : impl_(std::make_unique<Impl>(model::resolve_model(model, options.hf_hub_cache), options)) {}
 Captioner::~Captioner() = default;
 Captioner::Captioner(Captioner&&) noexcept = default;
 Captioner& Captioner::operator=(Captioner&&) noexcept = default;

@@ -1,41 +1,27 @@
 #include "api/generation_settings.h"
 
-#include "text/florence2_tasks.h"
 #include "util/error.h"
 
 namespace vkcap::api {
 
 namespace {
 
-// What generate::generate() takes from the checkpoint itself. Florence-2's generate::generate() is its language
-// model's, whose generation config is text_config: 3 beams, no repeated 3-grams, early stopping,
-// <s> forced first and </s> at max_length.
-void apply_model_defaults(const ModelConfig& model, generate::GenerationConfig& config) {
-  if (model.arch != Architecture::Florence2) return;
-  const Florence2TextConfig& t = model.florence2.text;
-  config.num_beams = t.num_beams;
-  config.no_repeat_ngram_size = t.no_repeat_ngram_size;
-  config.early_stopping = t.early_stopping ? generate::EarlyStopping::kTrue : generate::EarlyStopping::kFalse;
-  config.max_length = t.max_length;
-  config.forced_bos_token_id = t.forced_bos_token_id;
-  config.forced_eos_token_id = t.forced_eos_token_id;
+// A family's generation settings over what `config` holds; unset ones leave it as it is.
+void apply(const model::GenerationDefaults& d, generate::GenerationConfig& config) {
+  if (d.num_beams) config.num_beams = *d.num_beams;
+  if (d.max_length) config.max_length = *d.max_length;
+  if (d.min_length) config.min_length = *d.min_length;
+  if (d.max_new_tokens) config.max_new_tokens = *d.max_new_tokens;
+  if (d.no_repeat_ngram_size) config.no_repeat_ngram_size = *d.no_repeat_ngram_size;
+  if (d.early_stopping)
+    config.early_stopping = *d.early_stopping ? generate::EarlyStopping::kTrue : generate::EarlyStopping::kFalse;
+  if (d.forced_bos_token_id) config.forced_bos_token_id = *d.forced_bos_token_id;
+  if (d.forced_eos_token_id) config.forced_eos_token_id = *d.forced_eos_token_id;
 }
 
-void apply_preset(const std::string& name, Architecture arch, generate::GenerationConfig& config) {
+void apply_preset(const std::string& name, const model::ModelFamily& family, generate::GenerationConfig& config) {
   if (name == "hf") return;  // transformers' defaults with the checkpoint's config
-  if (name == "card") {
-    if (arch == Architecture::Florence2) {
-      config.max_new_tokens = 1024;  // what the model card and every user pass
-    } else if (arch == Architecture::Blip) {
-      config.num_beams = 3;
-      config.max_length = 20;
-      config.min_length = 5;
-    } else {
-      config.num_beams = 4;
-      config.max_length = 16;
-    }
-    return;
-  }
+  if (name == "card") return apply(family.card_generation(), config);
   if (name == "quality") {
     config.num_beams = 5;
     config.max_new_tokens = 40;
@@ -53,15 +39,16 @@ namespace {
 
 std::string preset_name(const model::CaptionModel& model, const GenerationOptions& o) {
   if (!o.preset.empty()) return o.preset;
-  return model.is_florence2() ? "card" : "hf";
+  return model.family().default_preset();
 }
 
 generate::GenerationConfig config_from_options(const model::CaptionModel& model, const GenerationOptions& o) {
   generate::GenerationConfig config;
   config.eos_token_id = {model.eos_token_id()};
   config.pad_token_id = model.pad_token_id();
-  apply_model_defaults(model.config(), config);
-  apply_preset(preset_name(model, o), model.config().arch, config);
+  // What generate() takes from the checkpoint itself, whatever the preset.
+  apply(model.family().checkpoint_generation(), config);
+  apply_preset(preset_name(model, o), model.family(), config);
   if (o.max_new_tokens) config.max_new_tokens = *o.max_new_tokens;
   // An explicit minimum replaces the preset's, whichever way the preset counted it.
   if (o.min_new_tokens) config.min_new_tokens = *o.min_new_tokens, config.min_length = 0;
@@ -108,31 +95,13 @@ GenerationSettings describe(const std::string& preset, const GenerationOptions& 
   return s;
 }
 
-// Florence-2's task: its token and the ids of its prompt, which the encoder reads.
+// The task's token and the ids of its prompt, which the encoder reads (families with tasks).
 void prepare_task(const model::CaptionModel& model, const GenerationOptions& o, PreparedGeneration& p) {
-  if (!model.is_florence2()) {
-    if (!o.task.empty() || !o.task_text.empty())
-      throw InvalidArgumentError("task: only Florence-2 models take a task (this is " + model.architecture_name() +
-                                 ")");
-    return;
-  }
-  if (o.keep_cross_attention)
+  model::TaskPrompt task = model.task_prompt(o.task, o.task_text);
+  if (o.keep_cross_attention && model.is_florence2())
     throw InvalidArgumentError("cross-attention maps are not available for Florence-2 models yet");
-  const std::string name = o.task.empty() ? "caption" : o.task;
-  const text::Florence2Task* task = text::find_florence2_task(name);
-  if (!task) {
-    std::string names;
-    for (const text::Florence2Task& t : text::florence2_tasks()) names += (names.empty() ? "" : ", ") + std::string(t.cli_name);
-    throw InvalidArgumentError("task '" + name + "': expected one of " + names + " (or a token such as <OD>)");
-  }
-  try {
-    p.encoder_prompt = text::florence2_prompt_ids(model.tokenizer(), *task, o.task_text);
-  } catch (const InvalidArgumentError&) {
-    throw;
-  } catch (const Error& e) {
-    throw InvalidArgumentError(e.what());
-  }
-  p.task_token = std::string(task->token);
+  p.encoder_prompt = std::move(task.encoder_prompt);
+  p.task_token = std::move(task.task_token);
 }
 
 }  // namespace

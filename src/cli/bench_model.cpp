@@ -12,9 +12,6 @@
 #include "cli/profile_table.h"
 #include "generate/generate.h"
 #include "model/caption_model.h"
-#include "model/florence2_model.h"
-#include "text/florence2_tasks.h"
-#include "util/error.h"
 
 namespace vkcap::cli {
 
@@ -89,34 +86,24 @@ generate::GenerationConfig fixed_length(const model::CaptionModel& m, const Benc
   config.min_new_tokens = o.new_tokens;
   config.num_beams = beams;
   config.no_repeat_ngram_size = o.no_repeat_ngram;
-  if (m.is_florence2()) config.forced_bos_token_id = m.config().florence2.text.forced_bos_token_id;
+  config.forced_bos_token_id = m.family().checkpoint_generation().forced_bos_token_id;  // Florence-2: <s>
   return config;
 }
 
 // Bytes of decoder weights streamed per step (every linear layer once, plus the LM head): per
 // layer self-attention q, k, v, out and cross-attention q, out (its K/V are computed once per
 // image), and the MLP.
-double step_weight_bytes(const model::CaptionModel& m, bool fp16) {
-  const auto& cfg = m.config();
-  const double d = cfg.decoder_hidden_size(), vocab = cfg.decoder_vocab_size();
-  double layers = cfg.gpt2.n_layer, mlp = cfg.gpt2.n_inner ? cfg.gpt2.n_inner : 4 * d;
-  if (cfg.arch == Architecture::Blip) layers = cfg.blip_text.num_hidden_layers, mlp = cfg.blip_text.intermediate_size;
-  if (cfg.arch == Architecture::Florence2) layers = cfg.florence2.text.decoder_layers, mlp = cfg.florence2.text.decoder_ffn_dim;
-  const double head_extra = cfg.arch == Architecture::Blip ? d * d : 0;  // BLIP's transform dense
+double step_weight_bytes(model::CaptionModel& m, bool fp16) {
+  const model::DecoderSpec& spec = m.decoder().spec();
+  const double d = spec.hidden, layers = spec.layers, mlp = spec.mlp, vocab = spec.vocab;
+  const double head_extra = m.config().arch == model::Architecture::Blip ? d * d : 0;  // BLIP's transform dense
   return (layers * (6 * d * d + 2 * d * mlp) + head_extra + vocab * d) * (fp16 ? 2 : 4);
 }
 
-// What the encoder reads besides the image: Florence-2's task prompt (--task, default <CAPTION>),
-// else nothing.
+// What the encoder reads besides the image: the task's prompt (--task; Florence-2's default
+// <CAPTION>), nothing for families without tasks (which refuse a --task).
 std::vector<int32_t> encoder_prompt(const model::CaptionModel& m, const std::string& task) {
-  if (!m.is_florence2()) {
-    if (!task.empty()) throw InvalidArgumentError("--task: " + m.architecture_name() + " takes no task (Florence-2 only)");
-    return {};
-  }
-  const text::Florence2Task* t = text::find_florence2_task(task.empty() ? "caption" : task);
-  if (!t) throw InvalidArgumentError("--task " + task + ": not a Florence-2 task (see vkcap caption --help)");
-  if (t->takes_input) throw InvalidArgumentError("--task " + task + ": needs a text input; bench model times text-free tasks");
-  return text::florence2_prompt_ids(m.tokenizer(), *t, "");
+  return m.task_prompt(task, "").encoder_prompt;
 }
 
 // What every timed run shares: the loaded model and one synthetic image's pixels.
@@ -129,11 +116,6 @@ struct BenchSubject {
   std::vector<int32_t> prompt;
   std::vector<int32_t> encoder_prompt;
 };
-
-double encoder_flops(const BenchSubject& s) {
-  const model::Florence2Model* f = s.model.florence2();
-  return f ? f->encoder_flops(int(s.encoder_prompt.size())) : s.model.encoder_flops();
-}
 
 // One image with `beams` (1 = greedy): medians over the timed runs after one warm-up. The GPU
 // time per kernel of the image stage and of decoding is added to the two profiles (--profile).
@@ -160,17 +142,17 @@ nlohmann::json time_search(BenchSubject& s, int beams, vk::Profile& image_profil
   }
   const double encoder_ms = median(encoder), decode_ms = median(decode);
   const double per_token = decode_ms / s.options.new_tokens;
+  const model::EncoderFlops flops = s.model.encoder_flops(int(s.encoder_prompt.size()));
   nlohmann::json stages;
-  if (const model::Florence2Model* f = s.model.florence2()) {
+  if (flops.text_encoder > 0) {  // a two-stage encoder (Florence-2): each stage's share
     const double vision_ms = median(vision), text_ms = median(text_encoder);
-    const int prompt = int(s.encoder_prompt.size());
     stages = {{"vision_ms", vision_ms},
-              {"vision_gflops", f->vision_flops() / (vision_ms * 1e6)},
+              {"vision_gflops", flops.vision / (vision_ms * 1e6)},
               {"text_encoder_ms", text_ms},
-              {"text_encoder_gflops", f->text_encoder_flops(prompt) / (text_ms * 1e6)}};
+              {"text_encoder_gflops", flops.text_encoder / (text_ms * 1e6)}};
   }
   nlohmann::json out = {{"encoder_ms", encoder_ms},
-          {"encoder_gflops", encoder_flops(s) / (encoder_ms * 1e6)},
+          {"encoder_gflops", flops.total() / (encoder_ms * 1e6)},
           {"cross_kv_ms", median(cross_kv)},
           {"decode_ms_per_token", per_token},
           {"decode_weight_gbps", step_weight_bytes(s.model, s.options.fp16) / (per_token * 1e6)},
@@ -260,7 +242,7 @@ int run_bench_model(const BenchModelOptions& o) {
                            {"load_ms", load_ms},
                            {"new_tokens", o.new_tokens},
                            {"no_repeat_ngram", o.no_repeat_ngram}};
-  if (m.is_florence2()) report["task"] = o.task.empty() ? "caption" : o.task;
+  if (!m.task_prompt(o.task, "").task_token.empty()) report["task"] = o.task.empty() ? "caption" : o.task;
   // --profile: GPU time per kernel of the image stage (encoder + cross K/V) and of decoding,
   // over the timed single-image runs.
   vk::Profile image_profile, decode_profile;

@@ -28,12 +28,12 @@ struct InfoOptions {
 };
 
 // The architecture and its sizes, as `info --json` reports them.
-nlohmann::json architecture_json(const ModelConfig& config) {
-  if (config.arch == Architecture::Florence2) {
-    const Florence2VisionConfig& v = config.florence2.vision;
-    const Florence2TextConfig& t = config.florence2.text;
+nlohmann::json architecture_json(const model::ModelConfig& config) {
+  if (config.arch == model::Architecture::Florence2) {
+    const model::Florence2VisionConfig& v = config.florence2.vision;
+    const model::Florence2TextConfig& t = config.florence2.text;
     nlohmann::json dims = nlohmann::json::array(), depths = nlohmann::json::array();
-    for (const DavitStage& s : v.stages) dims.push_back(s.dim), depths.push_back(s.depth);
+    for (const model::DavitStage& s : v.stages) dims.push_back(s.dim), depths.push_back(s.depth);
     return {{"architecture", "Florence2ForConditionalGeneration (davit + bart)"},
             {"vision", {{"dims", dims}, {"depths", depths}, {"window_size", v.window_size},
                         {"projection_dim", v.projection_dim}}},
@@ -42,8 +42,8 @@ nlohmann::json architecture_json(const ModelConfig& config) {
                       {"intermediate_size", t.decoder_ffn_dim}, {"vocab_size", t.vocab_size},
                       {"max_positions", t.max_position_embeddings}}}};
   }
-  const bool blip = config.arch == Architecture::Blip;
-  const VisionConfig& v = config.vision;
+  const bool blip = config.arch == model::Architecture::Blip;
+  const model::VisionConfig& v = config.vision;
   return {
       {"architecture", blip ? "BlipForConditionalGeneration" : "VisionEncoderDecoderModel (vit + gpt2)"},
       {"vision", {{"hidden_size", v.hidden_size}, {"intermediate_size", v.intermediate_size},
@@ -63,12 +63,12 @@ nlohmann::json architecture_json(const ModelConfig& config) {
                                      {"max_positions", config.gpt2.n_positions}}}};
 }
 
-void print_sizes(const ModelConfig& config) {
-  if (config.arch == Architecture::Florence2) {
-    const Florence2VisionConfig& v = config.florence2.vision;
-    const Florence2TextConfig& t = config.florence2.text;
+void print_sizes(const model::ModelConfig& config) {
+  if (config.arch == model::Architecture::Florence2) {
+    const model::Florence2VisionConfig& v = config.florence2.vision;
+    const model::Florence2TextConfig& t = config.florence2.text;
     std::string stages;
-    for (const DavitStage& s : v.stages)
+    for (const model::DavitStage& s : v.stages)
       stages += (stages.empty() ? "" : ", ") + std::to_string(s.dim) + "x" + std::to_string(s.depth);
     std::printf("  vision        DaViT stages (channels x depth) %s, window %d, projection %d\n", stages.c_str(),
                 v.window_size, v.projection_dim);
@@ -77,7 +77,7 @@ void print_sizes(const ModelConfig& config) {
                 t.max_position_embeddings);
     return;
   }
-  const VisionConfig& v = config.vision;
+  const model::VisionConfig& v = config.vision;
   const nlohmann::json t = architecture_json(config)["text"];
   std::printf("  vision        hidden %d, %d layers, %d heads, mlp %d, image %dx%d, patch %d (%d tokens)\n",
               v.hidden_size, v.num_hidden_layers, v.num_attention_heads, v.intermediate_size, v.image_size,
@@ -96,17 +96,17 @@ std::string mib(uint64_t bytes) {
 int run_info(const InfoOptions& o) {
   const std::filesystem::path dir = locate_model(o.model);
   const std::vector<std::string> missing = missing_model_files(dir);
-  const ModelConfig config = load_model_config(dir);
-  const WeightStore weights(dir);
+  const model::ModelConfig config = model::load_model_config(dir);
+  const model::WeightStore weights(dir);
 
   // Parameters as stored (tied weights count once, as the file holds them once).
   uint64_t parameters = 0, stored_bytes = 0;
   std::map<std::string, uint64_t> by_dtype;
   for (const std::string& name : weights.names()) {
-    const std::optional<TensorView> t = weights.find(name);
+    const std::optional<model::TensorView> t = weights.find(name);
     parameters += uint64_t(t->element_count());
     stored_bytes += t->bytes.size();
-    by_dtype[std::string(dtype_name(t->dtype))] += uint64_t(t->element_count());
+    by_dtype[std::string(model::dtype_name(t->dtype))] += uint64_t(t->element_count());
   }
   std::string dtype;
   for (const auto& [name, count] : by_dtype) dtype += (dtype.empty() ? "" : "+") + name;

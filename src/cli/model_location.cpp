@@ -60,7 +60,7 @@ fs::path executable_dir() {
 
 fs::path locate_model(const std::string& spec, bool* used_default) {
   if (used_default) *used_default = spec.empty();
-  return spec.empty() ? bundled_default_model() : resolve_model(spec, hf_hub_cache_from_environment());
+  return spec.empty() ? bundled_default_model() : model::resolve_model(spec, hf_hub_cache_from_environment());
 }
 
 }  // namespace vkcap::cli

@@ -2,6 +2,7 @@
 #include "kernels/attention_host.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "util/error.h"
@@ -236,6 +237,22 @@ void record_attention(vk::Recorder& rec, const AttentionArgs& args) {
 double attention_flops(const AttentionArgs& a) {
   // QKᵀ and P·V: two multiply-adds per (query, key, head, dim).
   return 4.0 * a.batch * a.lq * double(a.lk) * a.head_dim * a.heads;
+}
+
+AttentionArgs fused_self_attention(BufferRef qkv, BufferRef out, int batch, int rows, int heads, int head_dim) {
+  const uint64_t width = uint64_t(heads) * head_dim;
+  AttentionArgs a;
+  a.q = qkv;
+  a.k = BufferRef(*qkv.buffer, qkv.offset + width);
+  a.v = BufferRef(*qkv.buffer, qkv.offset + 2 * width);
+  a.out = out;
+  a.batch = batch;
+  a.lq = a.lk = rows;
+  a.heads = heads;
+  a.head_dim = head_dim;
+  a.q_row_stride = a.k_row_stride = a.v_row_stride = int(3 * width);
+  a.scale = 1.0f / std::sqrt(float(head_dim));
+  return a;
 }
 
 }  // namespace vkcap::kernels

@@ -29,6 +29,10 @@ struct AttentionArgs {
   // (batch, head) as a host step (attention_host.h). Only without mask and probs.
   bool on_host = false;
 };
+// Unmasked self-attention of `batch` sequences of `rows` tokens, reading q, k and v from one fused
+// projection (rows of q|k|v, 3·heads·head_dim floats, from `qkv` on), scaled by 1/√head_dim;
+// `out` gets heads·head_dim floats a row.
+AttentionArgs fused_self_attention(BufferRef qkv, BufferRef out, int batch, int rows, int heads, int head_dim);
 void record_attention(vk::Recorder& rec, const AttentionArgs& args,
                       vk::KernelVariant variant);  // explicit variant (tests)
 void record_attention(vk::Recorder& rec, const AttentionArgs& args);  // device's preferred variant

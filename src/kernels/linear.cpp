@@ -3,6 +3,7 @@
 #include "kernels/linear.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -16,11 +17,18 @@ namespace {
 
 constexpr const char* kWhere = "src/kernels/linear.cpp";
 
+// The shape part of every linear kernel's push constants (at the same place in each shader's
+// block): rows, columns, inner size (and padded), and the row strides in floats.
+struct LinearShape {
+  uint32_t m, n, k, kp;
+  uint32_t x_stride, y_stride, residual_stride;
+};
+
 // Push constants of linear_cpu.comp (std430 push-constant layout: pointers first).
 struct CpuPush {
   uint64_t x, w, bias, residual, y;
-  uint32_t m, n, k, kp;
-  uint32_t x_stride, y_stride, residual_stride, ls;
+  LinearShape shape;
+  uint32_t ls;
   // linear_cpu_mv.comp's folded layer norm (unused by linear_cpu.comp, whose block ends above).
   uint64_t norm_residual, gamma, beta, norm_out;
   float norm_eps;
@@ -29,9 +37,15 @@ static_assert(sizeof(CpuPush) <= 128, "the minimum maxPushConstantsSize");
 // Push constants of linear_gpu.comp and linear_gpu_mv.comp.
 struct GpuPush {
   uint32_t x_offset, residual_offset, y_offset;
-  uint32_t m, n, k, kp;
-  uint32_t x_stride, y_stride, residual_stride;
+  LinearShape shape;
 };
+static_assert(offsetof(CpuPush, ls) == 68 && offsetof(GpuPush, shape) == 12 && sizeof(GpuPush) == 40,
+              "the shaders' push-constant blocks");
+
+LinearShape linear_shape(const LinearArgs& a, uint32_t x_stride, uint32_t y_stride, uint32_t residual_stride) {
+  return {static_cast<uint32_t>(a.m), static_cast<uint32_t>(a.w->n), static_cast<uint32_t>(a.w->k),
+          static_cast<uint32_t>(a.w->k_padded), x_stride, y_stride, residual_stride};
+}
 
 uint32_t activation_code(Activation a) {
   switch (a) {
@@ -106,13 +120,7 @@ void record_cpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
   push.bias = w.has_bias() ? w.bias.address() : 0;
   push.residual = has_residual ? a.residual.address() : 0;
   push.y = a.y.address();
-  push.m = static_cast<uint32_t>(a.m);
-  push.n = static_cast<uint32_t>(w.n);
-  push.k = static_cast<uint32_t>(w.k);
-  push.kp = static_cast<uint32_t>(w.k_padded);
-  push.x_stride = xs;
-  push.y_stride = ys;
-  push.residual_stride = rs;
+  push.shape = linear_shape(a, xs, ys, rs);
   push.ls = static_cast<uint32_t>(w.lane_stride);
   // Unused norm operands point at x (valid memory the specialised-out loads could never reach).
   push.norm_residual = norm_residual ? a.norm->residual.address() : push.x;
@@ -146,13 +154,7 @@ void record_gpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
   push.x_offset = static_cast<uint32_t>(a.x.offset);
   push.residual_offset = has_residual ? static_cast<uint32_t>(a.residual.offset) : 0;
   push.y_offset = static_cast<uint32_t>(a.y.offset);
-  push.m = static_cast<uint32_t>(a.m);
-  push.n = static_cast<uint32_t>(w.n);
-  push.k = static_cast<uint32_t>(w.k);
-  push.kp = static_cast<uint32_t>(w.k_padded);
-  push.x_stride = xs;
-  push.y_stride = ys;
-  push.residual_stride = rs;
+  push.shape = linear_shape(a, xs, ys, rs);
   const uint32_t act = activation_code(a.activation);
   const uint32_t bias_flag = w.has_bias() ? 1u : 0u, residual_flag = has_residual ? 1u : 0u;
   const bool matvec = a.m <= kLinearMatVecMaxRows;
@@ -182,7 +184,7 @@ void record_gpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
   for (uint64_t first = 0; first < n; first += columns) {
     const uint64_t count = std::min(columns, n - first);
     GpuPush p = push;
-    p.n = static_cast<uint32_t>(count);
+    p.shape.n = static_cast<uint32_t>(count);
     p.y_offset += static_cast<uint32_t>(first);
     if (has_residual) p.residual_offset += static_cast<uint32_t>(first);
     const vk::Use weight = columns == n ? vk::reads(w.weight) : vk::reads_window(w.weight, first * row_bytes, count * row_bytes);
@@ -193,10 +195,10 @@ void record_gpu(vk::Recorder& rec, const LinearArgs& a, uint32_t xs, uint32_t ys
     std::vector<vk::Use> uses{vk::reads(*a.x.buffer), weight, bias, has_residual ? vk::reads(*a.residual.buffer) : weight,
                               vk::writes(*a.y.buffer)};
     if (matvec) {
-      const uint32_t gx = std::min<uint32_t>(p.n, 32768), gy = (p.n + gx - 1) / gx;
+      const uint32_t gx = std::min<uint32_t>(p.shape.n, 32768), gy = (p.shape.n + gx - 1) / gx;
       rec.dispatch(kernel, uses, &p, sizeof(p), gx, gy);
     } else {
-      rec.dispatch(kernel, uses, &p, sizeof(p), (p.n + tile - 1) / tile, (static_cast<uint32_t>(a.m) + tile - 1) / tile);
+      rec.dispatch(kernel, uses, &p, sizeof(p), (p.shape.n + tile - 1) / tile, (static_cast<uint32_t>(a.m) + tile - 1) / tile);
     }
   }
 }

@@ -1,7 +1,6 @@
 // record_window_attention: partition → qkv matmul → fused attention (batch = windows) → merge,
 // chunk by chunk of windows.
 #include <algorithm>
-#include <cmath>
 
 #include "kernels/attention.h"
 #include "kernels/ops_checks.h"
@@ -64,18 +63,8 @@ void record_window_attention(vk::Recorder& rec, const WindowAttentionArgs& a) {
     qkv.m = count * area;
     qkv.y = a.window_qkv;
     record_linear(rec, qkv);
-    AttentionArgs attn;
-    attn.q = a.window_qkv;
-    attn.k = BufferRef(*a.window_qkv.buffer, a.window_qkv.offset + c);
-    attn.v = BufferRef(*a.window_qkv.buffer, a.window_qkv.offset + 2 * uint64_t(c));
-    attn.out = a.window_rows;  // the partitioned x is consumed by now
-    attn.batch = count;
-    attn.lq = attn.lk = area;
-    attn.heads = a.heads;
-    attn.head_dim = head_dim;
-    attn.q_row_stride = attn.k_row_stride = attn.v_row_stride = 3 * c;
-    attn.out_row_stride = c;
-    attn.scale = 1.0f / std::sqrt(float(head_dim));
+    // Into the partitioned x, consumed by now.
+    const AttentionArgs attn = fused_self_attention(a.window_qkv, a.window_rows, count, area, a.heads, head_dim);
     record_attention(rec, attn, a.qkv->variant);  // one kernel family per model, chosen by its weights
     record_window_merge(rec, a.window_rows, a.out, a.grid, c, first, count);
   }

@@ -1,7 +1,6 @@
 #include "model/bart_encoder.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "kernels/attention.h"
 #include "kernels/ops.h"
@@ -81,21 +80,9 @@ void BartEncoder::record(vk::Recorder& rec, BufferRef features, int feature_rows
 void BartEncoder::record_layer(vk::Recorder& rec, const Layer& layer, BufferRef x, int images, int rows) {
   const int d = spec_.hidden, m = images * rows, head_dim = d / spec_.heads;
   kernels::record_linear(rec, {.w = &layer.qkv, .x = x, .m = m, .y = qkv_});
-  kernels::AttentionArgs a;
-  a.q = BufferRef(qkv_, 0);
-  a.k = BufferRef(qkv_, d);
-  a.v = BufferRef(qkv_, 2 * d);
-  a.out = attended_;
-  a.batch = images;
-  a.lq = a.lk = rows;
-  a.heads = spec_.heads;
-  a.head_dim = head_dim;
-  a.q_row_stride = a.k_row_stride = a.v_row_stride = 3 * d;
-  a.q_batch_stride = a.k_batch_stride = a.v_batch_stride = int64_t(rows) * 3 * d;
-  a.out_batch_stride = int64_t(rows) * d;
-  a.scale = 1.0f / std::sqrt(float(head_dim));
-  a.on_host = layer.qkv.host != nullptr;  // a CPU device: with its products (kernels/linear_host.h)
-  kernels::record_attention(rec, a);
+  kernels::AttentionArgs attention = kernels::fused_self_attention(qkv_, attended_, images, rows, spec_.heads, head_dim);
+  attention.on_host = layer.qkv.host != nullptr;  // a CPU device: with its products (kernels/linear_host.h)
+  kernels::record_attention(rec, attention);
   kernels::record_linear(rec, {.w = &layer.out, .x = attended_, .m = m, .y = tmp_, .residual = x});
   kernels::record_layer_norm(rec, layer_norm_args(layer.self_norm, tmp_, x, m, d));
   const int block = int(std::min<uint64_t>(uint64_t(m), ffn_.size() / sizeof(float) / uint64_t(spec_.ffn)));

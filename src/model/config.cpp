@@ -9,7 +9,7 @@
 #include "util/json_limits.h"
 #include "util/json_parse.h"
 
-namespace vkcap {
+namespace vkcap::model {
 
 namespace {
 
@@ -257,4 +257,4 @@ ModelConfig load_model_config(const std::filesystem::path& dir) {
   return load_model_config_file(dir / "config.json");
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::model

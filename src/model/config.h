@@ -10,7 +10,7 @@
 
 #include "model/florence2_config.h"
 
-namespace vkcap {
+namespace vkcap::model {
 
 enum class Architecture {
   Blip,     // BlipForConditionalGeneration: BLIP ViT + BERT-style text decoder
@@ -122,4 +122,4 @@ ModelConfig load_model_config_file(const std::filesystem::path& config_json);
 // Parses config text; `file_label` names it in errors.
 ModelConfig parse_model_config(const std::string& json_text, const std::string& file_label);
 
-}  // namespace vkcap
+}  // namespace vkcap::model

@@ -9,7 +9,7 @@
 #include "util/error.h"
 #include "util/json_parse.h"
 
-namespace vkcap {
+namespace vkcap::model {
 
 namespace {
 
@@ -260,4 +260,4 @@ Florence2Config load_florence2_config(const std::filesystem::path& dir) {
   return parse_florence2_config(read_config_json(path), path.string());
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::model

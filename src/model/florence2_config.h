@@ -13,7 +13,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace vkcap {
+namespace vkcap::model {
 
 // One DaViT stage: its patch convolution (ConvEmbed) and `depth` (spatial, channel) block pairs.
 struct DavitStage {
@@ -82,4 +82,4 @@ Florence2Config parse_florence2_config(const nlohmann::json& config, const std::
 // The same, read from `<dir>/config.json`.
 Florence2Config load_florence2_config(const std::filesystem::path& dir);
 
-}  // namespace vkcap
+}  // namespace vkcap::model

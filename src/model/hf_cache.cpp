@@ -6,7 +6,7 @@
 
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::model {
 
 namespace fs = std::filesystem;
 
@@ -72,4 +72,4 @@ fs::path resolve_model(const std::string& spec, const fs::path& hub_cache) {
               "` (then pass the cloned directory)");
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::model

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-namespace vkcap {
+namespace vkcap::model {
 
 // An existing directory is returned as is. Otherwise `spec` must be a model id found in
 // `hub_cache`: the snapshot refs/main names, else the most recently written snapshot. Throws
@@ -17,4 +17,4 @@ namespace vkcap {
 // or when `hub_cache` is empty (no cache to look in).
 std::filesystem::path resolve_model(const std::string& spec, const std::filesystem::path& hub_cache);
 
-}  // namespace vkcap
+}  // namespace vkcap::model

@@ -10,7 +10,7 @@
 
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::model {
 
 namespace {
 
@@ -150,6 +150,16 @@ class Machine {
     x->integer = v;
     return x;
   }
+  Value* make_float(double v) {
+    Value* x = make(Value::Kind::Float);
+    x->real = v;
+    return x;
+  }
+  Value* make_bool(bool v) {
+    Value* x = make(Value::Kind::Bool);
+    x->integer = v;
+    return x;
+  }
   Value* make_string(std::span<const uint8_t> bytes) {
     Value* x = make(Value::Kind::String);
     x->text.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
@@ -171,6 +181,12 @@ class Machine {
     return stack_.back();
   }
   size_t floor() const { return marks_.empty() ? 0 : marks_.back(); }
+  // The top n values, in stack order.
+  std::vector<Value*> pop_n(size_t n) {
+    std::vector<Value*> items(n);
+    for (size_t i = n; i-- > 0;) items[i] = pop();
+    return items;
+  }
   std::vector<Value*> pop_to_mark() {
     if (marks_.empty()) fail("has no MARK to pop to");
     std::vector<Value*> items(stack_.begin() + std::ptrdiff_t(marks_.back()), stack_.end());
@@ -209,6 +225,22 @@ class Machine {
     g->text = full;
     return g;
   }
+
+  // The opcodes with more to them than a push.
+  void execute(uint8_t op);
+  void protocol();
+  void frame();
+  void text_global();
+  void stack_global();
+  void mark();
+  int64_t read_long1();
+  double read_be_double();
+  void set_item();
+  void append();
+  void add_to(Value::Kind kind, std::span<Value* const> items, const char* opcode);
+  void reduce();
+  void build();
+  [[noreturn]] void refuse(uint8_t op) const;
 
   Value* persistent_load(Value* pid);
   Value* call(const Value* callable, const Value* args, int nesting = 0);
@@ -292,138 +324,136 @@ Value* Machine::run() {
   while (true) {
     op_pos_ = pos_;
     const uint8_t op = uint8_t(read_le(1));
-    switch (op) {
-      case 0x80: {  // PROTO
-        uint64_t v = read_le(1);
-        if (v > 5) fail("protocol " + std::to_string(v) + " is not supported");
-        break;
-      }
-      case 0x95: {  // FRAME: a length prefix for buffering; the bytes follow inline
-        uint64_t n = read_le(8);
-        if (n > in_.size() - pos_) fail("frame runs past the end");
-        break;
-      }
-      case 0x63: {  // GLOBAL
-        std::string module = read_line();
-        std::string name = read_line();
-        push(global(module, name));
-        break;
-      }
-      case 0x93: {  // STACK_GLOBAL
-        Value* name = pop();
-        Value* module = pop();
-        if (name->kind != Value::Kind::String || module->kind != Value::Kind::String)
-          fail("STACK_GLOBAL needs two strings");
-        push(global(module->text, name->text));
-        break;
-      }
-      case 0x51:  // BINPERSID
-        push(persistent_load(pop()));
-        break;
-      case 0x7d: push(make(Value::Kind::Dict)); break;   // EMPTY_DICT
-      case 0x29: push(make(Value::Kind::Tuple)); break;  // EMPTY_TUPLE
-      case 0x5d: push(make(Value::Kind::List)); break;   // EMPTY_LIST
-      case 0x28:                                         // MARK
-        if (marks_.size() >= size_t(kPickleMaxDepth)) fail("MARKs nest deeper than " + std::to_string(kPickleMaxDepth));
-        marks_.push_back(stack_.size());
-        break;
-      case 0x58: push(make_string(take(size_t(read_le(4))))); break;  // BINUNICODE
-      case 0x8c: push(make_string(take(size_t(read_le(1))))); break;  // SHORT_BINUNICODE
-      case 0x4a: push(make_int(int32_t(uint32_t(read_le(4))))); break;  // BININT
-      case 0x4b: push(make_int(int64_t(read_le(1)))); break;            // BININT1
-      case 0x4d: push(make_int(int64_t(read_le(2)))); break;            // BININT2
-      case 0x8a: {  // LONG1: little-endian two's complement of n bytes
-        size_t n = size_t(read_le(1));
-        if (n > 8) fail("integer of " + std::to_string(n) + " bytes is too large");
-        uint64_t v = n ? read_le(n) : 0;
-        if (n && n < 8 && (v >> (8 * n - 1)) & 1) v |= ~uint64_t(0) << (8 * n);  // sign-extend
-        push(make_int(int64_t(v)));
-        break;
-      }
-      case 0x47: {  // BINFLOAT (big-endian double)
-        auto b = take(8);
-        uint64_t bits = 0;
-        for (uint8_t c : b) bits = (bits << 8) | c;
-        Value* x = make(Value::Kind::Float);
-        std::memcpy(&x->real, &bits, 8);
-        push(x);
-        break;
-      }
-      case 0x88:
-      case 0x89: {  // NEWTRUE, NEWFALSE
-        Value* x = make(Value::Kind::Bool);
-        x->integer = op == 0x88;
-        push(x);
-        break;
-      }
-      case 0x4e: push(make(Value::Kind::None)); break;  // NONE
-      case 0x85:
-      case 0x86:
-      case 0x87: {  // TUPLE1..3
-        size_t n = size_t(op - 0x84);
-        std::vector<Value*> items(n);
-        for (size_t i = n; i-- > 0;) items[i] = pop();
-        push(make_tuple(items));
-        break;
-      }
-      case 0x74: push(make_tuple(pop_to_mark())); break;  // TUPLE
-      case 0x73: {  // SETITEM
-        Value* v = pop();
-        Value* k = pop();
-        Value* d = top();
-        if (d->kind != Value::Kind::Dict) fail("SETITEM on a " + std::string(kind_name(d->kind)));
-        add_child(d, k);
-        add_child(d, v);
-        break;
-      }
-      case 0x75: {  // SETITEMS
-        auto items = pop_to_mark();
-        Value* d = top();
-        if (d->kind != Value::Kind::Dict || items.size() % 2) fail("SETITEMS needs a dict and key/value pairs");
-        for (Value* x : items) add_child(d, x);
-        break;
-      }
-      case 0x61: {  // APPEND
-        Value* v = pop();
-        Value* l = top();
-        if (l->kind != Value::Kind::List) fail("APPEND on a " + std::string(kind_name(l->kind)));
-        add_child(l, v);
-        break;
-      }
-      case 0x65: {  // APPENDS
-        auto items = pop_to_mark();
-        Value* l = top();
-        if (l->kind != Value::Kind::List) fail("APPENDS on a " + std::string(kind_name(l->kind)));
-        for (Value* x : items) add_child(l, x);
-        break;
-      }
-      case 0x71: memo_put(read_le(1), top()); break;  // BINPUT
-      case 0x72: memo_put(read_le(4), top()); break;  // LONG_BINPUT
-      case 0x94: memo_put(memo_.size(), top()); break;  // MEMOIZE
-      case 0x68: push(memo_get(read_le(1))); break;   // BINGET
-      case 0x6a: push(memo_get(read_le(4))); break;   // LONG_BINGET
-      case 0x52: {  // REDUCE
-        Value* args = pop();
-        Value* callable = pop();
-        push(call(callable, args));
-        break;
-      }
-      case 0x62: {  // BUILD: only the OrderedDict's __dict__ (its `_metadata`), which we ignore
-        pop();
-        Value* target = top();
-        if (target->kind != Value::Kind::Dict && target->kind != Value::Kind::Tensor)
-          fail("BUILD on a " + std::string(kind_name(target->kind)));
-        break;
-      }
-      case 0x2e:  // STOP
-        return pop();
-      default: {
-        char hex[8];
-        std::snprintf(hex, sizeof hex, "0x%02x", op);
-        fail(std::string("opcode ") + hex + " (" + opcode_name(op) + ") not allowed");
-      }
-    }
+    if (op == 0x2e) return pop();  // STOP
+    execute(op);
   }
+}
+
+// One opcode other than STOP; anything not listed is refused by name.
+void Machine::execute(uint8_t op) {
+  switch (op) {
+    case 0x80: protocol(); break;                       // PROTO
+    case 0x95: frame(); break;                          // FRAME
+    case 0x63: text_global(); break;                    // GLOBAL
+    case 0x93: stack_global(); break;                   // STACK_GLOBAL
+    case 0x51: push(persistent_load(pop())); break;     // BINPERSID
+    case 0x7d: push(make(Value::Kind::Dict)); break;    // EMPTY_DICT
+    case 0x29: push(make(Value::Kind::Tuple)); break;   // EMPTY_TUPLE
+    case 0x5d: push(make(Value::Kind::List)); break;    // EMPTY_LIST
+    case 0x28: mark(); break;                           // MARK
+    case 0x58: push(make_string(take(size_t(read_le(4))))); break;    // BINUNICODE
+    case 0x8c: push(make_string(take(size_t(read_le(1))))); break;    // SHORT_BINUNICODE
+    case 0x4a: push(make_int(int32_t(uint32_t(read_le(4))))); break;  // BININT
+    case 0x4b: push(make_int(int64_t(read_le(1)))); break;            // BININT1
+    case 0x4d: push(make_int(int64_t(read_le(2)))); break;            // BININT2
+    case 0x8a: push(make_int(read_long1())); break;     // LONG1
+    case 0x47: push(make_float(read_be_double())); break;  // BINFLOAT
+    case 0x88: push(make_bool(true)); break;            // NEWTRUE
+    case 0x89: push(make_bool(false)); break;           // NEWFALSE
+    case 0x4e: push(make(Value::Kind::None)); break;    // NONE
+    case 0x85:                                          // TUPLE1
+    case 0x86:                                          // TUPLE2
+    case 0x87: push(make_tuple(pop_n(size_t(op - 0x84)))); break;  // TUPLE3
+    case 0x74: push(make_tuple(pop_to_mark())); break;  // TUPLE
+    case 0x73: set_item(); break;                       // SETITEM
+    case 0x75: add_to(Value::Kind::Dict, pop_to_mark(), "SETITEMS"); break;
+    case 0x61: append(); break;                         // APPEND
+    case 0x65: add_to(Value::Kind::List, pop_to_mark(), "APPENDS"); break;
+    case 0x71: memo_put(read_le(1), top()); break;      // BINPUT
+    case 0x72: memo_put(read_le(4), top()); break;      // LONG_BINPUT
+    case 0x94: memo_put(memo_.size(), top()); break;    // MEMOIZE
+    case 0x68: push(memo_get(read_le(1))); break;       // BINGET
+    case 0x6a: push(memo_get(read_le(4))); break;       // LONG_BINGET
+    case 0x52: reduce(); break;                         // REDUCE
+    case 0x62: build(); break;                          // BUILD
+    default: refuse(op);
+  }
+}
+
+void Machine::protocol() {
+  const uint64_t version = read_le(1);
+  if (version > 5) fail("protocol " + std::to_string(version) + " is not supported");
+}
+
+void Machine::frame() {
+  // A length prefix for buffering; the bytes follow inline.
+  const uint64_t n = read_le(8);
+  if (n > in_.size() - pos_) fail("frame runs past the end");
+}
+
+void Machine::text_global() {
+  const std::string module = read_line();  // two lines: the module, then the name
+  const std::string name = read_line();
+  push(global(module, name));
+}
+
+void Machine::stack_global() {
+  Value* name = pop();
+  Value* module = pop();
+  if (name->kind != Value::Kind::String || module->kind != Value::Kind::String) fail("STACK_GLOBAL needs two strings");
+  push(global(module->text, name->text));
+}
+
+void Machine::mark() {
+  if (marks_.size() >= size_t(kPickleMaxDepth)) fail("MARKs nest deeper than " + std::to_string(kPickleMaxDepth));
+  marks_.push_back(stack_.size());
+}
+
+int64_t Machine::read_long1() {
+  // Little-endian two's complement of n bytes.
+  const size_t n = size_t(read_le(1));
+  if (n > 8) fail("integer of " + std::to_string(n) + " bytes is too large");
+  uint64_t v = n ? read_le(n) : 0;
+  if (n && n < 8 && (v >> (8 * n - 1)) & 1) v |= ~uint64_t(0) << (8 * n);  // sign-extend
+  return int64_t(v);
+}
+
+double Machine::read_be_double() {
+  uint64_t bits = 0;
+  for (uint8_t c : take(8)) bits = (bits << 8) | c;
+  double real;
+  std::memcpy(&real, &bits, 8);
+  return real;
+}
+
+void Machine::set_item() {
+  Value* key_value[2];
+  key_value[1] = pop();
+  key_value[0] = pop();
+  add_to(Value::Kind::Dict, key_value, "SETITEM");
+}
+
+void Machine::append() {
+  Value* value = pop();
+  add_to(Value::Kind::List, {&value, 1}, "APPEND");
+}
+
+// SETITEM(S) into the dict, APPEND(S) into the list, on top of the stack.
+void Machine::add_to(Value::Kind kind, std::span<Value* const> items, const char* opcode) {
+  Value* target = top();
+  if (target->kind != kind) fail(std::string(opcode) + " on a " + kind_name(target->kind));
+  if (kind == Value::Kind::Dict && items.size() % 2) fail(std::string(opcode) + " needs key/value pairs");
+  for (Value* x : items) add_child(target, x);
+}
+
+void Machine::reduce() {
+  Value* args = pop();
+  Value* callable = pop();
+  push(call(callable, args));
+}
+
+void Machine::build() {
+  // Only the OrderedDict's __dict__ (its `_metadata`), which is ignored.
+  pop();
+  const Value* target = top();
+  if (target->kind != Value::Kind::Dict && target->kind != Value::Kind::Tensor)
+    fail("BUILD on a " + std::string(kind_name(target->kind)));
+}
+
+void Machine::refuse(uint8_t op) const {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02x", op);
+  fail(std::string("opcode ") + hex + " (" + opcode_name(op) + ") not allowed");
 }
 
 // The tensors among a dict's values, or nothing.
@@ -461,4 +491,4 @@ std::vector<TorchStateEntry> read_torch_state_dict_pickle(std::span<const uint8_
   return entries;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::model

@@ -15,7 +15,7 @@
 
 #include "model/tensor_view.h"
 
-namespace vkcap {
+namespace vkcap::model {
 
 // Limits far above anything a state dict needs (a 1000-tensor checkpoint uses ~10k memo slots
 // and nesting depth 4).
@@ -51,4 +51,4 @@ struct TorchStateEntry {
 std::vector<TorchStateEntry> read_torch_state_dict_pickle(std::span<const uint8_t> pkl,
                                                           const std::string& file_label);
 
-}  // namespace vkcap
+}  // namespace vkcap::model

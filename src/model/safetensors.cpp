@@ -8,7 +8,7 @@
 #include "util/error.h"
 #include "util/json_limits.h"
 
-namespace vkcap {
+namespace vkcap::model {
 
 namespace {
 
@@ -185,4 +185,4 @@ const TensorView* SafetensorsFile::find(std::string_view name) const {
   return it != contents_.tensors.end() && it->name == name ? &*it : nullptr;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::model

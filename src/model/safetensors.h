@@ -14,7 +14,7 @@
 #include "model/tensor_view.h"
 #include "util/mapped_file.h"
 
-namespace vkcap {
+namespace vkcap::model {
 
 // Limits that no real checkpoint comes near; they keep a hostile header from costing gigabytes.
 inline constexpr uint64_t kSafetensorsMaxHeaderBytes = 100ull << 20;
@@ -49,4 +49,4 @@ class SafetensorsFile {
   SafetensorsContents contents_;
 };
 
-}  // namespace vkcap
+}  // namespace vkcap::model

@@ -6,7 +6,7 @@
 
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::model {
 
 namespace {
 
@@ -163,4 +163,4 @@ std::vector<uint16_t> to_f16(const TensorView& view) {
   return out;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::model

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace vkcap {
+namespace vkcap::model {
 
 // Element types a checkpoint may hold. Weights are F32, F16 or BF16; the integer types occur only
 // as buffers (e.g. GPT-2's old `attn.bias` masks, BERT's `position_ids`) and are never converted.
@@ -50,4 +50,4 @@ float bf16_to_f32(uint16_t b);  // exact
 std::vector<float> to_f32(const TensorView& view);
 std::vector<uint16_t> to_f16(const TensorView& view);
 
-}  // namespace vkcap
+}  // namespace vkcap::model

@@ -8,7 +8,7 @@
 #include "model/zip_reader.h"
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::model {
 
 namespace {
 
@@ -156,4 +156,4 @@ const TensorView* TorchCheckpoint::find(std::string_view name) const {
   return it != tensors_.end() && it->name == name ? &*it : nullptr;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::model

@@ -14,7 +14,7 @@
 #include "model/tensor_view.h"
 #include "util/mapped_file.h"
 
-namespace vkcap {
+namespace vkcap::model {
 
 class TorchCheckpoint {
  public:
@@ -32,4 +32,4 @@ class TorchCheckpoint {
   std::vector<TensorView> tensors_;
 };
 
-}  // namespace vkcap
+}  // namespace vkcap::model

@@ -1,6 +1,5 @@
 #include "model/vision_encoder.h"
 
-#include <cmath>
 
 namespace vkcap::model {
 
@@ -75,18 +74,9 @@ void VisionEncoder::record(vk::Recorder& rec, BufferRef pixels, BufferRef out) {
   for (Layer& layer : layers_) {
     kernels::record_layer_norm(rec, layer_norm_args(layer.ln1, h_, normed_, s, d));
     kernels::record_linear(rec, {.w = &layer.qkv, .x = normed_, .m = s, .y = qkv_});
-    kernels::AttentionArgs attn;
-    attn.q = BufferRef(qkv_, 0);
-    attn.k = BufferRef(qkv_, d);
-    attn.v = BufferRef(qkv_, 2 * d);
-    attn.out = attended_;
-    attn.lq = attn.lk = s;
-    attn.heads = heads;
-    attn.head_dim = head_dim;
-    attn.q_row_stride = attn.k_row_stride = attn.v_row_stride = 3 * d;
-    attn.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-    attn.on_host = layer.qkv.host != nullptr;  // a CPU device: with its products (kernels/linear_host.h)
-    kernels::record_attention(rec, attn);
+    kernels::AttentionArgs attention = kernels::fused_self_attention(qkv_, attended_, 1, s, heads, head_dim);
+    attention.on_host = layer.qkv.host != nullptr;  // a CPU device: with its products (kernels/linear_host.h)
+    kernels::record_attention(rec, attention);
     kernels::record_linear(rec, {.w = &layer.proj, .x = attended_, .m = s, .y = h_, .residual = h_});
     kernels::record_layer_norm(rec, layer_norm_args(layer.ln2, h_, normed_, s, d));
     kernels::record_linear(rec, {.w = &layer.fc1, .x = normed_, .m = s, .y = mlp_, .activation = spec_.activation});

@@ -12,7 +12,7 @@
 #include "util/json_limits.h"
 #include "util/json_parse.h"
 
-namespace vkcap {
+namespace vkcap::model {
 
 namespace fs = std::filesystem;
 
@@ -133,4 +133,4 @@ void WeightStore::release(const TensorView& view) const {
   for (const auto& f : torch_) f->release(view);
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::model

@@ -14,7 +14,7 @@
 
 #include "model/tensor_view.h"
 
-namespace vkcap {
+namespace vkcap::model {
 
 class SafetensorsFile;
 class TorchCheckpoint;
@@ -57,4 +57,4 @@ class WeightStore {
   std::map<std::string, const TensorView*, std::less<>> index_;
 };
 
-}  // namespace vkcap
+}  // namespace vkcap::model

@@ -7,7 +7,7 @@
 
 #include "util/error.h"
 
-namespace vkcap {
+namespace vkcap::model {
 
 namespace {
 
@@ -196,4 +196,4 @@ std::vector<ZipEntry> read_stored_zip(std::span<const uint8_t> archive, const st
   return entries;
 }
 
-}  // namespace vkcap
+}  // namespace vkcap::model

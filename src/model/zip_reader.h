@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace vkcap {
+namespace vkcap::model {
 
 inline constexpr size_t kZipMaxEntries = 1u << 20;
 
@@ -24,4 +24,4 @@ std::vector<ZipEntry> read_stored_zip(std::span<const uint8_t> archive, const st
 // CRC-32 (the zip / PNG polynomial), for checking small entries.
 uint32_t crc32(std::span<const uint8_t> bytes);
 
-}  // namespace vkcap
+}  // namespace vkcap::model

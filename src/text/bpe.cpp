@@ -11,27 +11,11 @@ namespace vkcap::text {
 
 BpeTokenizer::BpeTokenizer(std::unordered_map<std::string, int32_t> vocab,
                            std::vector<std::pair<std::string, std::string>> merges, BpeOptions options)
-    : vocab_(std::move(vocab)), options_(options) {
-  int32_t max_id = -1;
-  for (const auto& [token, id] : vocab_) max_id = std::max(max_id, id);
-  ids_to_tokens_.resize(static_cast<size_t>(max_id + 1));
-  for (const auto& [token, id] : vocab_) {
-    if (id >= 0) ids_to_tokens_[static_cast<size_t>(id)] = token;
-  }
+    : Tokenizer(std::move(vocab)), options_(options) {
   // dict(zip(merges, range(len(merges)))): a repeated merge keeps its last rank.
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     merge_ranks_[merges[rank].first + " " + merges[rank].second] = static_cast<int32_t>(rank);
   }
-}
-
-int32_t BpeTokenizer::base_token_to_id(std::string_view token) const {
-  auto it = vocab_.find(std::string(token));
-  return it == vocab_.end() ? -1 : it->second;
-}
-
-std::string BpeTokenizer::base_id_to_token(int32_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= ids_to_tokens_.size()) return {};
-  return ids_to_tokens_[static_cast<size_t>(id)];
 }
 
 std::string BpeTokenizer::prepare_text(std::string_view text) const {

@@ -30,9 +30,6 @@ class BpeTokenizer final : public Tokenizer {
   std::vector<std::string> bpe(std::string_view word) const;
 
  protected:
-  int32_t base_token_to_id(std::string_view token) const override;
-  std::string base_id_to_token(int32_t id) const override;
-  size_t base_vocab_size() const override { return vocab_.size(); }
   std::string prepare_text(std::string_view text) const override;
   void tokenize_piece(std::string_view piece, std::vector<int32_t>& ids) const override;
   void wrap_with_special_tokens(std::vector<int32_t>& ids) const override;
@@ -40,8 +37,6 @@ class BpeTokenizer final : public Tokenizer {
   bool id_to_token_for_decode(int32_t id, std::string& token) const override;
 
  private:
-  std::unordered_map<std::string, int32_t> vocab_;
-  std::vector<std::string> ids_to_tokens_;
   std::unordered_map<std::string, int32_t> merge_ranks_;  // key "left right"
   BpeOptions options_;
 };

@@ -210,6 +210,23 @@ bool has_roberta_post_processor(const JsonFile& tokenizer_json) {
 // RobertaTokenizer.__init__ defaults; <mask> eats the spaces on its left.
 SpecialTokens roberta_special_tokens() { return {"<s>", "</s>", "<unk>", "</s>", "<pad>", "<s>", "<mask>", {}}; }
 
+// BertTokenizer.__init__ defaults.
+SpecialTokens bert_special_tokens() { return {"", "", "[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]", {}}; }
+
+// A byte-level BPE tokenizer's defaults: RobertaTokenizer's (BART, Florence-2) or GPT2Tokenizer's.
+SpecialTokens bpe_special_tokens(bool roberta) {
+  return roberta ? roberta_special_tokens()
+                 : SpecialTokens{"<|endoftext|>", "<|endoftext|>", "<|endoftext|>", "", "", "", "", {}};
+}
+
+BpeOptions bpe_options(const JsonFile& config, bool roberta) {
+  BpeOptions options;
+  options.add_prefix_space = config.get_bool(config.root, "add_prefix_space", false);
+  options.add_bos_token = config.get_bool(config.root, "add_bos_token", false);
+  options.wrap_cls_sep = roberta;
+  return options;
+}
+
 void add_roberta_mask_default(const Tokenizer& tokenizer, std::vector<AddedToken>& added) {
   const int32_t id = tokenizer.token_to_id("<mask>");
   if (id < 0) return;
@@ -241,16 +258,12 @@ std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& model_dir) {
   const bool florence2 = is_florence2_directory(model_dir);  // always a BartTokenizer
   bool roberta = florence2 || is_roberta_family(config);
   if (fs::exists(vocab_txt)) {
-    special = {"", "", "[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]", {}};  // BertTokenizer defaults
+    special = bert_special_tokens();
     tokenizer = std::make_unique<WordPieceTokenizer>(read_vocab_txt(vocab_txt), wordpiece_options(config));
   } else if (has_bpe_files) {
-    special = roberta ? roberta_special_tokens()
-                      : SpecialTokens{"<|endoftext|>", "<|endoftext|>", "<|endoftext|>", "", "", "", "", {}};
-    BpeOptions options;
-    options.add_prefix_space = config.get_bool(config.root, "add_prefix_space", false);
-    options.add_bos_token = config.get_bool(config.root, "add_bos_token", false);
-    options.wrap_cls_sep = roberta;
-    tokenizer = std::make_unique<BpeTokenizer>(read_vocab_json(vocab_json), read_merges_txt(merges_txt), options);
+    special = bpe_special_tokens(roberta);
+    tokenizer = std::make_unique<BpeTokenizer>(read_vocab_json(vocab_json), read_merges_txt(merges_txt),
+                                               bpe_options(config, roberta));
   } else if (fs::exists(tokenizer_json)) {
     const JsonFile file = JsonFile::read_if_present(tokenizer_json);
     if (!file.root.contains("model") || !file.root["model"].is_object()) file.fail("model", "is missing");
@@ -259,17 +272,12 @@ std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& model_dir) {
                              : model.contains("merges")                          ? "BPE"
                                                                                  : "WordPiece";
     if (type == "WordPiece") {
-      special = {"", "", "[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]", {}};
+      special = bert_special_tokens();
       tokenizer = wordpiece_from_tokenizer_json(file, wordpiece_options(config), special);
     } else if (type == "BPE") {
       roberta = roberta || has_roberta_post_processor(file);
-      special = roberta ? roberta_special_tokens()
-                        : SpecialTokens{"<|endoftext|>", "<|endoftext|>", "<|endoftext|>", "", "", "", "", {}};
-      BpeOptions options;
-      options.add_prefix_space = config.get_bool(config.root, "add_prefix_space", false);
-      options.add_bos_token = config.get_bool(config.root, "add_bos_token", false);
-      options.wrap_cls_sep = roberta;
-      tokenizer = bpe_from_tokenizer_json(file, options);
+      special = bpe_special_tokens(roberta);
+      tokenizer = bpe_from_tokenizer_json(file, bpe_options(config, roberta));
     } else {
       file.fail("model.type", "is \"" + type + "\"; only WordPiece and BPE are supported");
     }

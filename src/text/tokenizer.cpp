@@ -20,7 +20,25 @@ std::vector<std::string> SpecialTokens::all() const {
   return out;
 }
 
+Tokenizer::Tokenizer(std::unordered_map<std::string, int32_t> vocab) : vocab_(std::move(vocab)) {
+  int32_t max_id = -1;
+  for (const auto& [token, id] : vocab_) max_id = std::max(max_id, id);
+  ids_to_tokens_.resize(static_cast<size_t>(max_id + 1));
+  for (const auto& [token, id] : vocab_)
+    if (id >= 0) ids_to_tokens_[static_cast<size_t>(id)] = token;
+}
+
 Tokenizer::~Tokenizer() = default;
+
+int32_t Tokenizer::base_token_to_id(std::string_view token) const {
+  auto it = vocab_.find(std::string(token));
+  return it == vocab_.end() ? -1 : it->second;
+}
+
+std::string Tokenizer::base_id_to_token(int32_t id) const {
+  if (id < 0 || static_cast<size_t>(id) >= ids_to_tokens_.size()) return {};
+  return ids_to_tokens_[static_cast<size_t>(id)];
+}
 
 const AddedToken* Tokenizer::find_added(std::string_view content) const {
   auto it = added_by_content_.find(std::string(content));

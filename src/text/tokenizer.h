@@ -106,10 +106,15 @@ class Tokenizer {
   void register_special_tokens();
 
  protected:
+  // vocab: the model's own vocabulary, token -> id (vocab.txt line numbers, vocab.json, or
+  // tokenizer.json's model.vocab); added tokens come later.
+  explicit Tokenizer(std::unordered_map<std::string, int32_t> vocab);
+
   // Model vocabulary only (no added tokens).
-  virtual int32_t base_token_to_id(std::string_view token) const = 0;
-  virtual std::string base_id_to_token(int32_t id) const = 0;  // "" if outside
-  virtual size_t base_vocab_size() const = 0;
+  int32_t base_token_to_id(std::string_view token) const;
+  std::string base_id_to_token(int32_t id) const;  // "" if outside
+  size_t base_vocab_size() const { return vocab_.size(); }
+  bool base_has_token(const std::string& token) const { return vocab_.count(token) != 0; }
   // HF's prepare_for_tokenization + the lower-casing done before splitting out added tokens.
   virtual std::string prepare_text(std::string_view text) const;
   // _tokenize + convert_tokens_to_ids for a piece of text holding no added token.
@@ -133,6 +138,8 @@ class Tokenizer {
   void insert_added(AddedToken token);  // add_token without the rebuild
   void rebuild_special_ids();
 
+  std::unordered_map<std::string, int32_t> vocab_;
+  std::vector<std::string> ids_to_tokens_;  // "" where no token has that id
   std::vector<AddedToken> added_;
   std::unordered_map<std::string, size_t> added_by_content_;
   std::unordered_map<int32_t, size_t> added_by_id_;

@@ -7,23 +7,7 @@ namespace vkcap::text {
 
 WordPieceTokenizer::WordPieceTokenizer(std::unordered_map<std::string, int32_t> vocab,
                                        WordPieceOptions options)
-    : vocab_(std::move(vocab)), options_(std::move(options)) {
-  int32_t max_id = -1;
-  for (const auto& [token, id] : vocab_) max_id = std::max(max_id, id);
-  ids_to_tokens_.resize(static_cast<size_t>(max_id + 1));
-  for (const auto& [token, id] : vocab_) {
-    if (id >= 0) ids_to_tokens_[static_cast<size_t>(id)] = token;
-  }
-}
-
-int32_t WordPieceTokenizer::base_token_to_id(std::string_view token) const {
-  auto it = vocab_.find(std::string(token));
-  return it == vocab_.end() ? -1 : it->second;
-}
-
-std::string WordPieceTokenizer::base_id_to_token(int32_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= ids_to_tokens_.size()) return {};
-  return ids_to_tokens_[static_cast<size_t>(id)];
+    : Tokenizer(std::move(vocab)), options_(std::move(options)) {
 }
 
 // tokenize(): with do_lower_case, every character outside the special tokens (and outside
@@ -75,7 +59,7 @@ void WordPieceTokenizer::wordpiece(const std::u32string& word, std::vector<std::
     while (start < end) {
       std::string candidate = encode_utf8(std::u32string_view(word).substr(start, end - start));
       if (start > 0) candidate = options_.continuing_subword_prefix + candidate;
-      if (vocab_.count(candidate)) {
+      if (base_has_token(candidate)) {
         found = std::move(candidate);
         break;
       }

@@ -26,9 +26,6 @@ class WordPieceTokenizer final : public Tokenizer {
   std::string_view kind() const override { return "wordpiece"; }
 
  protected:
-  int32_t base_token_to_id(std::string_view token) const override;
-  std::string base_id_to_token(int32_t id) const override;
-  size_t base_vocab_size() const override { return vocab_.size(); }
   std::string prepare_text(std::string_view text) const override;
   void tokenize_piece(std::string_view piece, std::vector<int32_t>& ids) const override;
   void wrap_with_special_tokens(std::vector<int32_t>& ids) const override;
@@ -38,8 +35,6 @@ class WordPieceTokenizer final : public Tokenizer {
  private:
   void wordpiece(const std::u32string& word, std::vector<std::string>& tokens) const;
 
-  std::unordered_map<std::string, int32_t> vocab_;
-  std::vector<std::string> ids_to_tokens_;  // "" where no token has that id
   WordPieceOptions options_;
 };
 

@@ -18,12 +18,12 @@ namespace {
 using vkcap::fuzz::Bytes;
 
 void fuzz_model_config(Bytes text) {
-  const vkcap::ModelConfig c =
-      vkcap::parse_model_config(std::string(text.begin(), text.end()), "fuzz/config.json");
+  const vkcap::model::ModelConfig c =
+      vkcap::model::parse_model_config(std::string(text.begin(), text.end()), "fuzz/config.json");
   // Derived sizes must not divide by zero or overflow (UBSan watches).
   (void)c.vision.num_positions();
   (void)c.vision.head_dim();
-  (void)(c.arch == vkcap::Architecture::Blip ? c.blip_text.head_dim() : c.gpt2.head_dim());
+  (void)(c.arch == vkcap::model::Architecture::Blip ? c.blip_text.head_dim() : c.gpt2.head_dim());
 }
 
 void fuzz_preprocess_config(Bytes text) {
@@ -71,7 +71,7 @@ void fuzz_weight_index(Bytes input) {
   const auto dir = vkcap::fuzz::scratch_dir("json_configs");
   vkcap::fuzz::write_file(dir / "model.safetensors.index.json", parts[0]);
   vkcap::fuzz::write_file(dir / "model-00001-of-00001.safetensors", parts.size() > 1 ? parts[1] : default_shard());
-  const vkcap::WeightStore store(dir);
+  const vkcap::model::WeightStore store(dir);
   for (const auto& name : store.names()) vkcap::fuzz::touch(store.find(name)->bytes);
 }
 

@@ -6,7 +6,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    const auto entries = vkcap::read_torch_state_dict_pickle({data, size}, "fuzz/data.pkl");
+    const auto entries = vkcap::model::read_torch_state_dict_pickle({data, size}, "fuzz/data.pkl");
     for (const auto& e : entries)
       if (e.name.size() > size || e.tensor.storage.key.size() > size) __builtin_trap();
   } catch (const vkcap::Error&) {

@@ -8,6 +8,7 @@
 #include "util/error.h"
 
 using namespace vkcap;
+using namespace vkcap::model;
 
 namespace {
 

@@ -24,6 +24,7 @@
 #include "text/tokenizer.h"
 
 using namespace vkcap;
+using namespace vkcap::model;
 using nlohmann::json;
 
 namespace {

@@ -26,6 +26,7 @@
 #include "text/tokenizer.h"
 
 using namespace vkcap;
+using namespace vkcap::model;
 using nlohmann::json;
 
 namespace {

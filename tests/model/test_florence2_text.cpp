@@ -27,6 +27,7 @@
 #include "util/error.h"
 
 using namespace vkcap;
+using namespace vkcap::model;
 using nlohmann::json;
 using test::check_summary;
 using test::fixture_dir;

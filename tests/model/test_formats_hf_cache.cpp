@@ -11,6 +11,7 @@
 #include "util/error.h"
 
 using namespace vkcap;
+using namespace vkcap::model;
 namespace fs = std::filesystem;
 using vkcap::test::fresh_dir;
 using vkcap::test::write_text;

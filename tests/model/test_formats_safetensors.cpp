@@ -14,6 +14,7 @@
 #include "util/mapped_file.h"
 
 using namespace vkcap;
+using namespace vkcap::model;
 
 namespace {
 

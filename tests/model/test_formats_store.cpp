@@ -9,6 +9,7 @@
 #include "util/error.h"
 
 using namespace vkcap;
+using namespace vkcap::model;
 namespace fs = std::filesystem;
 using vkcap::test::fresh_dir;
 using vkcap::test::write_safetensors;

@@ -15,6 +15,7 @@
 #include "util/mapped_file.h"
 
 using namespace vkcap;
+using namespace vkcap::model;
 using vkcap::test::PickleBuilder;
 
 namespace {

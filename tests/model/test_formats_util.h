@@ -63,7 +63,7 @@ inline std::vector<uint8_t> make_stored_zip(const std::vector<std::pair<std::str
     for (int i = 0; i < n; ++i) v.push_back(uint8_t(x >> (8 * i)));
   };
   for (const auto& [name, data] : files) {
-    const uint32_t crc = vkcap::crc32(data);
+    const uint32_t crc = vkcap::model::crc32(data);
     const uint64_t offset = out.size();
     put(out, 0x04034b50, 4); put(out, 20, 2); put(out, 0, 2); put(out, 0, 2); put(out, 0, 4);
     put(out, crc, 4); put(out, data.size(), 4); put(out, data.size(), 4);

@@ -44,7 +44,7 @@ void write(const fs::path& path, const std::string& text) { std::ofstream(path, 
 TEST_CASE("a torch view that reads one stored float 2^40 times is refused, not copied") {
   // size [2^40], stride [0], over a 1-element storage: the strided copy used to be sized by the
   // view (4 TiB) before anything looked at the file.
-  const std::string message = error_of([] { vkcap::TorchCheckpoint(kCorpus / "torch_zip" / "regress_expand_stride0"); });
+  const std::string message = error_of([] { vkcap::model::TorchCheckpoint(kCorpus / "torch_zip" / "regress_expand_stride0"); });
   CHECK(message.find("regress_expand_stride0: tensor 'x': view (size [1099511627776], stride [0]) has "
                      "1099511627776 elements, more than its 1-element storage") != std::string::npos);
 }
@@ -52,13 +52,13 @@ TEST_CASE("a torch view that reads one stored float 2^40 times is refused, not c
 TEST_CASE("config.json nested a million levels deep is an error naming the file, not a stack overflow") {
   const std::string text = R"({"architectures": ["BlipForConditionalGeneration"], "vision_config": )" +
                            deep(1'000'000) + "}";
-  const std::string message = error_of([&] { vkcap::parse_model_config(text, "m/config.json"); });
+  const std::string message = error_of([&] { vkcap::model::parse_model_config(text, "m/config.json"); });
   CHECK(message.starts_with("m/config.json: JSON nests deeper than 256 levels (at byte "));
 }
 
 TEST_CASE("a config nested within the limit still parses to its usual error") {
   const std::string text = R"({"architectures": ["BlipForConditionalGeneration"], "vision_config": )" + deep(200) + "}";
-  const std::string message = error_of([&] { vkcap::parse_model_config(text, "m/config.json"); });
+  const std::string message = error_of([&] { vkcap::model::parse_model_config(text, "m/config.json"); });
   CHECK(message.find("nests deeper") == std::string::npos);
   CHECK(message.starts_with("m/config.json: vision_config"));
 }
@@ -66,7 +66,7 @@ TEST_CASE("a config nested within the limit still parses to its usual error") {
 TEST_CASE("brackets inside JSON strings do not count as nesting") {
   const std::string text = R"({"architectures": ["BlipForConditionalGeneration"], "note": ")" +
                            std::string(100000, '[') + R"(\"]"})";
-  CHECK_NOTHROW(vkcap::parse_model_config(text, "m/config.json"));
+  CHECK_NOTHROW(vkcap::model::parse_model_config(text, "m/config.json"));
 }
 
 TEST_CASE("a safetensors header with a deeply nested shape is refused before parsing") {
@@ -75,7 +75,7 @@ TEST_CASE("a safetensors header with a deeply nested shape is refused before par
   for (int i = 0; i < 8; ++i) file[size_t(i)] = char((header.size() >> (8 * i)) & 0xff);
   file += header + std::string(4, '\0');
   const std::string message = error_of([&] {
-    vkcap::parse_safetensors({reinterpret_cast<const uint8_t*>(file.data()), file.size()}, "w.safetensors");
+    vkcap::model::parse_safetensors({reinterpret_cast<const uint8_t*>(file.data()), file.size()}, "w.safetensors");
   });
   CHECK(message.starts_with("w.safetensors: JSON nests deeper than 256 levels"));
 }
@@ -83,7 +83,7 @@ TEST_CASE("a safetensors header with a deeply nested shape is refused before par
 TEST_CASE("a deeply nested model.safetensors.index.json is refused") {
   const fs::path dir = scratch("index");
   write(dir / "model.safetensors.index.json", R"({"weight_map": {"w": )" + deep(1'000'000) + "}}");
-  const std::string message = error_of([&] { vkcap::WeightStore store(dir); });
+  const std::string message = error_of([&] { vkcap::model::WeightStore store(dir); });
   CHECK(message.starts_with((dir / "model.safetensors.index.json").string() + ": JSON nests deeper than 256 levels"));
   fs::remove_all(dir);
 }
@@ -95,7 +95,7 @@ TEST_CASE("config.json larger than 64 MiB is refused before it is read") {
     out.seekp((64 << 20) + 10);
     out.put('}');
   }
-  const std::string message = error_of([&] { vkcap::load_model_config(dir); });
+  const std::string message = error_of([&] { vkcap::model::load_model_config(dir); });
   CHECK(message == (dir / "config.json").string() + ": 67108875 bytes is larger than the limit of 67108864 for a JSON config");
   fs::remove_all(dir);
 }
@@ -106,7 +106,7 @@ TEST_CASE("an index naming a shard longer than a file name can be says so instea
   const fs::path dir = scratch("long-shard");
   const std::string shard(5000, 'x');
   write(dir / "model.safetensors.index.json", R"({"weight_map": {"w": ")" + shard + R"("}})");
-  const std::string message = error_of([&] { vkcap::WeightStore store(dir); });
+  const std::string message = error_of([&] { vkcap::model::WeightStore store(dir); });
   CHECK(message == (dir / "model.safetensors.index.json").string() + ": shard '" + shard + "' is missing from " +
                        dir.string());
   fs::remove_all(dir);

@@ -97,7 +97,7 @@ TEST_CASE("WeightStore::release drops a checkpoint's tensors from memory while t
   const fs::path dir = fs::path(VKCAP_SOURCE_DIR) / "assets" / "models" / "vkcap-shapes";
   const fs::path weights = dir / "model.safetensors";
   const long file_kb = long(fs::file_size(weights) / 1024);
-  const vkcap::WeightStore store(dir);
+  const vkcap::model::WeightStore store(dir);
   uint64_t sum = 0;
   for (const std::string& name : store.names()) sum += touch_all(store.find(name)->bytes);
   const long before = resident_kb_of_file(weights);

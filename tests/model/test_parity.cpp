@@ -16,6 +16,7 @@
 #include "model/safetensors.h"
 
 using namespace vkcap;
+using namespace vkcap::model;
 using nlohmann::json;
 
 namespace {

@@ -11,6 +11,7 @@
 #include "model/caption_model.h"
 
 using namespace vkcap;
+using namespace vkcap::model;
 namespace fs = std::filesystem;
 
 namespace {
