@@ -116,8 +116,6 @@ void prepare_task(const model::CaptionModel& model, const GenerationOptions& o, 
                                  ")");
     return;
   }
-  if (o.keep_cross_attention)
-    throw InvalidArgumentError("cross-attention maps are not available for Florence-2 models yet");
   const std::string name = o.task.empty() ? "caption" : o.task;
   const text::Florence2Task* task = text::find_florence2_task(name);
   if (!task) {
