@@ -282,7 +282,9 @@ class Captioner {
   // "VisionEncoderDecoderModel" (then details, e.g. " (vit + gpt2)").
   std::string architecture() const;
   std::string device_name() const;    // the Vulkan device in use
-  int image_tokens() const;           // encoder tokens per image (class token + patches; not Florence-2's prompt rows)
+  // Encoder tokens per image: class token (Florence-2: pooled token) + patches, without
+  // Florence-2's prompt rows.
+  int image_tokens() const;
   int patch_grid() const;             // patches per side
   int decoder_layers() const;         // layers of CrossAttentionMaps
   // Per-kernel GPU time so far, most expensive first; empty unless CaptionerOptions::profile.

@@ -94,7 +94,8 @@ std::vector<double> first_step_layer0(const Checkpoint& w, const std::vector<flo
   const size_t keys = encoder.size() / size_t(d), hd = size_t(d / heads);
   std::vector<std::vector<double>> k(keys);
   for (size_t j = 0; j < keys; ++j)
-    k[j] = linear(w, layer + "encoder_attn.k_proj", {encoder.begin() + ptrdiff_t(j * d), encoder.begin() + ptrdiff_t((j + 1) * d)});
+    k[j] = linear(w, layer + "encoder_attn.k_proj",
+                  {encoder.begin() + ptrdiff_t(j * d), encoder.begin() + ptrdiff_t((j + 1) * d)});
   std::vector<double> p(size_t(heads) * keys);
   for (size_t head = 0; head < size_t(heads); ++head) {
     double top = -INFINITY, sum = 0;

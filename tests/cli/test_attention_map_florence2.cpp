@@ -63,6 +63,7 @@ TEST_CASE("Florence-2 --attention-map writes the words' maps over the image grid
   REQUIRE(written.width == expected.width);
   REQUIRE(written.height == expected.height);
   int worst = 0;
-  for (size_t i = 0; i < written.rgb.size(); ++i) worst = std::max(worst, std::abs(int(written.rgb[i]) - int(expected.rgb[i])));
+  for (size_t i = 0; i < written.rgb.size(); ++i)
+    worst = std::max(worst, std::abs(int(written.rgb[i]) - int(expected.rgb[i])));
   CHECK(worst <= 2);  // the JSON rounds the weights to 6 decimals
 }
