@@ -32,13 +32,14 @@ int main(int argc, char** argv) {
     const vkcap::CrossAttentionMaps& maps = *c.cross_attention;
     std::printf("caption: %s\n\n", c.text.c_str());
 
-    // Each (word, layer, head) row of weights is a softmax over the image tokens: it sums to 1.
+    // Each (word, layer, head) row of weights is a softmax over the image tokens (Florence-2:
+    // and its task prompt's rows, keys() in all): it sums to 1.
     double worst = 0;
     for (int s = 0; s < maps.steps; ++s)
       for (int l = 0; l < maps.layers; ++l)
         for (int h = 0; h < maps.heads; ++h) {
           double sum = 0;
-          for (int t = 0; t < maps.image_tokens; ++t) sum += maps.at(s, l, h, t);
+          for (int t = 0; t < maps.keys(); ++t) sum += maps.at(s, l, h, t);
           worst = std::max(worst, std::abs(sum - 1.0));
         }
 

@@ -151,23 +151,29 @@ struct RgbImage {
 
 // How much each image token was attended to when each new token was written: the
 // cross-attention probabilities of the decoder (queries from the text, keys and values from the
-// image), for every layer and head.
+// image), for every layer and head. Florence-2's decoder also attends to the encoder rows of its
+// task prompt, which follow the image tokens (prompt_tokens of them; 0 for BLIP and ViT-GPT2).
 struct CrossAttentionMaps {
-  int steps = 0;         // one per new token (Caption::new_tokens)
+  int steps = 0;          // one per new token (Caption::new_tokens)
   int layers = 0;
   int heads = 0;
-  int image_tokens = 0;  // the encoder's tokens: token 0 is the class token, then the patches
-  int patch_grid = 0;    // patches per side (image_tokens == 1 + patch_grid²)
-  std::vector<float> weights;  // [steps, layers, heads, image_tokens]; each row sums to 1
+  // The image's tokens: token 0 is the encoder's class token (Florence-2: the mean of its image
+  // tokens), then the patches, row-major.
+  int image_tokens = 0;
+  int patch_grid = 0;     // patches per side (image_tokens == 1 + patch_grid²)
+  int prompt_tokens = 0;  // Florence-2: the task prompt's encoder rows, keys after the image tokens
+  std::vector<float> weights;  // [steps, layers, heads, keys()]; each row sums to 1
 
-  float at(int step, int layer, int head, int token) const {
-    return weights[((size_t(step) * layers + layer) * heads + head) * image_tokens + token];
+  int keys() const { return image_tokens + prompt_tokens; }
+  float at(int step, int layer, int head, int key) const {
+    return weights[((size_t(step) * layers + layer) * heads + head) * keys() + key];
   }
-  // One step's weights on every image token, averaged over the heads of one layer, or over all
-  // layers and heads when `layer` is unset (every layer and head weighs alike); sums to 1.
+  // One step's weights on every key (image tokens, then prompt rows), averaged over the heads of
+  // one layer, or over all layers and heads when `layer` is unset (every layer and head weighs
+  // alike); sums to 1.
   std::vector<float> token_map(int step, std::optional<int> layer = std::nullopt) const;
-  // The mean over layers and heads of one step's weights on the patches (class token left
-  // out), row-major [patch_grid, patch_grid]: where in the picture the word came from.
+  // The mean over layers and heads of one step's weights on the patches (class token and prompt
+  // rows left out), row-major [patch_grid, patch_grid]: where in the picture the word came from.
   std::vector<float> patch_map(int step) const;
 };
 
@@ -276,7 +282,9 @@ class Captioner {
   // "VisionEncoderDecoderModel" (then details, e.g. " (vit + gpt2)").
   std::string architecture() const;
   std::string device_name() const;    // the Vulkan device in use
-  int image_tokens() const;           // encoder tokens per image (class token + patches)
+  // Encoder tokens per image: class token (Florence-2: pooled token) + patches, without
+  // Florence-2's prompt rows.
+  int image_tokens() const;
   int patch_grid() const;             // patches per side
   int decoder_layers() const;         // layers of CrossAttentionMaps
   // Per-kernel GPU time so far, most expensive first; empty unless CaptionerOptions::profile.

@@ -102,17 +102,17 @@ std::vector<float> CrossAttentionMaps::token_map(int step, std::optional<int> la
     throw Error("CrossAttentionMaps: layer " + std::to_string(*layer) + " is outside 0.." + std::to_string(layers - 1));
   const int first = layer.value_or(0), last = layer.value_or(layers - 1);
   const float scale = 1.0f / float(heads * (last - first + 1));
-  std::vector<float> map(size_t(image_tokens), 0.0f);
+  std::vector<float> map(size_t(keys()), 0.0f);
   for (int l = first; l <= last; ++l)
     for (int head = 0; head < heads; ++head)
-      for (int t = 0; t < image_tokens; ++t) map[size_t(t)] += scale * at(step, l, head, t);
+      for (int t = 0; t < keys(); ++t) map[size_t(t)] += scale * at(step, l, head, t);
   return map;
 }
 
 std::vector<float> CrossAttentionMaps::patch_map(int step) const {
   const std::vector<float> all = token_map(step);
-  const int patches = patch_grid * patch_grid;
-  return {all.end() - patches, all.end()};  // the class token comes first
+  const auto first = all.begin() + 1;  // the class token comes first, the prompt rows last
+  return {first, first + ptrdiff_t(patch_grid) * patch_grid};
 }
 
 }  // namespace vkcap

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/florence2_config.h"
 #include "util/error.h"
 
 namespace vkcap::api {
@@ -10,11 +11,16 @@ CrossAttentionRecorder::CrossAttentionRecorder(model::CaptionModel& model, gener
     : model_(model), inner_(inner) {
   layers_ = model.decoder().spec().layers;
   heads_ = model.decoder().spec().heads;
-  tokens_ = model.image_tokens();
+  image_tokens_ = model.image_tokens();
   const int grid = model.patch_grid();
-  if (tokens_ != 1 + grid * grid)
-    throw Error(model.directory().string() + ": " + std::to_string(tokens_) + " image tokens are not a class token + " +
-                std::to_string(grid) + "x" + std::to_string(grid) + " patches; cannot map attention onto the image");
+  // Florence-2's image rows are whatever image_feature_source lists; every released config
+  // (and the default) gives [mean over the grid ; the grid], the layout the maps assume.
+  const bool pooled_first = !model.is_florence2() || model.config().florence2.vision.feature_sources.front() ==
+                                                         model::ImageFeatureSource::SpatialAvgPool;
+  if (image_tokens_ != 1 + grid * grid || !pooled_first)
+    throw Error(model.directory().string() + ": " + std::to_string(image_tokens_) +
+                " image tokens are not a class (or pooled) token + " + std::to_string(grid) + "x" +
+                std::to_string(grid) + " patches; cannot map attention onto the image");
   model_.decoder().keep_cross_attention(true);
 }
 
@@ -46,6 +52,10 @@ void CrossAttentionRecorder::step_top(std::span<const int> parent, std::span<con
 
 void CrossAttentionRecorder::record_start(std::span<const int> images) {
   calls_.clear();
+  keys_ = model_.decoder().cross_keys();
+  if (keys_ < image_tokens_)
+    throw Error("internal: the decoder attends to " + std::to_string(keys_) + " keys, fewer than the " +
+                std::to_string(image_tokens_) + " image tokens");
   Call call;
   call.image.assign(images.begin(), images.end());
   capture(call);
@@ -64,10 +74,10 @@ void CrossAttentionRecorder::record_step(std::span<const int> parent, std::span<
 }
 
 void CrossAttentionRecorder::capture(Call& call) const {
-  const size_t rows = call.image.size(), per_layer = size_t(heads_) * tokens_;
+  const size_t rows = call.image.size(), per_layer = size_t(heads_) * keys_;
   call.weights.assign(rows * layers_ * per_layer, 0.0f);
   for (int layer = 0; layer < layers_; ++layer) {
-    const std::vector<float> probs = model_.decoder().cross_attention(layer);  // [rows, heads, tokens]
+    const std::vector<float> probs = model_.decoder().cross_attention(layer);  // [rows, heads, keys]
     if (probs.size() < rows * per_layer)
       throw Error("internal: cross-attention of layer " + std::to_string(layer) + " has " +
                   std::to_string(probs.size()) + " values, expected " + std::to_string(rows * per_layer));
@@ -104,10 +114,11 @@ CrossAttentionMaps CrossAttentionRecorder::maps_for(const generate::GeneratedSeq
   maps.steps = int(sequence.new_tokens.size());
   maps.layers = layers_;
   maps.heads = heads_;
-  maps.image_tokens = tokens_;
+  maps.image_tokens = image_tokens_;
   maps.patch_grid = model_.patch_grid();
+  maps.prompt_tokens = keys_ - image_tokens_;
   if (maps.steps == 0) return maps;
-  const size_t per_row = size_t(layers_) * heads_ * tokens_;
+  const size_t per_row = size_t(layers_) * heads_ * keys_;
   maps.weights.reserve(per_row * maps.steps);
   const std::vector<int> rows = rows_of(sequence);
   for (size_t k = 0; k < rows.size(); ++k) {

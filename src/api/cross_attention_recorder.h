@@ -9,6 +9,9 @@
 // walking its tokens backwards through the recorded calls' fed tokens and parents. That works
 // for greedy, sampling and beam search alike (beams reorder, fork and drop rows freely). Two
 // rows with the same image and prefix are interchangeable: their attention is identical.
+//
+// The keys are the decoder's: the image tokens (class token, then the patch grid) and, for
+// Florence-2, the BART encoder's prompt rows after them; all are kept (CrossAttentionMaps).
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -45,7 +48,7 @@ class CrossAttentionRecorder : public generate::StepModel {
     std::vector<int> parent;      // empty for start()
     std::vector<int32_t> token;   // token fed to each row (empty for start())
     std::vector<int> image;       // image of each row
-    std::vector<float> weights;   // [rows, layers, heads, image_tokens]
+    std::vector<float> weights;   // [rows, layers, heads, keys_]
   };
   void record_start(std::span<const int> images);
   void record_step(std::span<const int> parent, std::span<const int32_t> next_token);
@@ -55,7 +58,9 @@ class CrossAttentionRecorder : public generate::StepModel {
 
   model::CaptionModel& model_;
   generate::StepModel& inner_;
-  int layers_ = 0, heads_ = 0, tokens_ = 0;
+  int layers_ = 0, heads_ = 0;
+  int image_tokens_ = 0;  // class token + patches
+  int keys_ = 0;          // the decoder's cross-attention keys in the recorded generation
   std::vector<Call> calls_;
 };
 

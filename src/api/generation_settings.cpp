@@ -98,8 +98,6 @@ GenerationSettings describe(const std::string& preset, const GenerationOptions& 
 // The task's token and the ids of its prompt, which the encoder reads (families with tasks).
 void prepare_task(const model::CaptionModel& model, const GenerationOptions& o, PreparedGeneration& p) {
   model::TaskPrompt task = model.task_prompt(o.task, o.task_text);
-  if (o.keep_cross_attention && model.is_florence2())
-    throw InvalidArgumentError("cross-attention maps are not available for Florence-2 models yet");
   p.encoder_prompt = std::move(task.encoder_prompt);
   p.task_token = std::move(task.task_token);
 }

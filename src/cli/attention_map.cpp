@@ -203,10 +203,10 @@ nlohmann::json attention_json(const std::vector<TokenAttention>& maps, int grid_
       for (int c = 0; c < grid_cols; ++c) row.push_back(rounded(m.patches[size_t(r) * grid_cols + c]));
       patches.push_back(std::move(row));
     }
-    tokens.push_back({{"token", m.token},
-                      {"text", m.label},
-                      {"cls", rounded(m.cls)},
-                      {"patches", std::move(patches)}});
+    nlohmann::json token = {
+        {"token", m.token}, {"text", m.label}, {"cls", rounded(m.cls)}, {"patches", std::move(patches)}};
+    if (m.prompt) token["prompt"] = rounded(*m.prompt);
+    tokens.push_back(std::move(token));
   }
   nlohmann::json layer_json = layer == kMeanOverLayers ? nlohmann::json("mean") : nlohmann::json(layer);
   return {{"layer", layer_json}, {"grid_rows", grid_rows}, {"grid_cols", grid_cols}, {"tokens", std::move(tokens)}};

@@ -4,11 +4,12 @@
 // The PNG is a grid of tiles: the image, then one tile per generated word with that word's
 // attention over the patch grid laid over the image as a heat map (an inferno-like colour
 // map: black → purple → orange → pale yellow), the word printed under each tile. The class
-// token's weight is dropped and the patch weights renormalised to sum to 1, then scaled so the
-// tile's strongest patch is the brightest colour: the picture shows where among the patches a
-// word looked, not how much it looked at the class token (that share is in the JSON).
-// The patch grid is stretched over the whole image (BLIP and ViT resize to a square without
-// cropping), upsampled bilinearly between patch centres.
+// token's weight (and Florence-2's prompt rows' weight) is dropped and the patch weights
+// renormalised to sum to 1, then scaled so the tile's strongest patch is the brightest colour:
+// the picture shows where among the patches a word looked, not how much it looked at the class
+// token or the prompt (those shares are in the JSON).
+// The patch grid is stretched over the whole image (BLIP, ViT and Florence-2 resize to a square
+// without cropping), upsampled bilinearly between patch centres.
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -51,7 +52,8 @@ void write_png(const std::filesystem::path& out, const image::Image& canvas, con
 
 // `--format json --attention`: {"layer": "mean"|N, "grid_rows", "grid_cols", "tokens": [{"token",
 // "text", "cls", "patches": [[row 0], [row 1], …]}]} for every new token (EOS included), raw
-// probabilities (cls + Σ patches = 1) rounded to 6 decimals.
+// probabilities (cls + Σ patches = 1) rounded to 6 decimals. Florence-2 tokens add "prompt", the
+// weight on the task prompt's encoder rows (cls + Σ patches + prompt = 1).
 nlohmann::json attention_json(const std::vector<TokenAttention>& maps, int grid_rows, int grid_cols, int layer);
 
 }  // namespace vkcap::cli

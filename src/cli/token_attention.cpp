@@ -1,6 +1,7 @@
 #include "cli/token_attention.h"
 
 #include <charconv>
+#include <numeric>
 
 #include "util/error.h"
 
@@ -28,8 +29,10 @@ std::vector<TokenAttention> token_attention(const Caption& caption, int layer) {
     t.token = caption.new_tokens.at(size_t(k));
     t.label = caption.labels.at(size_t(k));
     t.special = caption.special.at(size_t(k));
+    const auto patches = map.begin() + 1, prompt = patches + ptrdiff_t(maps.patch_grid) * maps.patch_grid;
     t.cls = map[0];
-    t.patches.assign(map.begin() + 1, map.end());
+    t.patches.assign(patches, prompt);
+    if (maps.prompt_tokens > 0) t.prompt = std::accumulate(prompt, map.end(), 0.0f);
   }
   return out;
 }

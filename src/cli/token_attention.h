@@ -4,9 +4,12 @@
 //   map_k[j] = 1/H Σ_h p_h(q_k, image token j)          (one layer)
 //   map_k[j] = 1/(L·H) Σ_l Σ_h p_lh(q_k, image token j)  (--attention-layer mean)
 // Image token 0 is the encoder's class token, tokens 1.. the patch grid in row-major order, so
-// every map sums to 1 over class token + patches. The maps come from the engine
-// (Caption::cross_attention); this file only selects and reshapes them.
+// every map sums to 1 over class token + patches. Florence-2's token 0 is its pooled image token
+// (the mean over the grid), and its decoder also attends to the encoder rows of the task prompt:
+// their total weight is kept as `prompt`, and class + patches + prompt sum to 1. The maps come
+// from the engine (Caption::cross_attention); this file only selects and reshapes them.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,8 +28,9 @@ struct TokenAttention {
   int32_t token = 0;
   std::string label;            // the token decoded alone, spaces trimmed
   bool special = false;         // EOS, padding: no tile in the picture
-  float cls = 0;                // weight on the class token
-  std::vector<float> patches;   // grid_rows × grid_cols, row-major; cls + Σ patches = 1
+  float cls = 0;                // weight on the class token (Florence-2: the pooled token)
+  std::vector<float> patches;   // grid_rows × grid_cols, row-major
+  std::optional<float> prompt;  // Florence-2: weight on the task prompt's rows (cls + Σ patches + prompt = 1)
 };
 
 // One map per new token of `caption` (which must carry cross_attention).

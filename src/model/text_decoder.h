@@ -54,7 +54,10 @@ class TextDecoder {
   static constexpr int kMaxTopK = 64;
 
   int position() const { return position_; }
-  // Optional cross-attention probabilities of the last step, [rows, heads, tokens] per layer.
+  // Keys each row's cross-attention reads since the last set_images(): the image tokens
+  // (Florence-2: the encoder's image-feature rows, then its prompt rows).
+  int cross_keys() const { return image_tokens_; }
+  // Optional cross-attention probabilities of the last step, [rows, heads, cross_keys()] per layer.
   void keep_cross_attention(bool keep) { keep_cross_attention_ = keep; }
   std::vector<float> cross_attention(int layer) const;
   // Command buffers recorded so far (each replayed at its position for every later caption).

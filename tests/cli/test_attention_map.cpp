@@ -168,6 +168,45 @@ TEST_CASE("attention_json carries each new token's class weight and patch grid")
   CHECK(tiles.grids[0] == maps[0].patches);
 }
 
+TEST_CASE("token_attention splits Florence-2's keys into the pooled token, the grid and the prompt rows") {
+  // Two heads over 1 pooled token + a 2×2 grid + 3 prompt rows.
+  vkcap::CrossAttentionMaps maps;
+  maps.steps = 1;
+  maps.layers = 1;
+  maps.heads = 2;
+  maps.image_tokens = 5;
+  maps.patch_grid = 2;
+  maps.prompt_tokens = 3;
+  maps.weights = {0.1f, 0.1f, 0.2f, 0.0f, 0.1f, 0.3f, 0.1f, 0.1f,    // head 0
+                  0.3f, 0.0f, 0.0f, 0.2f, 0.1f, 0.1f, 0.2f, 0.1f};   // head 1
+  vkcap::Caption caption;
+  caption.new_tokens = {7};
+  caption.labels = {"car"};
+  caption.special = {false};
+  caption.cross_attention = maps;
+  std::vector<TokenAttention> out = token_attention(caption, kMeanOverLayers);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].cls == doctest::Approx(0.2f));
+  REQUIRE(out[0].patches.size() == 4);
+  CHECK(out[0].patches[0] == doctest::Approx(0.05f));
+  CHECK(out[0].patches[1] == doctest::Approx(0.1f));
+  CHECK(out[0].patches[2] == doctest::Approx(0.1f));
+  CHECK(out[0].patches[3] == doctest::Approx(0.1f));
+  REQUIRE(out[0].prompt.has_value());
+  CHECK(*out[0].prompt == doctest::Approx(0.45f));
+  CHECK(attention_json(out, 2, 2, kMeanOverLayers)["tokens"][0]["prompt"].get<double>() == doctest::Approx(0.45));
+
+  // BLIP and ViT-GPT2 have no prompt rows: no "prompt" share.
+  maps.prompt_tokens = 0;
+  maps.weights = {0.2f, 0.2f, 0.2f, 0.2f, 0.2f, 0.6f, 0.1f, 0.1f, 0.1f, 0.1f};
+  caption.cross_attention = maps;
+  out = token_attention(caption, 0);
+  CHECK(out[0].cls == doctest::Approx(0.4f));
+  CHECK(out[0].patches.size() == 4);
+  CHECK_FALSE(out[0].prompt.has_value());
+  CHECK_FALSE(attention_json(out, 2, 2, 0)["tokens"][0].contains("prompt"));
+}
+
 TEST_CASE("--attention-layer takes mean, last, an index, or an index from the end") {
   CHECK(parse_attention_layer("mean", 3) == kMeanOverLayers);
   CHECK(parse_attention_layer("last", 3) == 2);
