@@ -15,6 +15,10 @@ namespace vkcap::test {
 
 vk::Context& gpu();
 
+// A second context on the same device whose subgroup-using pipelines require `size`
+// (vk::ContextOptions::subgroup_size), validated like gpu(); one per size, kept to the end.
+vk::Context& gpu_at_subgroup_size(uint32_t size);
+
 // Where test contexts keep compiled pipelines: where the vkcap tool keeps them
 // (cli/env_options.h), so that test runs start warm and a test can point the whole cache home
 // elsewhere with XDG_CACHE_HOME as a user would.
