@@ -72,7 +72,8 @@ std::vector<CheckResult> check_golden(const fs::path& fixture, CaptionerOptions 
     CheckResult r;
     r.family = "golden";
     r.variant = setting.name() + " f32";
-    r.shape = fixture.filename().string() + " " + caption.file + (caption.task.empty() ? "" : " " + caption.task + caption.task_text) + " greedy";
+    r.shape = fixture.filename().string() + " " + caption.file +
+              (caption.task.empty() ? "" : " " + caption.task + caption.task_text) + " greedy";
     GenerationOptions generation;
     generation.max_new_tokens = caption.max_new_tokens;
     generation.num_beams = 1;

@@ -38,7 +38,8 @@ CheckResult check_subgroup_size(const CheckRun& run) {
   if (full) {
     run.compare_exact(r, lanes, std::vector<int32_t>(invocations, int32_t(size)), "active invocations per subgroup");
   } else {
-    const bool plausible = std::all_of(lanes.begin(), lanes.end(), [&](int32_t n) { return n >= 1 && n <= int32_t(size); });
+    const bool plausible =
+        std::all_of(lanes.begin(), lanes.end(), [&](int32_t n) { return n >= 1 && n <= int32_t(size); });
     r.require(plausible, "a subgroup has more active invocations than gl_SubgroupSize, or none");
   }
   return r;

@@ -23,7 +23,8 @@ SubgroupSizePlan subgroup_size_plan(const vk::DeviceInfo& info) {
 std::string SubgroupSizePlan::describe() const {
   const std::string text = std::to_string(default_size);
   if (required.empty()) return text + " (the device's only size; it cannot be asked for one)";
-  if (required.size() == 1) return text + " (the device's default; checked as a required size: " + joined(required) + ")";
+  if (required.size() == 1)
+    return text + " (the device's default; checked as a required size: " + joined(required) + ")";
   return text + " (the device's default; checked at each required size: " + joined(required) + ")";
 }
 

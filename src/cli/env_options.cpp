@@ -23,7 +23,8 @@ std::string env_or_empty(const char* name) {
 // device allows it is the Context's to say).
 uint32_t parse_subgroup_size(const std::string& text) {
   if (text.empty()) return 0;
-  const bool digits = text.size() <= 4 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const bool digits =
+      text.size() <= 4 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (!digits || std::stoul(text) == 0)
     throw Error("VKCAP_SUBGROUP_SIZE='" + text + "' is not a subgroup size (a power of two such as 8, 16, 32 or 64)");
   return static_cast<uint32_t>(std::stoul(text));

@@ -79,7 +79,9 @@ int SelftestReport::finish(double seconds) {
     ++failed;
     const std::string what = "device " + std::to_string(rec.device) + ": " + rec.result.family +
                              (rec.result.variant.empty() ? "" : " [" + rec.result.variant + "]") +
-                             (rec.result.subgroup_size ? " at subgroup size " + std::to_string(rec.result.subgroup_size) : "") +
+                             (rec.result.subgroup_size
+                                  ? " at subgroup size " + std::to_string(rec.result.subgroup_size)
+                                  : "") +
                              (rec.device_default ? " (used by default)" : "");
     advice[what] = rec.avoided_by.empty() ? "no setting avoids it; please report it (vkcap selftest --json)"
                                           : "avoid it with " + rec.avoided_by;
@@ -92,7 +94,8 @@ int SelftestReport::finish(double seconds) {
       nlohmann::json j{{"device", rec.device}, {"family", r.family},    {"variant", r.variant},
                        {"shape", r.shape},     {"pass", r.pass},        {"max_abs", r.max_abs},
                        {"max_rel", r.max_rel}, {"exact", !r.measured}, {"seconds", r.seconds},  {"device_default", rec.device_default},
-                       {"subgroup_size", subgroup_size_json(r)}, {"subgroup_size_required", r.subgroup_size_required}};
+                       {"subgroup_size", subgroup_size_json(r)},
+                       {"subgroup_size_required", r.subgroup_size_required}};
       if (!r.pass) {
         j["failure"] = r.failure_text();
         j["avoided_by"] = rec.avoided_by;

@@ -77,7 +77,8 @@ Context::Context(const ContextOptions& options) : faults_(options.fault_injectio
   storage16.pNext = &float16;
   if (info_.buffer_device_address) float16.pNext = &bda;
   // Subgroup size control only when a size is required: the default run stays as it always was.
-  VkPhysicalDeviceSubgroupSizeControlFeatures size_control{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES};
+  VkPhysicalDeviceSubgroupSizeControlFeatures size_control{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES};
   size_control.subgroupSizeControl = VK_TRUE;
   size_control.computeFullSubgroups = info_.compute_full_subgroups;
   std::vector<const char*> extensions;
@@ -120,7 +121,8 @@ Context::~Context() {
 const Kernel& Context::kernel(const KernelSpec& spec) {
   std::lock_guard lock(kernels_mutex_);
   auto facts = shader_facts_.find(spec.shader);
-  if (facts == shader_facts_.end()) facts = shader_facts_.emplace(spec.shader, shader_facts(shaders::find(spec.shader))).first;
+  if (facts == shader_facts_.end())
+    facts = shader_facts_.emplace(spec.shader, shader_facts(shaders::find(spec.shader))).first;
   KernelSpec built = spec;
   if (facts->second.uses_subgroups) {
     subgroup_kernel_requests_.fetch_add(1);

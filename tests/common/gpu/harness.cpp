@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <memory>
 
 #include "cli/env_options.h"
@@ -36,10 +35,8 @@ void on_validation_message(std::string_view message) {
 // (leaked objects and the like) fail the run.
 struct Holder {
   std::unique_ptr<vk::Context> context;
-  std::map<uint32_t, std::unique_ptr<vk::Context>> sized;  // gpu_at_subgroup_size
   ~Holder() {
     const bool used = context != nullptr;
-    sized.clear();
     context.reset();
     // One line per test binary, so the suite's total is easy to collect (docs/reliability.md).
     if (used)
@@ -55,6 +52,8 @@ struct Holder {
 
 Holder g_holder;
 
+}  // namespace
+
 vk::ContextOptions test_context_options() {
   vk::ContextOptions options;
   options.validation = true;
@@ -64,22 +63,9 @@ vk::ContextOptions test_context_options() {
   return options;
 }
 
-}  // namespace
-
 vk::Context& gpu() {
   if (!g_holder.context) g_holder.context = std::make_unique<vk::Context>(test_context_options());
   return *g_holder.context;
-}
-
-vk::Context& gpu_at_subgroup_size(uint32_t size) {
-  gpu();  // the shared context first: the one that fixes llvmpipe's vector width
-  auto& slot = g_holder.sized[size];
-  if (!slot) {
-    vk::ContextOptions options = test_context_options();
-    options.subgroup_size = size;
-    slot = std::make_unique<vk::Context>(options);
-  }
-  return *slot;
 }
 
 std::filesystem::path test_cache_dir() { return cli::cache_dir_from_environment(); }

@@ -15,9 +15,10 @@ namespace vkcap::test {
 
 vk::Context& gpu();
 
-// A second context on the same device whose subgroup-using pipelines require `size`
-// (vk::ContextOptions::subgroup_size), validated like gpu(); one per size, kept to the end.
-vk::Context& gpu_at_subgroup_size(uint32_t size);
+// The options of gpu()'s context (validation on, messages failing the running test), for a
+// test that needs a context of its own (e.g. at a required subgroup size). Such a context must
+// be destroyed within the test: the validation layer does not outlive the process's exit.
+vk::ContextOptions test_context_options();
 
 // Where test contexts keep compiled pipelines: where the vkcap tool keeps them
 // (cli/env_options.h), so that test runs start warm and a test can point the whole cache home
