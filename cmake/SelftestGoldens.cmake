@@ -1,12 +1,12 @@
-# The small goldens `vkcap selftest` checks end to end (tiny BLIP and ViT-GPT2 checkpoints with
-# transformers' token ids, tests/fixtures/<name>), found relative to the binary like the default
-# model (DefaultModel.cmake):
+# The small goldens `vkcap selftest` checks end to end (tiny BLIP, ViT-GPT2 and Florence-2
+# checkpoints with transformers' token ids, tests/fixtures/<name>), found relative to the binary
+# like the default model (DefaultModel.cmake):
 #   installed:  <prefix>/bin/vkcap → <prefix>/share/vkcap/selftest/<name>
 #   build tree: <build>/vkcap      → <build>/share/vkcap/selftest/<name>
 # Only what a caption needs is copied (not the reference tensors, expected_tensors.safetensors).
 include(GNUInstallDirs)
 
-set(VKCAP_SELFTEST_GOLDENS blip_tiny_a vitgpt2_tiny_a)
+set(VKCAP_SELFTEST_GOLDENS blip_tiny_a vitgpt2_tiny_a florence2_tiny_a)
 set(VKCAP_SELFTEST_INSTALL_DIR ${CMAKE_INSTALL_DATADIR}/vkcap/selftest)
 set(VKCAP_SELFTEST_BUILD_SUBDIR share/vkcap/selftest)
 file(RELATIVE_PATH VKCAP_SELFTEST_FROM_INSTALLED_BIN

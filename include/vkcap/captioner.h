@@ -56,6 +56,10 @@ struct CaptionerOptions {
   std::string kernels;
   // How the CPU-shaped kernels read weights: "" = the probe's choice, "texels" or "addresses".
   std::string weight_fetch;
+  // A subgroup size the kernels must run at (one the device allows through
+  // VK_EXT_subgroup_size_control: `vkcap selftest` lists and checks them); 0 = the driver's
+  // default. Only for working around a driver bug at the default size.
+  uint32_t subgroup_size = 0;
   // SIMD width of llvmpipe (Mesa's CPU Vulkan driver): "" or "auto" = 512 bits on AVX-512 CPUs
   // unless LP_NATIVE_VECTOR_WIDTH is set, "256" or "512". The process's first Vulkan device
   // decides; asking a later Captioner for another width throws.

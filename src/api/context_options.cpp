@@ -11,6 +11,7 @@ vk::ContextOptions context_options(const CaptionerOptions& o) {
   c.notice = o.on_notice;
   c.kernels = o.kernels;
   c.weight_fetch = o.weight_fetch;
+  c.subgroup_size = o.subgroup_size;
   c.cpu_vector_width = o.cpu_vector_width;
   c.memory_budget = o.max_device_memory;
   c.pipeline_cache_dir = o.pipeline_cache_dir;

@@ -23,6 +23,11 @@ struct CheckResult {
   bool measured = false;  // some output was compared within a tolerance (else: exact checks only)
   std::vector<std::string> failures;  // what went wrong, one line each
   double seconds = 0;   // wall time of the check (set by whoever runs it)
+  // The subgroup size its subgroup kernels ran at, and whether it was required through subgroup
+  // size control rather than the driver's default (set by whoever runs it); 0 = the check used
+  // no subgroup operations.
+  uint32_t subgroup_size = 0;
+  bool subgroup_size_required = false;
 
   std::string name() const;
   std::string failure_text() const;  // the failures joined with "; "

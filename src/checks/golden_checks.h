@@ -1,7 +1,7 @@
 #pragma once
-// End-to-end parity on small embedded goldens: tiny BLIP and ViT-GPT2 checkpoints with the
-// token ids transformers generated for their images (expected.json, tools/make_goldens.py).
-// Greedy captions on the device must give exactly those ids.
+// End-to-end parity on small embedded goldens: tiny BLIP, ViT-GPT2 and Florence-2 checkpoints
+// with the token ids transformers generated for their images (expected.json; Florence-2: one
+// greedy run per task). Greedy generation on the device must give exactly those ids.
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -24,7 +24,8 @@ struct GoldenSetting {
 };
 
 // Greedy captions of every image of `fixture` with `base` (device, validation, caches...) and
-// `setting`'s kernels: one result per image, its token ids compared exactly with expected.json.
+// `setting`'s kernels: one result per image (Florence-2: per image and task), its token ids
+// compared exactly with expected.json.
 // perturb == "golden" shifts a token (the selftest's fault switch).
 std::vector<CheckResult> check_golden(const std::filesystem::path& fixture, CaptionerOptions base,
                                       const GoldenSetting& setting, const std::string& perturb);

@@ -4,6 +4,7 @@
 #include "checks/davit_checks.h"
 #include "checks/linear_checks.h"
 #include "checks/ops_checks.h"
+#include "checks/subgroup_checks.h"
 #include "kernels/linear_host.h"
 
 namespace vkcap::checks {
@@ -205,6 +206,9 @@ void add_single_variant_families(std::vector<CheckGroup>& groups, bool quick) {
 
 std::vector<CheckGroup> kernel_checks(const vk::DeviceInfo& info, bool quick) {
   std::vector<CheckGroup> groups;
+  // First: whether the device honours the subgroup size at all, which the Cpu-shaped kernels rely on.
+  groups.push_back({"subgroup_size", "", true, "",
+                    [](const CheckRun& run) { return std::vector{check_subgroup_size(run)}; }});
   add_linear(groups, info, quick);
   add_variant_families(groups, info, quick);
   add_single_variant_families(groups, quick);

@@ -1,31 +1,40 @@
 #include "checks/subgroup_sizes.h"
 
+#include <algorithm>
+
+#include "vk/subgroup_size_control.h"
+
 namespace vkcap::checks {
 
-SubgroupSizes subgroup_sizes(vk::Context& ctx) {
-  SubgroupSizes s;
-  s.current = s.min = s.max = ctx.info().subgroup_size;
-  const VkPhysicalDevice physical = ctx.instance().physical_devices().at(ctx.info().index);
-  VkPhysicalDeviceProperties base{};
-  vkGetPhysicalDeviceProperties(physical, &base);
-  if (VK_API_VERSION_MINOR(base.apiVersion) < 3 && VK_API_VERSION_MAJOR(base.apiVersion) == 1) return s;
-  VkPhysicalDeviceSubgroupSizeControlProperties control{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES};
-  VkPhysicalDeviceProperties2 props{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
-  props.pNext = &control;
-  vkGetPhysicalDeviceProperties2(physical, &props);
-  if ((control.requiredSubgroupSizeStages & VK_SHADER_STAGE_COMPUTE_BIT) && control.minSubgroupSize > 0) {
-    s.controllable = true;
-    s.min = control.minSubgroupSize;
-    s.max = control.maxSubgroupSize;
-  }
-  return s;
+namespace {
+
+std::string joined(const std::vector<uint32_t>& sizes) {
+  std::string text;
+  for (uint32_t s : sizes) text += (text.empty() ? "" : ", ") + std::to_string(s);
+  return text;
 }
 
-std::string SubgroupSizes::describe() const {
-  std::string text = std::to_string(current);
-  if (min == max && min == current) return text + " (the device's only size)";
-  return text + " (the device's default; it allows " + std::to_string(min) + ".." + std::to_string(max) +
-         ", not yet tested here)";
+}  // namespace
+
+SubgroupSizePlan subgroup_size_plan(const vk::DeviceInfo& info) {
+  return {info.subgroup_size, vk::requestable_subgroup_sizes(info)};
+}
+
+std::string SubgroupSizePlan::describe() const {
+  const std::string text = std::to_string(default_size);
+  if (required.empty()) return text + " (the device's only size; it cannot be asked for one)";
+  if (required.size() == 1)
+    return text + " (the device's default; checked as a required size: " + joined(required) + ")";
+  return text + " (the device's default; checked at each required size: " + joined(required) + ")";
+}
+
+std::string subgroup_size_advice(const std::vector<uint32_t>& passed, uint32_t default_size,
+                                 const std::string& variant_advice) {
+  const std::string otherwise = variant_advice.empty() ? "" : " or " + variant_advice;
+  if (std::find(passed.begin(), passed.end(), default_size) != passed.end())
+    return "VKCAP_SUBGROUP_SIZE unset (the default size " + std::to_string(default_size) + " passed)" + otherwise;
+  if (!passed.empty()) return "VKCAP_SUBGROUP_SIZE=" + std::to_string(passed.back()) + otherwise;
+  return variant_advice;
 }
 
 }  // namespace vkcap::checks

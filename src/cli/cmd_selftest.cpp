@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -116,9 +117,81 @@ void run_goldens(const vk::DeviceInfo& info, const std::filesystem::path& root, 
       const double each = seconds_since(start) / double(results.size());
       for (checks::CheckResult& r : results) {
         r.seconds = each;
+        r.subgroup_size = info.subgroup_size;  // the whole model, at the size vkcap runs at
+        r.subgroup_size_required = info.required_subgroup_size != 0;
         report.check({info.index, r, is_default(info, setting), golden_avoided_by(info, setting)});
       }
     }
+}
+
+// A device opened at one subgroup size, with the kernel checks that exist there (a variant
+// may need a range of sizes: the Cpu-shaped linear kernels 8..64).
+struct SizedDevice {
+  uint32_t size = 0;      // what its subgroup pipelines run at
+  bool required = false;  // asked for through subgroup size control, not the driver's default
+  std::unique_ptr<vk::Context> ctx;
+  std::vector<checks::CheckGroup> groups;
+};
+
+// The `nth` group named like `like` (a family and variant may have several groups: linear's
+// own cases and its folded layer norm).
+const checks::CheckGroup* same_group(const std::vector<checks::CheckGroup>& groups, const checks::CheckGroup& like,
+                                     size_t nth) {
+  for (const checks::CheckGroup& g : groups)
+    if (g.family == like.family && g.variant == like.variant && nth-- == 0) return &g;
+  return nullptr;
+}
+
+// Each group at the first size; a group that asked for no subgroup kernel there does not depend
+// on the size and is done, the others run at every other size too. A failure at some sizes
+// only is avoided by one that passed (checks::subgroup_size_advice).
+void run_kernel_checks(const std::vector<SizedDevice>& sized, const vk::DeviceInfo& info, bool quick,
+                       const std::string& perturb, uint32_t default_size, uint32_t used_size, SelftestReport& report) {
+  std::map<std::string, size_t> seen;  // groups so far per family and variant
+  for (const checks::CheckGroup& group : checks::kernel_checks(info, quick)) {
+    const size_t nth = seen[group.family + "/" + group.variant]++;
+    std::vector<std::vector<checks::CheckResult>> runs;
+    std::vector<uint32_t> passed;
+    for (const SizedDevice& device : sized) {
+      const checks::CheckGroup* here = same_group(device.groups, group, nth);
+      if (!here) continue;
+      const uint64_t before = device.ctx->subgroup_kernel_requests();
+      std::vector<checks::CheckResult> results = run_group(*here, {*device.ctx, perturb});
+      const bool uses_subgroups = device.ctx->subgroup_kernel_requests() != before;
+      bool all_passed = true;
+      for (checks::CheckResult& r : results) {
+        all_passed = all_passed && r.pass;
+        if (!uses_subgroups) continue;
+        r.subgroup_size = device.size;
+        r.subgroup_size_required = device.required;
+      }
+      if (all_passed) passed.push_back(device.size);
+      runs.push_back(std::move(results));
+      if (!uses_subgroups) break;
+    }
+    for (const std::vector<checks::CheckResult>& results : runs)
+      for (const checks::CheckResult& r : results) {
+        const bool sized_run = r.subgroup_size != 0;
+        const bool device_default = group.device_default && (!sized_run || r.subgroup_size == used_size);
+        const std::string advice = sized_run && runs.size() > 1
+                                       ? checks::subgroup_size_advice(passed, default_size, group.avoided_by)
+                                       : group.avoided_by;
+        report.check({info.index, r, device_default, advice});
+      }
+  }
+}
+
+// One Context per subgroup size the device can be asked for (or one at its default size).
+std::vector<SizedDevice> open_sized_devices(vk::ContextOptions options, const checks::SubgroupSizePlan& plan,
+                                            bool quick) {
+  std::vector<SizedDevice> sized;
+  for (uint32_t size : plan.required.empty() ? std::vector<uint32_t>{0} : plan.required) {
+    options.subgroup_size = size;
+    SizedDevice device{size ? size : plan.default_size, size != 0, std::make_unique<vk::Context>(options), {}};
+    device.groups = checks::kernel_checks(device.ctx->info(), quick);
+    sized.push_back(std::move(device));
+  }
+  return sized;
 }
 
 void run_device(const vk::DeviceInfo& listed, bool quick, const std::string& perturb, SelftestReport& report) {
@@ -130,18 +203,20 @@ void run_device(const vk::DeviceInfo& listed, bool quick, const std::string& per
     messages.fetch_add(1);
     std::fprintf(stderr, "Vulkan validation: %.*s\n", static_cast<int>(text.size()), text.data());
   };
-  vk::Context ctx(options);
-  const vk::DeviceInfo& info = ctx.info();
+  const checks::SubgroupSizePlan plan = checks::subgroup_size_plan(listed);
+  const uint32_t used_size = options.subgroup_size ? options.subgroup_size : plan.default_size;  // VKCAP_SUBGROUP_SIZE
+  const std::vector<SizedDevice> sized = open_sized_devices(options, plan, quick);
+  // The device as vkcap runs it (its kernel choices), at the size it runs at.
+  vk::DeviceInfo info = sized.front().ctx->info();
+  info.subgroup_size = used_size;
+  info.required_subgroup_size = options.subgroup_size;
   const std::filesystem::path goldens = locate_selftest_goldens();
-  DeviceReport device{&info, checks::subgroup_sizes(ctx).describe(), "",
+  DeviceReport device{&info, plan.describe(), "",
                       goldens.empty() ? "not found next to the binary (share/vkcap/selftest): skipped"
                                       : goldens.string()};
   if (info.is_cpu() && vk::cpu_vector_width_setup()) device.vector_width = vk::cpu_vector_width_setup()->describe();
   report.device(device);
-  const checks::CheckRun run{ctx, perturb};
-  for (const checks::CheckGroup& group : checks::kernel_checks(info, quick))
-    for (const checks::CheckResult& r : run_group(group, run))
-      report.check({info.index, r, group.device_default, group.avoided_by});
+  run_kernel_checks(sized, info, quick, perturb, plan.default_size, used_size, report);
   if (!goldens.empty()) run_goldens(info, goldens, quick, perturb, validation, messages, report);
   if (validation) {
     checks::CheckResult r;

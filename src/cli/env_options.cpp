@@ -19,6 +19,17 @@ std::string env_or_empty(const char* name) {
   return value ? value : "";
 }
 
+// VKCAP_SUBGROUP_SIZE: a positive number, or unset/empty for the driver's default (whether the
+// device allows it is the Context's to say).
+uint32_t parse_subgroup_size(const std::string& text) {
+  if (text.empty()) return 0;
+  const bool digits =
+      text.size() <= 4 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits || std::stoul(text) == 0)
+    throw Error("VKCAP_SUBGROUP_SIZE='" + text + "' is not a subgroup size (a power of two such as 8, 16, 32 or 64)");
+  return static_cast<uint32_t>(std::stoul(text));
+}
+
 }  // namespace
 
 fs::path cache_dir_from_environment() {
@@ -44,6 +55,7 @@ EnvironmentOptions read_environment() {
   e.validation = !validate.empty() && validate != "0";
   e.kernels = env_or_empty("VKCAP_KERNELS");
   e.weight_fetch = env_or_empty("VKCAP_WEIGHT_FETCH");
+  e.subgroup_size = parse_subgroup_size(env_or_empty("VKCAP_SUBGROUP_SIZE"));
   e.cpu_vector_width = env_or_empty("VKCAP_CPU_VECTOR_WIDTH");
   vk::parse_cpu_vector_width(e.cpu_vector_width, "VKCAP_CPU_VECTOR_WIDTH");  // a bad value names the variable
   e.max_device_memory = vk::parse_byte_size(env_or_empty("VKCAP_MAX_DEVICE_MEMORY"), "VKCAP_MAX_DEVICE_MEMORY");
@@ -75,6 +87,7 @@ CaptionerOptions captioner_options(const DeviceOptions& flags) {
   o.validation = e.validation;
   o.kernels = e.kernels;
   o.weight_fetch = e.weight_fetch;
+  o.subgroup_size = e.subgroup_size;
   o.cpu_vector_width = e.cpu_vector_width;
   o.max_device_memory = e.max_device_memory;
   o.pipeline_cache_dir = e.cache_dir;

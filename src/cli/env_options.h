@@ -7,6 +7,7 @@
 //   VKCAP_VALIDATE=1                    the Khronos validation layer ("" or "0": off)
 //   VKCAP_KERNELS=gpu|cpu               force a kernel family
 //   VKCAP_WEIGHT_FETCH=texels|addresses how the CPU-shaped kernels read weights
+//   VKCAP_SUBGROUP_SIZE=N               run the kernels at a required subgroup size
 //   VKCAP_CPU_VECTOR_WIDTH=auto|256|512 llvmpipe's SIMD width
 //   VKCAP_MAX_DEVICE_MEMORY=512M        a device-memory budget
 //   VKCAP_CACHE_DIR=DIR|off             the pipeline cache; default $XDG_CACHE_HOME/vkcap, else
@@ -44,6 +45,7 @@ struct EnvironmentOptions {
   bool validation = false;
   std::string kernels;
   std::string weight_fetch;
+  uint32_t subgroup_size = 0;
   std::string cpu_vector_width;
   uint64_t max_device_memory = 0;
   std::filesystem::path cache_dir;  // resolved: VKCAP_CACHE_DIR, else the default; empty = off

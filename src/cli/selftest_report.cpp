@@ -17,6 +17,16 @@ std::string weight_fetch(const vk::DeviceInfo& d) {
   return std::string(d.texel_weights ? "texels" : "addresses") + " (" + d.weight_fetch_reason + ")";
 }
 
+// "sg 8", "sg 8 req" (a required size), "sg -" (the check uses no subgroup operations).
+std::string subgroup_column(const checks::CheckResult& r) {
+  if (!r.subgroup_size) return "sg -";
+  return "sg " + std::to_string(r.subgroup_size) + (r.subgroup_size_required ? " req" : "");
+}
+
+nlohmann::json subgroup_size_json(const checks::CheckResult& r) {
+  return r.subgroup_size ? nlohmann::json(r.subgroup_size) : nlohmann::json(nullptr);
+}
+
 }  // namespace
 
 void SelftestReport::device(const DeviceReport& r) {
@@ -53,8 +63,9 @@ void SelftestReport::check(const SelftestRecord& record) {
   const checks::CheckResult& r = record.result;
   char errors[64] = "exact";
   if (r.measured) std::snprintf(errors, sizeof errors, "abs %-9.2g rel %-9.2g", r.max_abs, r.max_rel);
-  std::printf("%s %-17s %-19s %-28s %5.2fs  %s\n", r.pass ? "PASS" : "FAIL", r.family.c_str(),
-              r.variant.empty() ? "-" : r.variant.c_str(), errors, r.seconds, r.shape.c_str());
+  std::printf("%s %-17s %-19s %-10s %-28s %5.2fs  %s\n", r.pass ? "PASS" : "FAIL", r.family.c_str(),
+              r.variant.empty() ? "-" : r.variant.c_str(), subgroup_column(r).c_str(), errors, r.seconds,
+              r.shape.c_str());
   if (!r.pass) std::printf("     %s\n", r.failure_text().c_str());
   std::fflush(stdout);
 }
@@ -68,6 +79,9 @@ int SelftestReport::finish(double seconds) {
     ++failed;
     const std::string what = "device " + std::to_string(rec.device) + ": " + rec.result.family +
                              (rec.result.variant.empty() ? "" : " [" + rec.result.variant + "]") +
+                             (rec.result.subgroup_size
+                                  ? " at subgroup size " + std::to_string(rec.result.subgroup_size)
+                                  : "") +
                              (rec.device_default ? " (used by default)" : "");
     advice[what] = rec.avoided_by.empty() ? "no setting avoids it; please report it (vkcap selftest --json)"
                                           : "avoid it with " + rec.avoided_by;
@@ -79,7 +93,9 @@ int SelftestReport::finish(double seconds) {
       const checks::CheckResult& r = rec.result;
       nlohmann::json j{{"device", rec.device}, {"family", r.family},    {"variant", r.variant},
                        {"shape", r.shape},     {"pass", r.pass},        {"max_abs", r.max_abs},
-                       {"max_rel", r.max_rel}, {"exact", !r.measured}, {"seconds", r.seconds},  {"device_default", rec.device_default}};
+                       {"max_rel", r.max_rel}, {"exact", !r.measured}, {"seconds", r.seconds},  {"device_default", rec.device_default},
+                       {"subgroup_size", subgroup_size_json(r)},
+                       {"subgroup_size_required", r.subgroup_size_required}};
       if (!r.pass) {
         j["failure"] = r.failure_text();
         j["avoided_by"] = rec.avoided_by;

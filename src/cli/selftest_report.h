@@ -22,7 +22,7 @@ struct SelftestRecord {
 // What the device is and what the capability probe chose for it.
 struct DeviceReport {
   const vk::DeviceInfo* info = nullptr;
-  std::string subgroup_sizes;  // checks::SubgroupSizes::describe()
+  std::string subgroup_sizes;  // checks::SubgroupSizePlan::describe()
   std::string vector_width;    // llvmpipe only
   std::string goldens;         // where the goldens were found, or why they were not run
 };

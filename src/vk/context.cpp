@@ -1,9 +1,12 @@
 #include "vk/context.h"
 
 #include <cstring>
+#include <vector>
 
 #include "util/error.h"
 #include "vk/check.h"
+#include "vk/shader_registry.h"
+#include "vk/subgroup_size_control.h"
 
 namespace vkcap::vk {
 
@@ -53,6 +56,11 @@ Context::Context(const ContextOptions& options) : faults_(options.fault_injectio
   if (info_.is_cpu() && devices.size() == 1 && options.notice)
     options.notice("no GPU found; running on " + info_.name + " (CPU Vulkan), which is much slower");
 
+  if (options.subgroup_size) {
+    check_requestable_subgroup_size(info_, options.subgroup_size);
+    info_.required_subgroup_size = info_.subgroup_size = options.subgroup_size;
+  }
+
   float priority = 1.0f;
   VkDeviceQueueCreateInfo queue{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
   queue.queueFamilyIndex = info_.compute_queue_family;
@@ -68,12 +76,25 @@ Context::Context(const ContextOptions& options) : faults_(options.fault_injectio
   bda.bufferDeviceAddress = info_.buffer_device_address;
   storage16.pNext = &float16;
   if (info_.buffer_device_address) float16.pNext = &bda;
+  // Subgroup size control only when a size is required: the default run stays as it always was.
+  VkPhysicalDeviceSubgroupSizeControlFeatures size_control{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES};
+  size_control.subgroupSizeControl = VK_TRUE;
+  size_control.computeFullSubgroups = info_.compute_full_subgroups;
+  std::vector<const char*> extensions;
+  if (info_.required_subgroup_size) {
+    extensions.push_back(VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+    size_control.pNext = storage16.pNext;
+    storage16.pNext = &size_control;
+  }
   VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
   features.features.shaderInt64 = info_.int64;
   features.pNext = &storage16;
 
   VkDeviceCreateInfo create{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
   create.pNext = &features;
+  create.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
+  create.ppEnabledExtensionNames = extensions.data();
   create.queueCreateInfoCount = 1;
   create.pQueueCreateInfos = &queue;
   check(vkCreateDevice(physical_, &create, nullptr, &device_), "vkCreateDevice(" + info_.name + ")");
@@ -99,8 +120,21 @@ Context::~Context() {
 
 const Kernel& Context::kernel(const KernelSpec& spec) {
   std::lock_guard lock(kernels_mutex_);
-  auto& slot = kernels_[spec.key()];
-  if (!slot) slot = std::make_unique<Kernel>(device_, pipeline_cache_->handle(), spec);
+  auto facts = shader_facts_.find(spec.shader);
+  if (facts == shader_facts_.end())
+    facts = shader_facts_.emplace(spec.shader, shader_facts(shaders::find(spec.shader))).first;
+  KernelSpec built = spec;
+  if (facts->second.uses_subgroups) {
+    subgroup_kernel_requests_.fetch_add(1);
+    built.required_subgroup_size = info_.required_subgroup_size;
+    // Full subgroups need a workgroup width that is a multiple of the size (VUID-02758); the
+    // Cpu-shaped kernels' workgroup is one subgroup, so theirs always is.
+    const uint32_t width = facts->second.workgroup_x(spec.specialization);
+    built.full_subgroups = info_.required_subgroup_size && info_.compute_full_subgroups && width > 0 &&
+                           width % info_.required_subgroup_size == 0;
+  }
+  auto& slot = kernels_[built.key()];
+  if (!slot) slot = std::make_unique<Kernel>(device_, pipeline_cache_->handle(), built);
   return *slot;
 }
 

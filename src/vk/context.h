@@ -4,6 +4,7 @@
 // the GPU through a Context.
 #include <vulkan/vulkan.h>
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "vk/memory.h"
 #include "vk/pipeline_cache.h"
 #include "vk/recorder.h"
+#include "vk/spirv_facts.h"
 
 namespace vkcap::vk {
 
@@ -46,6 +48,11 @@ struct ContextOptions {
   // On a CPU device (lavapipe), large matrix products (encoders) run through the host's BLAS on
   // the mapped buffers (kernels/linear_host.h); false keeps every product in shaders.
   bool host_products = true;
+  // A subgroup size every pipeline that uses subgroup operations must run at (one of
+  // requestable_subgroup_sizes(), vk/subgroup_size_control.h); the kernels are then specialised
+  // and their weights packed for it. 0 = the driver's default size, as vkcap always runs unless
+  // told otherwise (VKCAP_SUBGROUP_SIZE). `vkcap selftest` uses it to check every size.
+  uint32_t subgroup_size = 0;
   // One-line notices for people (e.g. "running on lavapipe"); the CLI prints them.
   std::function<void(const std::string&)> notice;
 };
@@ -81,8 +88,12 @@ class Context {
     return b;
   }
 
-  // Builds (or returns the already built) pipeline for a spec.
+  // Builds (or returns the already built) pipeline for a spec; a shader using subgroup
+  // operations gets ContextOptions::subgroup_size, if set (KernelSpec::required_subgroup_size).
   const Kernel& kernel(const KernelSpec& spec);
+  // How many kernel() calls so far asked for a shader that uses subgroup operations: a check
+  // that made none does not depend on the subgroup size.
+  uint64_t subgroup_kernel_requests() const { return subgroup_kernel_requests_.load(); }
 
  private:
   std::unique_ptr<Instance> instance_;
@@ -94,6 +105,8 @@ class Context {
   std::unique_ptr<PipelineCache> pipeline_cache_;
   std::mutex kernels_mutex_;
   std::unordered_map<std::string, std::unique_ptr<Kernel>> kernels_;
+  std::unordered_map<std::string, ShaderFacts> shader_facts_;  // by shader name
+  std::atomic<uint64_t> subgroup_kernel_requests_{0};
   bool profile_enabled_ = false;
   bool host_products_ = true;
   Profile profile_;

@@ -75,6 +75,12 @@ VkPhysicalDeviceLimits probe_properties(VkPhysicalDevice device, DeviceInfo& inf
   VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
   subgroup.pNext = &maintenance3;
   if (v12) maintenance3.pNext = &driver;
+  VkPhysicalDeviceSubgroupSizeControlProperties size_control{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES};
+  if (has_extension(device, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME)) {
+    size_control.pNext = subgroup.pNext;
+    subgroup.pNext = &size_control;
+  }
   VkPhysicalDeviceProperties2 props{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
   props.pNext = &subgroup;
   vkGetPhysicalDeviceProperties2(device, &props);
@@ -104,6 +110,9 @@ VkPhysicalDeviceLimits probe_properties(VkPhysicalDevice device, DeviceInfo& inf
   info.subgroup_size = subgroup.subgroupSize;
   info.subgroup_operations = subgroup.supportedOperations;
   info.subgroup_stages = subgroup.supportedStages;
+  info.min_subgroup_size = size_control.minSubgroupSize;
+  info.max_subgroup_size = size_control.maxSubgroupSize;
+  info.required_subgroup_size_stages = size_control.requiredSubgroupSizeStages;
   info.timestamp_period_ns = limits.timestampPeriod;
   return limits;
 }
@@ -126,9 +135,20 @@ void probe_features(VkPhysicalDevice device, DeviceInfo& info) {
   VkPhysicalDeviceBufferDeviceAddressFeatures bda{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_BUFFER_DEVICE_ADDRESS_FEATURES};
   storage16.pNext = &float16;
   if (v12) float16.pNext = &bda;
+  VkPhysicalDeviceSubgroupSizeControlFeatures size_control{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES};
+  const bool has_size_control = has_extension(device, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+  if (has_size_control) {
+    size_control.pNext = storage16.pNext;
+    storage16.pNext = &size_control;
+  }
   VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
   features.pNext = &storage16;
   vkGetPhysicalDeviceFeatures2(device, &features);
+  info.subgroup_size_control = has_size_control && size_control.subgroupSizeControl &&
+                               (info.required_subgroup_size_stages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                               info.min_subgroup_size > 0 && info.min_subgroup_size <= info.max_subgroup_size;
+  info.compute_full_subgroups = info.subgroup_size_control && size_control.computeFullSubgroups;
   info.storage_16bit = storage16.storageBuffer16BitAccess;
   info.float16_arithmetic = float16.shaderFloat16;
   info.int64 = features.features.shaderInt64;

@@ -59,6 +59,17 @@ struct DeviceInfo {
   uint32_t subgroup_size = 0;
   VkSubgroupFeatureFlags subgroup_operations = 0;
   VkShaderStageFlags subgroup_stages = 0;
+  // Subgroup size control (VK_EXT_subgroup_size_control; vkcap's Vulkan 1.2 instance asks for it
+  // through the extension, which Vulkan 1.3 drivers keep listing): whether a compute pipeline
+  // can require a size, the range it may ask for, and whether it can also require full
+  // subgroups. Unused unless ContextOptions::subgroup_size asks for a size.
+  bool subgroup_size_control = false;   // extension and feature present, compute among the stages
+  bool compute_full_subgroups = false;
+  uint32_t min_subgroup_size = 0, max_subgroup_size = 0;
+  VkShaderStageFlags required_subgroup_size_stages = 0;
+  // The size every subgroup-using pipeline requires (ContextOptions::subgroup_size, set by the
+  // Context, which then also sets subgroup_size to it); 0 = the driver's default.
+  uint32_t required_subgroup_size = 0;
 
   // Features vkcap can use.
   bool storage_16bit = false;

@@ -10,6 +10,8 @@ std::string KernelSpec::key() const {
   std::string key = shader + "/" + std::to_string(buffers) + "/" + std::to_string(push_bytes);
   for (uint32_t v : specialization) key.append("/").append(std::to_string(v));
   if (texel_buffers) key.append("/t").append(std::to_string(texel_buffers));
+  if (required_subgroup_size) key.append("/sg").append(std::to_string(required_subgroup_size));
+  if (full_subgroups) key.append("/full");
   return key;
 }
 
@@ -50,6 +52,11 @@ Kernel::Kernel(VkDevice device, VkPipelineCache cache, const KernelSpec& spec)
   pipeline.stage.module = module_;
   pipeline.stage.pName = "main";
   pipeline.stage.pSpecializationInfo = entries.empty() ? nullptr : &specialization;
+  VkPipelineShaderStageRequiredSubgroupSizeCreateInfo required{
+      VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO};
+  required.requiredSubgroupSize = spec.required_subgroup_size;
+  if (spec.required_subgroup_size) pipeline.stage.pNext = &required;
+  if (spec.full_subgroups) pipeline.stage.flags |= VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT;
   pipeline.layout = layout_;
   check(vkCreateComputePipelines(device_, cache, 1, &pipeline, nullptr, &pipeline_),
         "vkCreateComputePipelines(" + spec.shader + ")");

@@ -1,7 +1,7 @@
 #pragma once
 // A compute pipeline built from an embedded SPIR-V module: its descriptor layout (N storage
 // buffers at bindings 0..N-1, then T uniform texel buffers at bindings N..N+T-1), its
-// push-constant block and its specialization constants.
+// push-constant block, its specialization constants and, when asked, a required subgroup size.
 #include <vulkan/vulkan.h>
 
 #include <cstdint>
@@ -16,6 +16,11 @@ struct KernelSpec {
   uint32_t push_bytes = 0;             // size of the push-constant block
   std::vector<uint32_t> specialization;  // values for constant_id 0, 1, 2, ...
   uint32_t texel_buffers = 0;          // uniform texel buffers after the storage buffers
+  // Set by Context::kernel, never by the kernels: a subgroup size the pipeline requires
+  // (VkPipelineShaderStageRequiredSubgroupSizeCreateInfo; 0 = the driver's default) and whether
+  // every subgroup must be full (VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT).
+  uint32_t required_subgroup_size = 0;
+  bool full_subgroups = false;
 
   std::string key() const;
 };

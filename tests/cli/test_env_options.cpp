@@ -20,6 +20,7 @@ TEST_CASE("every VKCAP_* variable is mapped onto the context and captioner optio
   ScopedEnv validate("VKCAP_VALIDATE", "1");
   ScopedEnv kernels("VKCAP_KERNELS", "gpu");
   ScopedEnv fetch("VKCAP_WEIGHT_FETCH", "addresses");
+  ScopedEnv subgroup("VKCAP_SUBGROUP_SIZE", "16");
   ScopedEnv width("VKCAP_CPU_VECTOR_WIDTH", "256");
   ScopedEnv budget("VKCAP_MAX_DEVICE_MEMORY", "2M");
   ScopedEnv cache("VKCAP_CACHE_DIR", "/x/vkcap-cache");
@@ -31,6 +32,7 @@ TEST_CASE("every VKCAP_* variable is mapped onto the context and captioner optio
   CHECK(c.validation);
   CHECK(c.kernels == "gpu");
   CHECK(c.weight_fetch == "addresses");
+  CHECK(c.subgroup_size == 16);
   CHECK(c.cpu_vector_width == "256");
   CHECK(c.memory_budget == 2ull << 20);
   CHECK(c.pipeline_cache_dir == fs::path("/x/vkcap-cache"));
@@ -41,6 +43,7 @@ TEST_CASE("every VKCAP_* variable is mapped onto the context and captioner optio
   CHECK(o.validation);
   CHECK(o.kernels == "gpu");
   CHECK(o.weight_fetch == "addresses");
+  CHECK(o.subgroup_size == 16);
   CHECK(o.cpu_vector_width == "256");
   CHECK(o.max_device_memory == 2ull << 20);
   CHECK(o.pipeline_cache_dir == fs::path("/x/vkcap-cache"));
@@ -69,12 +72,14 @@ TEST_CASE("a flag beats its variable, which beats the default") {
 TEST_CASE("unset or off variables leave the library's defaults") {
   ScopedEnv validate("VKCAP_VALIDATE", "0");
   ScopedEnv kernels("VKCAP_KERNELS", nullptr);
+  ScopedEnv subgroup("VKCAP_SUBGROUP_SIZE", "");
   ScopedEnv budget("VKCAP_MAX_DEVICE_MEMORY", nullptr);
   ScopedEnv fault("VKCAP_FAULT_INJECT", nullptr);
   ScopedEnv cache("VKCAP_CACHE_DIR", "off");
   const vk::ContextOptions c = cli::context_options({});
   CHECK_FALSE(c.validation);
   CHECK(c.kernels.empty());
+  CHECK(c.subgroup_size == 0);  // the driver's default size
   CHECK(c.memory_budget == 0);
   CHECK(c.fault_injection.empty());
   CHECK(c.pipeline_cache_dir.empty());
@@ -84,6 +89,11 @@ TEST_CASE("a malformed size or vector width names its variable") {
   {
     ScopedEnv budget("VKCAP_MAX_DEVICE_MEMORY", "lots");
     CHECK_THROWS_WITH_AS(cli::read_environment(), doctest::Contains("VKCAP_MAX_DEVICE_MEMORY 'lots'"), Error);
+  }
+  for (const char* bad : {"eight", "0", "-8", "8x", "123456"}) {
+    CAPTURE(bad);
+    ScopedEnv subgroup("VKCAP_SUBGROUP_SIZE", bad);
+    CHECK_THROWS_WITH_AS(cli::read_environment(), doctest::Contains("VKCAP_SUBGROUP_SIZE"), Error);
   }
   ScopedEnv width("VKCAP_CPU_VECTOR_WIDTH", "1024");
   CHECK_THROWS_WITH_AS(cli::read_environment(), doctest::Contains("VKCAP_CPU_VECTOR_WIDTH"), Error);

@@ -54,12 +54,16 @@ if(NOT EXISTS "${model}/config.json" OR NOT EXISTS "${model}/model.safetensors")
   fail("cmake --install did not install the default model into share/vkcap/models/vkcap-shapes")
 endif()
 # The goldens of `vkcap selftest`, which it finds at ../share/vkcap/selftest from bin/.
-foreach(golden blip_tiny_a vitgpt2_tiny_a)
-  foreach(file config.json expected.json model.safetensors img0_80x56.png)
+foreach(golden blip_tiny_a vitgpt2_tiny_a florence2_tiny_a)
+  foreach(file config.json expected.json model.safetensors)
     if(NOT EXISTS "${prefix}/share/vkcap/selftest/${golden}/${file}")
       fail("cmake --install did not install the selftest golden file share/vkcap/selftest/${golden}/${file}")
     endif()
   endforeach()
+  file(GLOB golden_images "${prefix}/share/vkcap/selftest/${golden}/img*.png")
+  if(NOT golden_images)
+    fail("cmake --install did not install the images of the selftest golden ${golden}")
+  endif()
 endforeach()
 
 # No compiled-in path into either tree. Debug information (Debug/RelWithDebInfo builds) names

@@ -1,7 +1,10 @@
 # `vkcap selftest` must fail when a kernel is wrong, and name the check: the test-only switch
 # VKCAP_SELFTEST_PERTURB=linear shifts the linear kernels' read-back outputs before they are
 # compared (docs/selftest.md). Expected: exit 1, the JSON summary lists only linear checks as
-# failed with the setting that avoids them, and every other family still passes. Also: a
+# failed with the setting that avoids them, and every other family still passes. The records
+# name their subgroup size: the GPU- and CPU-shaped linear checks and the subgroup_size check
+# ran at a required size (lavapipe offers one through VK_EXT_subgroup_size_control), checks
+# without subgroup operations (add) have none, and the Florence-2 golden ran and passed. Also: a
 # --device that names no device is a usage error (exit 2).
 # Arguments: -DVKCAP=<binary>
 set(ENV{VKCAP_SELFTEST_PERTURB} linear)
@@ -16,6 +19,8 @@ if(failed EQUAL 0)
   message(FATAL_ERROR "no check failed although the linear outputs were perturbed")
 endif()
 set(linear_failed 0)
+set(florence2_goldens 0)
+set(seen_subgroup_size_check OFF)
 math(EXPR last "${count} - 1")
 foreach(i RANGE ${last})
   string(JSON family GET "${out}" checks ${i} family)
@@ -27,6 +32,23 @@ foreach(i RANGE ${last})
     string(JSON failure GET "${out}" checks ${i} failure)
     message(FATAL_ERROR "${family} failed although only linear was perturbed: ${failure}")
   endif()
+  string(JSON variant GET "${out}" checks ${i} variant)
+  string(JSON size_type TYPE "${out}" checks ${i} subgroup_size)
+  string(JSON required GET "${out}" checks ${i} subgroup_size_required)
+  string(JSON shape GET "${out}" checks ${i} shape)
+  if((family STREQUAL "subgroup_size" OR (family STREQUAL "linear" AND variant MATCHES "^(gpu|cpu)"))
+     AND NOT (size_type STREQUAL "NUMBER" AND required))
+    message(FATAL_ERROR "${family} [${variant}] check ${i} names no required subgroup size")
+  endif()
+  if(family STREQUAL "add" AND NOT size_type STREQUAL "NULL")
+    message(FATAL_ERROR "the add check ${i} names a subgroup size although it uses no subgroups")
+  endif()
+  if(family STREQUAL "subgroup_size")
+    set(seen_subgroup_size_check ON)
+  endif()
+  if(family STREQUAL "golden" AND shape MATCHES "^florence2_tiny_a ")
+    math(EXPR florence2_goldens "${florence2_goldens} + 1")
+  endif()
   if(family STREQUAL "linear")
     math(EXPR linear_failed "${linear_failed} + 1")
     string(JSON advice GET "${out}" checks ${i} avoided_by)
@@ -35,6 +57,12 @@ foreach(i RANGE ${last})
     endif()
   endif()
 endforeach()
+if(NOT seen_subgroup_size_check)
+  message(FATAL_ERROR "no subgroup_size check ran")
+endif()
+if(florence2_goldens LESS 2)
+  message(FATAL_ERROR "the Florence-2 golden (florence2_tiny_a) did not run: ${florence2_goldens} checks")
+endif()
 if(NOT linear_failed EQUAL failed)
   message(FATAL_ERROR "${failed} checks failed, ${linear_failed} of them linear")
 endif()

@@ -54,15 +54,17 @@ Holder g_holder;
 
 }  // namespace
 
+vk::ContextOptions test_context_options() {
+  vk::ContextOptions options;
+  options.validation = true;
+  options.sync_validation = true;
+  options.on_validation_message = on_validation_message;
+  options.pipeline_cache_dir = test_cache_dir();
+  return options;
+}
+
 vk::Context& gpu() {
-  if (!g_holder.context) {
-    vk::ContextOptions options;
-    options.validation = true;
-    options.sync_validation = true;
-    options.on_validation_message = on_validation_message;
-    options.pipeline_cache_dir = test_cache_dir();
-    g_holder.context = std::make_unique<vk::Context>(options);
-  }
+  if (!g_holder.context) g_holder.context = std::make_unique<vk::Context>(test_context_options());
   return *g_holder.context;
 }
 

@@ -15,6 +15,11 @@ namespace vkcap::test {
 
 vk::Context& gpu();
 
+// The options of gpu()'s context (validation on, messages failing the running test), for a
+// test that needs a context of its own (e.g. at a required subgroup size). Such a context must
+// be destroyed within the test: the validation layer does not outlive the process's exit.
+vk::ContextOptions test_context_options();
+
 // Where test contexts keep compiled pipelines: where the vkcap tool keeps them
 // (cli/env_options.h), so that test runs start warm and a test can point the whole cache home
 // elsewhere with XDG_CACHE_HOME as a user would.
