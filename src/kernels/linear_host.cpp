@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <mutex>
 
 #include "kernels/host_epilogue.h"
 #include "kernels/host_pool.h"
@@ -90,12 +91,25 @@ uint64_t bytes_of(const HostWeight& w) {
 
 }  // namespace
 
-SingleThreadedBlas::SingleThreadedBlas() : previous_(openblas_get_num_threads()) {
-  if (previous_ != 1) openblas_set_num_threads(1);
+// Nested or concurrent holders (several workers' host steps) share one setting: the first sets
+// OpenBLAS to one thread, the last restores what it found.
+namespace {
+std::mutex blas_threads_mutex;
+int blas_threads_holders = 0;
+int blas_threads_before = 1;
+}  // namespace
+
+SingleThreadedBlas::SingleThreadedBlas() {
+  std::lock_guard lock(blas_threads_mutex);
+  if (blas_threads_holders++ == 0) {
+    blas_threads_before = openblas_get_num_threads();
+    if (blas_threads_before != 1) openblas_set_num_threads(1);
+  }
 }
 
 SingleThreadedBlas::~SingleThreadedBlas() {
-  if (previous_ != 1) openblas_set_num_threads(previous_);
+  std::lock_guard lock(blas_threads_mutex);
+  if (--blas_threads_holders == 0 && blas_threads_before != 1) openblas_set_num_threads(blas_threads_before);
 }
 
 float* mapped_floats(const BufferRef& ref) {

@@ -34,16 +34,14 @@ float* mapped_floats(const BufferRef& ref);
 // While alive, OpenBLAS runs single-threaded: host steps split their products over the host pool
 // (kernels/host_pool.h) themselves, so that each row block's epilogue follows its sgemm while the
 // block is in cache and no OpenBLAS worker spins beside the pool's threads. OpenBLAS's thread
-// count is process-wide, so the previous count is restored at the end.
+// count is process-wide, so the count found by the first of the holders alive at once is
+// restored when the last one ends.
 class SingleThreadedBlas {
  public:
   SingleThreadedBlas();
   ~SingleThreadedBlas();
   SingleThreadedBlas(const SingleThreadedBlas&) = delete;
   SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  int previous_;
 };
 
 // Bytes of host memory held by host-product weights alive in this process (`vkcap info --load`
