@@ -100,12 +100,6 @@ double step_weight_bytes(model::CaptionModel& m, bool fp16) {
   return (layers * (6 * d * d + 2 * d * mlp) + head_extra + vocab * d) * (fp16 ? 2 : 4);
 }
 
-// What the encoder reads besides the image: the task's prompt (--task; Florence-2's default
-// <CAPTION>), nothing for families without tasks (which refuse a --task).
-std::vector<int32_t> encoder_prompt(const model::CaptionModel& m, const std::string& task) {
-  return m.task_prompt(task, "").encoder_prompt;
-}
-
 // What every timed run shares: the loaded model and one synthetic image's pixels.
 struct BenchSubject {
   const BenchModelOptions& options;
@@ -230,8 +224,11 @@ int run_bench_model(const BenchModelOptions& o) {
   model::CaptionModel m(ctx, o.config_dir, model_options);
   const double load_ms = ms_between(t_load, Clock::now());
   api::DecoderStepModel step_model(m);
+  // What the encoder reads besides the image: the task's prompt (--task; Florence-2's default
+  // <CAPTION>), nothing for families without tasks (which refuse a --task).
+  model::TaskPrompt task = m.task_prompt(o.task, "");
   BenchSubject subject{o, ctx, m, step_model, m.pixel_values(synthetic_image()), m.decoder_prompt(""),
-                       encoder_prompt(m, o.task)};
+                       std::move(task.encoder_prompt)};
 
   nlohmann::json report = {{"model", o.config_dir},
                            {"architecture", m.architecture_name()},
@@ -242,7 +239,7 @@ int run_bench_model(const BenchModelOptions& o) {
                            {"load_ms", load_ms},
                            {"new_tokens", o.new_tokens},
                            {"no_repeat_ngram", o.no_repeat_ngram}};
-  if (!m.task_prompt(o.task, "").task_token.empty()) report["task"] = o.task.empty() ? "caption" : o.task;
+  if (!task.task_token.empty()) report["task"] = o.task.empty() ? "caption" : o.task;
   // --profile: GPU time per kernel of the image stage (encoder + cross K/V) and of decoding,
   // over the timed single-image runs.
   vk::Profile image_profile, decode_profile;

@@ -2,10 +2,10 @@
 
 #include <cblas.h>
 
-#include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "kernels/host_epilogue.h"
 #include "kernels/host_pool.h"
 #include "kernels/linear_host.h"
 
@@ -36,13 +36,8 @@ struct HostChannelAttention {
                 a.data(), dg);
     for (int i = 0; i < dg; ++i) {
       float* row = &a[size_t(i) * dg];
-      const float m = *std::max_element(row, row + dg);
-      float sum = 0;
-      for (int j = 0; j < dg; ++j) sum += row[j] = std::exp(row[j] - m);
-      for (int j = 0; j < dg; ++j) {
-        row[j] /= sum;
-        attn[size_t(j) * c + first + i] = row[j];  // the [Dg, C] layout channel_mix.comp reads
-      }
+      host_softmax_row(row, dg);
+      for (int j = 0; j < dg; ++j) attn[size_t(j) * c + first + i] = row[j];  // the [Dg, C] layout channel_mix.comp reads
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, tokens, dg, dg, 1.0f, v, qkv_stride, a.data(), dg, 0.0f,
                 out + first, out_stride);
