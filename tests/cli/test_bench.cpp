@@ -39,6 +39,23 @@ TEST_CASE("bench model --json reports stages, batches and the per-token fixed co
   CHECK(j["device_memory_mb"].get<double>() > 0);
 }
 
+TEST_CASE("bench model records its n-gram rule and refuses --task for a model without tasks") {
+  TempDir dir;
+  const std::string model = std::string(VKCAP_SOURCE_DIR) + "/assets/models/vkcap-shapes";
+  RunResult r = run_vkcap({"bench", "model", model, "--runs", "1", "--new-tokens", "4", "--beams", "1",
+                           "--no-repeat-ngram", "2", "--json"},
+                          dir.path);
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  const nlohmann::json j = nlohmann::json::parse(lines_of(r.out).at(0));
+  CHECK(j.at("no_repeat_ngram") == 2);
+  CHECK_FALSE(j.contains("task"));  // only families with tasks record one
+  CHECK(j.at("load_average").get<double>() >= 0);
+  RunResult refused = run_vkcap({"bench", "model", model, "--runs", "1", "--task", "ocr"}, dir.path);
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.err.find("only Florence-2 models take a task") != std::string::npos);
+}
+
 TEST_CASE("bench model --profile prints the per-kernel table on stderr and keeps stdout JSON") {
   TempDir dir;
   const std::string model = std::string(VKCAP_SOURCE_DIR) + "/assets/models/vkcap-shapes";

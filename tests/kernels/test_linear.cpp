@@ -15,6 +15,7 @@
 #include "common/gpu/guarded.h"
 #include "common/gpu/harness.h"
 #include "kernels/linear.h"
+#include "kernels/linear_host.h"
 #include "kernels/linear_half.h"
 #include "util/error.h"
 
@@ -91,6 +92,17 @@ TEST_CASE("linear: long reductions stay within a budget that grows with sqrt(K)"
   CHECK(long_k.abs > short_k.abs * 6.9);  // √(3072/64) ≈ 6.93
   for (const LinearPath& path : paths())
     for (WeightType type : {WeightType::F32, WeightType::F16}) run(checks::linear_long_k_cases(path, type));
+}
+
+TEST_CASE("linear: an encoder weight kept for host products names the device's kernel family") {
+  // The layer's other kernels (window attention) take their family from the weight; a host
+  // weight once said Gpu on every device, which sent lavapipe to the GPU-shaped attention.
+  const std::vector<float> w(6 * 4, 0.5f), b(6, 0.1f);
+  const kernels::PackedWeight packed = kernels::pack_linear_for_encoder(
+      gpu(), w.data(), b.data(), 6, 4, kernels::WeightLayout::OutIn, kernels::WeightType::F32);
+  REQUIRE(kernels::host_products_enabled(gpu()));  // lavapipe: the weight lives on the host
+  CHECK(packed.host != nullptr);
+  CHECK(packed.variant == gpu().info().preferred_variant());
 }
 
 TEST_CASE("linear: encoder-sized 197x768x768 with GELU and residual") {
