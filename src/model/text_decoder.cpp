@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/linear_host.h"
 #include "util/error.h"
 
 namespace vkcap::model {
@@ -106,6 +107,14 @@ void TextDecoder::record_cross_attention(vk::Recorder& rec, int layer, const vk:
     a.k_batch_stride = a.v_batch_stride = int64_t(image_tokens_) * d;
     a.scale = 1.0f / std::sqrt(float(a.head_dim));
     if (keep_cross_attention_) a.probs = BufferRef(cross_probs_[layer], uint64_t(begin) * spec_.heads * image_tokens_);
+    a.on_host = !keep_cross_attention_ && kernels::host_products_enabled(ctx_);
+    if (a.on_host) {
+      // The run's rows (beams of one image) as the query rows of one sequence: each head's K/V
+      // is then read once for all of them, not once per beam.
+      a.lq = a.batch;
+      a.batch = a.kv_batch_divisor = 1;
+      a.q_row_stride = a.out_row_stride = d;
+    }
     kernels::record_attention(rec, a);
     begin = end;
   }
