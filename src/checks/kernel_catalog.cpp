@@ -59,7 +59,8 @@ void add_linear(std::vector<CheckGroup>& groups, const vk::DeviceInfo& info, boo
         std::vector<CheckResult> out;
         for (auto list : {linear_edge_cases(path, type), linear_matvec_cases(path, type),
                           linear_epilogue_cases(path, type), linear_magnitude_cases(path, type),
-                          linear_long_k_cases(path, type), std::vector{linear_decode_case(path, type)}})
+                          linear_long_k_cases(path, type), linear_block_split_cases(path, type),
+                          std::vector{linear_decode_case(path, type)}})
           for (CheckResult& r : run_linear_cases(run, list)) out.push_back(std::move(r));
         if (type == WeightType::F32) {
           for (CheckResult& r : run_linear_cases(run, {linear_encoder_case(path)})) out.push_back(std::move(r));

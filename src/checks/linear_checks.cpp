@@ -288,6 +288,24 @@ std::vector<LinearCase> linear_long_k_cases(const LinearPath& path, WeightType t
   return cases;
 }
 
+std::vector<LinearCase> linear_block_split_cases(const LinearPath& path, WeightType type) {
+  std::vector<LinearCase> cases;
+  uint32_t seed = 3100;
+  for (WeightLayout layout : {WeightLayout::OutIn, WeightLayout::InOut}) {
+    LinearCase wide;  // 1000 columns: four column blocks of host work on two threads, the last ragged
+    wide.m = 13, wide.n = 1000, wide.k = 70, wide.path = path, wide.type = type, wide.layout = layout;
+    wide.activation = Activation::GeluErf, wide.residual = true, wide.in_place = true, wide.x_pad = 3, wide.y_pad = 5;
+    wide.x_scale = 3.0f, wide.seed = seed++;
+    cases.push_back(wide);
+    LinearCase tall;  // 1031 rows: past the column split, so row blocks (the last ragged)
+    tall.m = 1031, tall.n = 40, tall.k = 70, tall.path = path, tall.type = type, tall.layout = layout;
+    tall.activation = Activation::GeluTanh, tall.residual = true, tall.in_place = true, tall.x_scale = 3.0f;
+    tall.seed = seed++;
+    cases.push_back(tall);
+  }
+  return cases;
+}
+
 LinearCase linear_decode_case(const LinearPath& path, WeightType type) {
   LinearCase c;
   c.m = 3, c.n = 2304, c.k = 768, c.path = path, c.type = type, c.seed = 4242;

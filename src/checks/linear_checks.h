@@ -52,6 +52,9 @@ std::vector<LinearCase> linear_epilogue_cases(const LinearPath& path, kernels::W
 std::vector<LinearCase> linear_magnitude_cases(const LinearPath& path, kernels::WeightType type);
 // K = 3072 with GELU and residual.
 std::vector<LinearCase> linear_long_k_cases(const LinearPath& path, kernels::WeightType type);
+// How host products split the work: many columns in several ragged blocks (≤ 1024 rows split
+// by columns) and more rows than that (split by rows), both layouts, in place, GELU.
+std::vector<LinearCase> linear_block_split_cases(const LinearPath& path, kernels::WeightType type);
 // A decode step: 3×2304×768 (GPT-2 c_attn, a beam of 3).
 LinearCase linear_decode_case(const LinearPath& path, kernels::WeightType type);
 // An encoder layer: 197×768×768 with GELU and residual.

@@ -94,6 +94,11 @@ TEST_CASE("linear: long reductions stay within a budget that grows with sqrt(K)"
     for (WeightType type : {WeightType::F32, WeightType::F16}) run(checks::linear_long_k_cases(path, type));
 }
 
+TEST_CASE("linear: wide products in column blocks and tall ones in row blocks (the host split)") {
+  for (const LinearPath& path : paths())
+    for (WeightType type : {WeightType::F32, WeightType::F16}) run(checks::linear_block_split_cases(path, type));
+}
+
 TEST_CASE("linear: an encoder weight kept for host products names the device's kernel family") {
   // The layer's other kernels (window attention) take their family from the weight; a host
   // weight once said Gpu on every device, which sent lavapipe to the GPU-shaped attention.
