@@ -8,6 +8,7 @@
 #include "checks/guarded_buffer.h"
 #include "kernels/linear_half.h"
 #include "kernels/linear_host.h"
+#include "kernels/matvec_host.h"
 
 namespace vkcap::checks {
 
@@ -80,6 +81,7 @@ void record(vk::Recorder& rec, const Prepared& p) {
   if (p.c.in_place) args.residual = p.y_buf->ref();
   else if (p.c.residual) args.residual = p.residual_buf->ref();
   args.residual_stride = args.y_stride;
+  args.shaders_only = !p.c.path.host_matvec;
   kernels::record_linear(rec, args);
 }
 
@@ -160,14 +162,19 @@ void compare(const CheckRun& run, const Prepared& p, CheckResult& result) {
 
 }  // namespace
 
+bool LinearPath::host_step(int m) const {
+  return host || (host_matvec && m >= kernels::kHostMatVecMinRows && m <= kernels::kLinearMatVecMaxRows);
+}
+
 std::string LinearPath::name() const {
   if (host) return "host sgemm";
+  if (host_matvec) return "host matvec";
   if (variant == KernelVariant::Gpu) return "gpu";
   return fetch == WeightFetch::Texels ? "cpu texels" : "cpu addresses";
 }
 
 std::string LinearPath::avoided_by() const {
-  if (host) return "--no-blas (VKCAP_NO_BLAS=1)";
+  if (host || host_matvec) return "--no-blas (VKCAP_NO_BLAS=1)";
   if (variant == KernelVariant::Gpu) return "VKCAP_KERNELS=cpu";
   return fetch == WeightFetch::Texels ? "VKCAP_WEIGHT_FETCH=addresses or VKCAP_KERNELS=gpu"
                                       : "VKCAP_WEIGHT_FETCH=texels or VKCAP_KERNELS=gpu";
@@ -179,7 +186,11 @@ std::vector<LinearPath> linear_paths(const vk::DeviceInfo& info) {
     v.push_back({KernelVariant::Cpu, WeightFetch::Addresses});
     if (info.texel_formats) v.push_back({KernelVariant::Cpu, WeightFetch::Texels});
   }
-  if (info.is_cpu() && info.device_local_host_visible) v.push_back({KernelVariant::Cpu, WeightFetch::Addresses, true});
+  if (info.is_cpu() && info.device_local_host_visible) {
+    v.push_back({KernelVariant::Cpu, WeightFetch::Addresses, true});
+    if (info.supports_cpu_variant() && info.subgroup_size >= 8)
+      v.push_back({KernelVariant::Cpu, kernels::preferred_fetch(info), false, true});
+  }
   return v;
 }
 
@@ -342,6 +353,7 @@ CheckResult run_linear_gelu_sweep(const CheckRun& run, const LinearPath& path, A
   vk::Recorder rec(run.ctx);
   kernels::LinearArgs args;
   args.w = &w, args.x = x.ref(), args.m = m, args.y = y.ref(), args.activation = act;
+  args.shaders_only = !path.host_matvec;
   kernels::record_linear(rec, args);
   rec.submit();
   std::vector<double> expected;
@@ -407,7 +419,8 @@ CheckResult run_folded_norm_case(const CheckRun& run, const FoldedNormCase& c) {
   kernels::InputNorm norm{gb.ref(), bb.ref(), c.residual ? rb.ref() : kernels::BufferRef{}, out.ref(), 1e-5f};
   norm.out_is_scratch = c.scratch;
   vk::Recorder rec(ctx);
-  kernels::record_linear(rec, {.w = &packed, .x = xb.ref(), .m = m, .x_stride = xs, .y = yb.ref(), .norm = &norm});
+  kernels::record_linear(rec, {.w = &packed, .x = xb.ref(), .m = m, .x_stride = xs, .y = yb.ref(), .norm = &norm,
+                               .shaders_only = !c.path.host_matvec});
   CheckResult r;
   r.family = "linear";
   r.variant = c.path.name() + (c.type == WeightType::F16 ? " f16" : " f32");
@@ -418,7 +431,7 @@ CheckResult run_folded_norm_case(const CheckRun& run, const FoldedNormCase& c) {
   r.require(kernels::linear_folds_norm(packed, m) == folded, "the norm is folded where it should not be, or not where it should");
   r.require(rec.dispatch_count() + rec.host_step_count() == (folded ? 1u : 2u),
             "dispatch count " + std::to_string(rec.dispatch_count()));
-  r.require(rec.host_step_count() == (c.path.host ? 1u : 0u), "host steps " + std::to_string(rec.host_step_count()));
+  r.require(rec.host_step_count() == (c.path.host_step(m) ? 1u : 0u), "host steps " + std::to_string(rec.host_step_count()));
   rec.submit();
   const NormLinearReference want = norm_linear_reference(x, c.residual ? &res : nullptr, m, xs, k, n, gamma, beta, w, bias);
   run.compare(r, yb.read(), want.y, Tolerance::for_reduction(size_t(2 * k), 1e-6, 1e-5), "linear output");

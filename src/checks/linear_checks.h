@@ -15,12 +15,17 @@ struct LinearPath {
   vk::KernelVariant variant = vk::KernelVariant::Cpu;
   kernels::WeightFetch fetch = kernels::WeightFetch::Texels;
   bool host = false;  // a host product: OpenBLAS on the mapped buffers (kernels/linear_host.h)
+  // A Cpu-packed weight whose 5–8-row products run on the host (kernels/matvec_host.h); the
+  // other Cpu paths keep every product in the shaders.
+  bool host_matvec = false;
+  // Whether a product of m rows on this path is a host step.
+  bool host_step(int m) const;
   std::string name() const;
   // The setting that makes vkcap avoid this path (for a failure report).
   std::string avoided_by() const;
 };
 // Every path the device can run: Gpu always, Cpu by address and (with the texel formats) as texels,
-// and host products where the device is the CPU with mapped memory.
+// and host products and host matrix-vector products where the device is the CPU with mapped memory.
 std::vector<LinearPath> linear_paths(const vk::DeviceInfo& info);
 
 struct LinearCase {

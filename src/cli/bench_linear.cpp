@@ -6,6 +6,7 @@
 #include <random>
 
 #include "kernels/linear.h"
+#include "kernels/matvec_host.h"
 #include "kernels/ops.h"
 
 namespace vkcap::cli {
@@ -29,7 +30,7 @@ double seconds_of(vk::Recorder& rec) {
 enum class InputNormMode { None, Separate, Folded };
 
 KernelBenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, int repeats,
-                      InputNormMode norm_mode = InputNormMode::None) {
+                      InputNormMode norm_mode = InputNormMode::None, bool shaders_only = false) {
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   std::vector<float> w(static_cast<size_t>(s.n) * s.k), x(static_cast<size_t>(s.m) * s.k), bias(s.n);
@@ -44,6 +45,7 @@ KernelBenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, i
   args.x = BufferRef(x_buf);
   args.m = s.m;
   args.y = BufferRef(y_buf);
+  args.shaders_only = shaders_only;
   // Layer-norm operands, only for the shapes that time one.
   vk::Buffer gamma_buf, beta_buf, normed_buf;
   if (norm_mode != InputNormMode::None) {
@@ -82,7 +84,7 @@ KernelBenchRecord bench_one(vk::Context& ctx, const Shape& s, WeightType type, i
   const double t = times[times.size() / 2];
 
   KernelBenchRecord out;
-  out.kernel = linear_kernel_family(packed, s.m);
+  out.kernel = !shaders_only && matvec_on_host(ctx, packed, s.m) ? "host_matvec" : linear_kernel_family(packed, s.m);
   if (norm_mode == InputNormMode::Separate) out.kernel = "layer_norm+" + out.kernel;
   if (norm_mode == InputNormMode::Folded) out.kernel += "+folded_norm";
   out.shape = "{\"m\":" + std::to_string(s.m) + ",\"n\":" + std::to_string(s.n) + ",\"k\":" + std::to_string(s.k) + "}";
@@ -107,6 +109,15 @@ std::vector<KernelBenchRecord> bench_linear(vk::Context& ctx, int repeats, Linea
   std::vector<KernelBenchRecord> records;
   for (const Shape& s : shapes)
     for (WeightType type : {WeightType::F32, WeightType::F16}) records.push_back(bench_one(ctx, s, type, repeats));
+  // A batch of 8 images: on a CPU device the host's product (kernels/matvec_host.h) beside the
+  // shader it replaces there.
+  if (parts.matvec)
+    for (int n : {768, 2304, 3072, 30524})
+      for (WeightType type : {WeightType::F32, WeightType::F16})
+        for (bool shaders_only : {false, true}) {
+          if (shaders_only && !records.empty() && records.back().kernel.rfind("host_", 0) != 0) continue;
+          records.push_back(bench_one(ctx, {8, n, 768}, type, repeats, InputNormMode::None, shaders_only));
+        }
   // A decode step's layer norm as its own dispatch vs folded into the next linear, side by side.
   if (parts.matvec)
     for (int n : {768, 2304, 3072})

@@ -59,6 +59,7 @@ void record_conv2d(vk::Recorder& rec, const Conv2dArgs& a) {
     lin.x = a.scratch;
     lin.m = rows;
     lin.y = BufferRef(*a.y.buffer, a.y.offset + uint64_t(first) * a.w->n);
+    lin.shaders_only = true;  // an encoder's product: on the host only through a host weight
     record_linear(rec, lin);
   }
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/linear_host.h"
+#include "kernels/matvec_host.h"
 #include "kernels/ops.h"
 #include "util/error.h"
 
@@ -250,6 +251,8 @@ void record_linear(vk::Recorder& rec, const LinearArgs& args) {
   }
   if (w.host)
     record_linear_host(rec, args, xs, ys, rs);
+  else if (!args.shaders_only && matvec_on_host(rec.context(), w, args.m))
+    record_matvec_host(rec, args, xs, ys, rs);
   else if (w.variant == vk::KernelVariant::Cpu)
     record_cpu(rec, args, static_cast<uint32_t>(xs), static_cast<uint32_t>(ys), static_cast<uint32_t>(rs));
   else

@@ -81,6 +81,9 @@ struct LinearArgs {
   Activation activation = Activation::None;     // applied to x·W + b
   BufferRef residual; int residual_stride = 0;  // optional: y = act(x·W + b) + residual (0 = n)
   const InputNorm* norm = nullptr;               // optional: normalise x first (see InputNorm)
+  // Keep a Cpu-packed product in the shaders even where the host would take it (matvec_host.h):
+  // for tests and checks of the shader path.
+  bool shaders_only = false;
 };
 // y = act(x·W + b) (+ residual). Any m >= 1, n, k. Uses the matrix-vector kernel for m <= 8
 // (streams each weight once for all rows: decode steps, beams), the matmul kernel otherwise.

@@ -8,8 +8,11 @@ namespace vkcap::kernels {
 
 uint16_t float_to_half(float value);
 float half_to_float(uint16_t half);
-// half_to_float over n values, vectorised (the host products widen fp16 weights per product).
+// half_to_float over n values, vectorised (the host products widen fp16 weights as they go):
+// the CPU's conversion instruction where it has one (AVX-512F, F16C), else the portable loop.
 void halves_to_floats(const uint16_t* halves, float* floats, size_t n);
+// The portable loop alone (what CPUs without F16C run; tests compare it too).
+void halves_to_floats_portable(const uint16_t* halves, float* floats, size_t n);
 inline float round_to_half(float value) { return half_to_float(float_to_half(value)); }
 
 }  // namespace vkcap::kernels

@@ -62,6 +62,7 @@ void record_window_attention(vk::Recorder& rec, const WindowAttentionArgs& a) {
     qkv.x = a.window_rows;
     qkv.m = count * area;
     qkv.y = a.window_qkv;
+    qkv.shaders_only = true;  // an encoder's product: on the host only through a host weight
     record_linear(rec, qkv);
     // Into the partitioned x, consumed by now.
     const AttentionArgs attn = fused_self_attention(a.window_qkv, a.window_rows, count, area, a.heads, head_dim);
