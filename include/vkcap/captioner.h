@@ -76,9 +76,10 @@ struct CaptionerOptions {
   std::filesystem::path hf_hub_cache;
   // Time every GPU dispatch (Captioner::kernel_times()); costs a little speed.
   bool profile = false;
-  // On a CPU Vulkan device (lavapipe), run the image encoder's large matrix products through
-  // OpenBLAS on the device's (host) memory — several times faster than the shaders there.
-  // Real GPUs never do; false keeps every product in shaders.
+  // On a CPU Vulkan device (lavapipe), run the image stage (matrix products through OpenBLAS,
+  // attention, norms) and the decode step's cross-attention and 5–8-row products on the host,
+  // on the device's (host) memory — several times faster than the shaders there. Real GPUs never
+  // do; false keeps all the work in shaders.
   bool host_blas = true;
   // For testing how an app copes with GPU failures: "device-lost@N" (submission N and every
   // later one report VK_ERROR_DEVICE_LOST), "submit-error@N" (submission N fails once) or

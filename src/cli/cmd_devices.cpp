@@ -59,7 +59,7 @@ void add_device_options(CLI::App& command, DeviceOptions& options) {
                      "caption also takes 'all' or a list ('0,2,3'; '0,0' = two workers on one): one worker per entry");
   command.add_flag("--profile", options.profile, "print GPU time per kernel at the end");
   command.add_flag("--no-blas", options.no_blas,
-                   "on a CPU Vulkan device, run the encoders' matrix products in shaders instead of OpenBLAS "
+                   "on a CPU Vulkan device, run everything in shaders: no OpenBLAS products or other host steps "
                    "(also VKCAP_NO_BLAS=1)");
 }
 

@@ -34,7 +34,7 @@ namespace vkcap::cli {
 struct DeviceOptions {
   std::string device;
   bool profile = false;
-  // --no-blas: keep every matrix product in shaders on a CPU device (kernels/linear_host.h).
+  // --no-blas: keep all the work in shaders on a CPU device (no host steps: kernels/linear_host.h).
   bool no_blas = false;
 };
 
