@@ -93,6 +93,12 @@ void halves_to_floats(const uint16_t* halves, float* floats, size_t n) {
   widen(halves, floats, n);
 }
 
-void halves_to_floats_portable(const uint16_t* halves, float* floats, size_t n) { widen_portable(halves, floats, n); }
+std::vector<HalfWidening> half_widenings_on_this_cpu() {
+  __builtin_cpu_init();
+  std::vector<HalfWidening> ways{{"portable", widen_portable}};
+  if (__builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx")) ways.push_back({"f16c", widen_f16c});
+  if (__builtin_cpu_supports("avx512f")) ways.push_back({"avx512f", widen_avx512});
+  return ways;
+}
 
 }  // namespace vkcap::kernels

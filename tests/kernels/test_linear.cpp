@@ -153,9 +153,13 @@ TEST_CASE("linear: the vectorised widening equals half_to_float for all 65,536 h
   // 65,536 + 5 values: the instruction paths' tails (n not a multiple of 8 or 16) run too.
   std::vector<uint16_t> halves(65536 + 5);
   for (uint32_t h = 0; h < halves.size(); ++h) halves[h] = static_cast<uint16_t>(h * 40503u);
-  for (auto widen : {kernels::halves_to_floats, kernels::halves_to_floats_portable}) {
+  std::vector<kernels::HalfWidening> ways = kernels::half_widenings_on_this_cpu();
+  ways.push_back({"chosen", kernels::halves_to_floats});
+  CHECK(ways.size() >= 2);
+  for (const kernels::HalfWidening& way : ways) {
+    CAPTURE(way.name);
     std::vector<float> widened(halves.size());
-    widen(halves.data(), widened.data(), halves.size());
+    way.widen(halves.data(), widened.data(), halves.size());
     for (size_t i = 0; i < halves.size(); ++i)
       REQUIRE(std::bit_cast<uint32_t>(widened[i]) == std::bit_cast<uint32_t>(kernels::half_to_float(halves[i])));
   }
