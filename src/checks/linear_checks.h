@@ -15,8 +15,8 @@ struct LinearPath {
   vk::KernelVariant variant = vk::KernelVariant::Cpu;
   kernels::WeightFetch fetch = kernels::WeightFetch::Texels;
   bool host = false;  // a host product: OpenBLAS on the mapped buffers (kernels/linear_host.h)
-  // A Cpu-packed weight whose 5–8-row products run on the host (kernels/matvec_host.h); the
-  // other Cpu paths keep every product in the shaders.
+  // A Cpu-packed weight whose matrix-vector products (≤ 8 rows) run on the host
+  // (kernels/matvec_host.h); the other Cpu paths keep every product in the shaders.
   bool host_matvec = false;
   // Whether a product of m rows on this path is a host step.
   bool host_step(int m) const;

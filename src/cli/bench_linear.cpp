@@ -103,26 +103,24 @@ std::vector<KernelBenchRecord> bench_linear(vk::Context& ctx, int repeats, Linea
     for (int m : {577, 197})
       for (auto [n, k] : {std::pair{768, 768}, std::pair{2304, 768}, std::pair{3072, 768}, std::pair{768, 3072}})
         shapes.push_back({m, n, k});
-  if (parts.matvec)
-    for (int m : {1, 3})
-      for (int n : {768, 2304, 3072, 30524, 50257}) shapes.push_back({m, n, 768});
   std::vector<KernelBenchRecord> records;
   for (const Shape& s : shapes)
     for (WeightType type : {WeightType::F32, WeightType::F16}) records.push_back(bench_one(ctx, s, type, repeats));
-  // A batch of 8 images: on a CPU device the host's product (kernels/matvec_host.h) beside the
-  // shader it replaces there.
+  // Decode products (1 row, 3 beams, a batch of 8): on a CPU device the host's product
+  // (kernels/matvec_host.h) and, after it, the shader it replaces there.
   if (parts.matvec)
-    for (int n : {768, 2304, 3072, 30524})
-      for (WeightType type : {WeightType::F32, WeightType::F16})
-        for (bool shaders_only : {false, true}) {
-          if (shaders_only && !records.empty() && records.back().kernel.rfind("host_", 0) != 0) continue;
-          records.push_back(bench_one(ctx, {8, n, 768}, type, repeats, InputNormMode::None, shaders_only));
-        }
+    for (int m : {1, 3, 8})
+      for (int n : {768, 2304, 3072, 30524, 50257})
+        for (WeightType type : {WeightType::F32, WeightType::F16})
+          for (bool shaders_only : {false, true}) {
+            if (shaders_only && records.back().kernel.rfind("host_", 0) != 0) continue;
+            records.push_back(bench_one(ctx, {m, n, 768}, type, repeats, InputNormMode::None, shaders_only));
+          }
   // A decode step's layer norm as its own dispatch vs folded into the next linear, side by side.
   if (parts.matvec)
     for (int n : {768, 2304, 3072})
       for (InputNormMode mode : {InputNormMode::Separate, InputNormMode::Folded})
-        records.push_back(bench_one(ctx, {1, n, 768}, WeightType::F16, repeats, mode));
+        records.push_back(bench_one(ctx, {1, n, 768}, WeightType::F16, repeats, mode, /*shaders_only=*/true));
   return records;
 }
 

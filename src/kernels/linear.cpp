@@ -224,6 +224,7 @@ void record_linear(vk::Recorder& rec, const LinearArgs& args) {
     if (args.x.offset < y_end && args.y.offset < x_end)
       throw Error(std::string(kWhere) + ": record_linear: y overlaps x in the same buffer (" + shape + ")");
   }
+  const bool host_matvec = !args.shaders_only && matvec_on_host(rec.context(), w, args.m);
   if (args.norm) {
     const InputNorm& nm = *args.norm;
     const std::string what = std::string(kWhere) + ": record_linear: norm ";
@@ -235,12 +236,13 @@ void record_linear(vk::Recorder& rec, const LinearArgs& args) {
       if (other->buffer && other->buffer->handle() == nm.out.buffer->handle())
         throw Error(what + "out must not share a buffer with x, the norm residual or y (" + shape + ")");
     if (!(nm.eps >= 0.0f)) throw Error(what + "eps must be >= 0 (" + shape + ")");
-    if (!linear_folds_norm(w, args.m)) {
+    if (host_matvec || !linear_folds_norm(w, args.m)) {
       // Other kernels: the layer norm as its own dispatch, then the linear on its output.
       LayerNormArgs ln;
       ln.x = args.x, ln.x_stride = xs, ln.residual = nm.residual, ln.residual_stride = nm.residual.buffer ? xs : 0;
       ln.gamma = nm.gamma, ln.beta = nm.beta, ln.y = nm.out, ln.y_stride = xs, ln.rows = args.m, ln.d = w.k;
       ln.eps = nm.eps;
+      ln.on_host = host_matvec;  // beside its product: no GPU segment between them
       record_layer_norm(rec, ln);
       LinearArgs plain = args;
       plain.norm = nullptr;
@@ -251,7 +253,7 @@ void record_linear(vk::Recorder& rec, const LinearArgs& args) {
   }
   if (w.host)
     record_linear_host(rec, args, xs, ys, rs);
-  else if (!args.shaders_only && matvec_on_host(rec.context(), w, args.m))
+  else if (host_matvec)
     record_matvec_host(rec, args, xs, ys, rs);
   else if (w.variant == vk::KernelVariant::Cpu)
     record_cpu(rec, args, static_cast<uint32_t>(xs), static_cast<uint32_t>(ys), static_cast<uint32_t>(rs));

@@ -90,6 +90,10 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void product_of_str
                                                                                    int end, float* out,
                                                                                    int out_stride) {
   switch (p.m) {
+    case 1: return streams_product<1>(p, first, end, out, out_stride);
+    case 2: return streams_product<2>(p, first, end, out, out_stride);
+    case 3: return streams_product<3>(p, first, end, out, out_stride);
+    case 4: return streams_product<4>(p, first, end, out, out_stride);
     case 5: return streams_product<5>(p, first, end, out, out_stride);
     case 6: return streams_product<6>(p, first, end, out, out_stride);
     case 7: return streams_product<7>(p, first, end, out, out_stride);
