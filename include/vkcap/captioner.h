@@ -77,7 +77,7 @@ struct CaptionerOptions {
   // Time every GPU dispatch (Captioner::kernel_times()); costs a little speed.
   bool profile = false;
   // On a CPU Vulkan device (lavapipe), run the image stage (matrix products through OpenBLAS,
-  // attention, norms) and the decode step's cross-attention and 5–8-row products on the host,
+  // attention, norms) and the decode step's cross-attention and matrix products on the host,
   // on the device's (host) memory — several times faster than the shaders there. Real GPUs never
   // do; false keeps all the work in shaders.
   bool host_blas = true;

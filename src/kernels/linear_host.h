@@ -6,7 +6,8 @@
 // reaches 130–180 GFLOP/s where lavapipe's best matmul reaches 20–30 (docs/performance.md).
 // Such a product becomes a host step of the recording (vk::Recorder::host): the GPU work
 // before it is submitted and waited for, the host multiplies, the GPU work after it follows.
-// Everything else (attention, norms, embeddings) stays in shaders. Real GPUs never take it.
+// The work around such products has host steps of its own (attention_host.h, host_ops.h; the
+// decode step's products: matvec_host.h). Real GPUs never take any of it.
 #include <cstdint>
 #include <vector>
 
