@@ -8,7 +8,6 @@
 #include "checks/guarded_buffer.h"
 #include "kernels/linear_half.h"
 #include "kernels/linear_host.h"
-#include "kernels/matvec_host.h"
 
 namespace vkcap::checks {
 
@@ -163,7 +162,7 @@ void compare(const CheckRun& run, const Prepared& p, CheckResult& result) {
 }  // namespace
 
 bool LinearPath::host_step(int m) const {
-  return host || (host_matvec && m >= kernels::kHostMatVecMinRows && m <= kernels::kLinearMatVecMaxRows);
+  return host || (host_matvec && m <= kernels::kLinearMatVecMaxRows);
 }
 
 std::string LinearPath::name() const {

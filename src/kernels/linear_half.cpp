@@ -77,28 +77,20 @@ __attribute__((target("avx,f16c"))) void widen_f16c(const uint16_t* halves, floa
   widen_portable(halves + i, floats + i, n - i);
 }
 
-using Widen = void (*)(const uint16_t*, float*, size_t);
-
-Widen best_widen() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return widen_avx512;
-  if (__builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx")) return widen_f16c;
-  return widen_portable;
-}
-
 }  // namespace
 
-void halves_to_floats(const uint16_t* halves, float* floats, size_t n) {
-  static const Widen widen = best_widen();
-  widen(halves, floats, n);
-}
-
+// Slowest first, so the last is the one to use.
 std::vector<HalfWidening> half_widenings_on_this_cpu() {
   __builtin_cpu_init();
   std::vector<HalfWidening> ways{{"portable", widen_portable}};
   if (__builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx")) ways.push_back({"f16c", widen_f16c});
   if (__builtin_cpu_supports("avx512f")) ways.push_back({"avx512f", widen_avx512});
   return ways;
+}
+
+void halves_to_floats(const uint16_t* halves, float* floats, size_t n) {
+  static const auto widen = half_widenings_on_this_cpu().back().widen;
+  widen(halves, floats, n);
 }
 
 }  // namespace vkcap::kernels

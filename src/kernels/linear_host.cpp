@@ -82,70 +82,56 @@ struct HostProduct {
     });
   }
 
-  // Columns [first, end) of every row: the weight's slice (widened here if fp16), one sgemm,
-  // the epilogue row by row.
+  // Columns [first, end) of every row: the weight's slice (widened here if fp16), then the block.
   void multiply_columns(int first, int end) const {
     const int count = end - first;
     const bool out_in = weight->layout == WeightLayout::OutIn;  // [n, k]: its rows are our columns
-    const float* w = nullptr;
-    int ldw = 0;
+    if (weight->f16.empty()) {
+      multiply_block(out_in ? &weight->f32[static_cast<size_t>(first) * k] : &weight->f32[first], out_in ? k : n, 0, m,
+                     first, count);
+      return;
+    }
     thread_local std::vector<float> slice;
-    if (!weight->f16.empty()) {
-      slice.resize(static_cast<size_t>(count) * k);
-      if (out_in) {
-        halves_to_floats(&weight->f16[static_cast<size_t>(first) * k], slice.data(), slice.size());
-        ldw = k;
-      } else {  // [k, n]: k strided pieces of `count` columns
-        for (int i = 0; i < k; ++i)
-          halves_to_floats(&weight->f16[static_cast<size_t>(i) * n + first], &slice[static_cast<size_t>(i) * count], count);
-        ldw = count;
-      }
-      w = slice.data();
-    } else {
-      w = out_in ? &weight->f32[static_cast<size_t>(first) * k] : &weight->f32[first];
-      ldw = out_in ? k : n;
+    slice.resize(static_cast<size_t>(count) * k);
+    if (out_in) {
+      halves_to_floats(&weight->f16[static_cast<size_t>(first) * k], slice.data(), slice.size());
+    } else {  // [k, n]: k strided pieces of `count` columns
+      for (int i = 0; i < k; ++i)
+        halves_to_floats(&weight->f16[static_cast<size_t>(i) * n + first], &slice[static_cast<size_t>(i) * count], count);
     }
-    // An in-place residual (y is the residual) needs the product apart first, as in multiply_rows.
-    const bool in_place = residual == y;
-    thread_local std::vector<float> scratch;
-    float* out = y + first;
-    int out_stride = y_stride;
-    if (in_place) {
-      scratch.resize(static_cast<size_t>(m) * count);
-      out = scratch.data();
-      out_stride = count;
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, out_in ? CblasTrans : CblasNoTrans, m, count, k, 1.0f, x, x_stride, w,
-                ldw, 0.0f, out, out_stride);
-    const float* bias = weight->bias.empty() ? nullptr : weight->bias.data() + first;
-    for (int r = 0; r < m; ++r)
-      host_epilogue_row(out + static_cast<size_t>(r) * out_stride, bias,
-                        residual ? residual + static_cast<size_t>(r) * residual_stride + first : nullptr,
-                        y + static_cast<size_t>(r) * y_stride + first, count, activation);
+    multiply_block(slice.data(), out_in ? k : count, 0, m, first, count);
   }
 
-  // Rows [first, end) of y = act(x·W + b) (+ residual).
+  // Rows [first, end) of every column, from the whole (widened) weight w.
   void multiply_rows(const float* w, int first, int end) const {
-    const int count = end - first;
+    multiply_block(w, weight->layout == WeightLayout::OutIn ? k : n, first, end - first, 0, n);
+  }
+
+  // Rows [row0, row0 + rows) × columns [col0, col0 + cols) of y = act(x·W + b) (+ residual): one
+  // sgemm, then the epilogue row by row. w holds those columns of W in the weight's layout, with
+  // leading dimension ldw.
+  void multiply_block(const float* w, int ldw, int row0, int rows, int col0, int cols) const {
     // y may be the residual itself (an in-place residual add): the product then goes to a
     // scratch first, since the activation applies before the residual is added.
     const bool in_place = residual == y;
     thread_local std::vector<float> scratch;
-    float* out = y + static_cast<size_t>(first) * y_stride;
+    float* out = y + static_cast<size_t>(row0) * y_stride + col0;
     int out_stride = y_stride;
     if (in_place) {
-      scratch.resize(static_cast<size_t>(count) * n);
+      scratch.resize(static_cast<size_t>(rows) * cols);
       out = scratch.data();
-      out_stride = n;
+      out_stride = cols;
     }
     const bool out_in = weight->layout == WeightLayout::OutIn;  // [n, k]: multiply by its transpose
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, out_in ? CblasTrans : CblasNoTrans, count, n, k, 1.0f,
-                x + static_cast<size_t>(first) * x_stride, x_stride, w, out_in ? k : n, 0.0f, out, out_stride);
-    const float* bias = weight->bias.empty() ? nullptr : weight->bias.data();
-    for (int r = 0; r < count; ++r)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, out_in ? CblasTrans : CblasNoTrans, rows, cols, k, 1.0f,
+                x + static_cast<size_t>(row0) * x_stride, x_stride, w, ldw, 0.0f, out, out_stride);
+    const float* bias = weight->bias.empty() ? nullptr : weight->bias.data() + col0;
+    for (int r = 0; r < rows; ++r) {
+      const size_t row = static_cast<size_t>(row0 + r);
       host_epilogue_row(out + static_cast<size_t>(r) * out_stride, bias,
-                        residual ? residual + static_cast<size_t>(first + r) * residual_stride : nullptr,
-                        y + static_cast<size_t>(first + r) * y_stride, n, activation);
+                        residual ? residual + row * residual_stride + col0 : nullptr, y + row * y_stride + col0, cols,
+                        activation);
+    }
   }
 };
 

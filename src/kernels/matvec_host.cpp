@@ -118,7 +118,7 @@ void run_task(const MatVec& p, int first, int end) {
 }  // namespace
 
 bool matvec_on_host(const vk::Context& ctx, const PackedWeight& w, int m) {
-  return m >= kHostMatVecMinRows && m <= kLinearMatVecMaxRows && !w.host && w.variant == vk::KernelVariant::Cpu &&
+  return m >= 1 && m <= kLinearMatVecMaxRows && !w.host && w.variant == vk::KernelVariant::Cpu &&
          w.weight && w.weight.mapped() && (!w.bias || w.bias.mapped()) && host_products_enabled(ctx);
 }
 

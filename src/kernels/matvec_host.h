@@ -1,4 +1,4 @@
-// src/kernels/matvec_host.h  (decode-step products of several rows on the host, on a CPU device)
+// src/kernels/matvec_host.h  (decode-step products on the host, on a CPU device)
 #pragma once
 // A decode step multiplies a few rows (one caption, the beams, the images of a batch) by every
 // decoder weight. On a CPU device (lavapipe) the Cpu matrix-vector shader reads the weights at
@@ -10,13 +10,10 @@
 
 namespace vkcap::kernels {
 
-// Rows from which a matrix-vector product (m ≤ kLinearMatVecMaxRows) goes to the host: all of
-// them (measured faster from one row on; docs/performance.md).
-inline constexpr int kHostMatVecMinRows = 1;
-
-// Whether record_linear runs this product on the host: `m` rows in [kHostMatVecMinRows,
-// kLinearMatVecMaxRows], a Cpu-packed weight in mapped memory, and host products enabled. A
-// folded layer norm (LinearArgs::norm) then runs as its own dispatch first.
+// Whether record_linear runs this product on the host: a matrix-vector product (1 to
+// kLinearMatVecMaxRows rows; the host was measured faster from one row on, docs/performance.md)
+// of a Cpu-packed weight in mapped memory, with host products enabled. A folded layer norm
+// (LinearArgs::norm) then runs as a host step of its own first.
 bool matvec_on_host(const vk::Context& ctx, const PackedWeight& w, int m);
 
 // Records y = act(x·W + b) (+ residual) as a host step (strides resolved and args checked by
